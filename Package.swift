@@ -1,0 +1,139 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// DCMTK 3.6.7 libraries (Debian `libdcmtk-dev`). Listed explicitly: `pkg-config dcmtk` is broken on Debian (see TOOLCHAIN.md).
+let dcmtkLibraries: [LinkerSetting] = [
+    "dcmnet", "dcmdata", "dcmimage", "dcmimgle", "dcmjpeg", "ijg8", "ijg12", "ijg16",
+    "dcmjpls", "dcmtkcharls", "oflog", "ofstd",
+].map { .linkedLibrary($0) }
+
+/// librdkafka 2.16 is installed by scripts/bootstrap into this folder; Debian's 2.0.2 cannot talk to the broker.
+/// The explicit -L makes the linker pick it before /usr/lib/x86_64-linux-gnu.
+let rdkafkaLinkerSettings: [LinkerSetting] = [.unsafeFlags(["-L/usr/local/lib/x86_64-linux-gnu"])]
+
+let package = Package(
+    name: "Tessera",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tessera-gateway", targets: ["tessera-gateway"]),
+        .executable(name: "tessera-indexer", targets: ["tessera-indexer"]),
+        .executable(name: "tessera-api", targets: ["tessera-api"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0"..<"6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // MARK: Shared libraries
+        .target(
+            name: "CDICOM",
+            path: "Shared/CDICOM",
+            linkerSettings: dcmtkLibraries
+        ),
+        .target(
+            name: "DICOM",
+            dependencies: ["CDICOM", "Model", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/DICOM"
+        ),
+        .target(
+            name: "Model",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/Model"
+        ),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "Model",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Storage"
+        ),
+        .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka"),
+        .target(
+            name: "Events",
+            dependencies: [
+                "CRdKafka", "Model",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Events",
+            linkerSettings: rdkafkaLinkerSettings
+        ),
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "DICOM", "Model", "Storage", "Events",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Shared/Ingest"
+        ),
+        .target(
+            name: "Index",
+            dependencies: [
+                "Model",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Index"
+        ),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Model",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ServiceKit"
+        ),
+
+        // MARK: Services
+        .executableTarget(
+            name: "tessera-gateway",
+            dependencies: ["DICOM", "Model", "Storage", "Events", "Ingest", "ServiceKit"],
+            path: "services/dicom-gateway"
+        ),
+        .executableTarget(
+            name: "tessera-indexer",
+            dependencies: ["Model", "Events", "Index", "Storage", "ServiceKit"],
+            path: "services/indexer"
+        ),
+        .executableTarget(
+            name: "tessera-api",
+            dependencies: [
+                "Model", "Index", "Storage", "ServiceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "services/rest-api"
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "UnitTests",
+            dependencies: ["Model", "DICOM", "Storage"],
+            path: "Tests/UnitTests"
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Model", "DICOM", "Events", "Index",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/IntegrationTests",
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

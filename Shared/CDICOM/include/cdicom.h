@@ -1,0 +1,127 @@
+// CDICOM: the narrow plain-C surface over DCMTK 3.6.7 that the Swift module `DICOM` uses.
+// Nothing else in Tessera includes DCMTK headers. All functions are safe to call from any thread
+// except cdicom_global_init (call it once, first). Objects are not shared between threads.
+#ifndef TESSERA_CDICOM_H
+#define TESSERA_CDICOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Configures DCMTK logging and registers the JPEG, JPEG-LS and RLE codecs. Call once, before any thread starts.
+void cdicom_global_init(int verbose);
+
+/// 1 when the DICOM data dictionary is loaded (needed to parse files).
+int cdicom_dictionary_loaded(void);
+
+/// Frees memory returned by this library (strings).
+void cdicom_free(void *pointer);
+
+// MARK: - Files and datasets
+
+/// A parsed DICOM file (owns a DcmFileFormat).
+typedef struct cdicom_file cdicom_file;
+/// A dataset, the meta header or a sequence item inside a cdicom_file; valid as long as the file is.
+typedef struct cdicom_item cdicom_item;
+
+/// Parses a Part-10 file (or a bare dataset) held in memory; every value is read.
+/// Returns NULL and fills `error` when the bytes are not DICOM or are truncated.
+cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, char *error, size_t error_length);
+
+/// Loads a file from disk; values longer than max_read_length bytes are loaded only when accessed.
+cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, char *error, size_t error_length);
+
+void cdicom_file_free(cdicom_file *file);
+
+/// The main dataset of the file.
+const cdicom_item *cdicom_file_dataset(const cdicom_file *file);
+
+/// The file meta information (group 0002); empty for a bare dataset.
+const cdicom_item *cdicom_file_meta(const cdicom_file *file);
+
+/// Converts every string value of the dataset to UTF-8 according to SpecificCharacterSet. Returns 0 on success.
+int cdicom_file_convert_to_utf8(cdicom_file *file, char *error, size_t error_length);
+
+/// 1 when the element exists in this item (not searched in sub-sequences).
+int cdicom_item_contains(const cdicom_item *item, uint16_t group, uint16_t element);
+
+/// The element's value representation as two letters ("PN", "SQ", ...). Returns 0 when absent.
+int cdicom_item_vr(const cdicom_item *item, uint16_t group, uint16_t element, char vr[3]);
+
+/// The element's whole value as a string (all values joined with '\', trailing padding removed).
+/// Returns 1 and a string to release with cdicom_free, or 0 when absent or not representable as text.
+int cdicom_item_string(const cdicom_item *item, uint16_t group, uint16_t element, char **value);
+
+/// The element's value at `position` as a float (FL, FD, DS, and integer VRs). Returns 1 on success.
+int cdicom_item_float64(const cdicom_item *item, uint16_t group, uint16_t element, unsigned long position, double *value);
+
+/// The element's value at `position` as an integer (US, SS, UL, SL, IS). Returns 1 on success.
+int cdicom_item_int64(const cdicom_item *item, uint16_t group, uint16_t element, unsigned long position, int64_t *value);
+
+/// Number of items of a sequence element, or -1 when the element is absent or not a sequence.
+long cdicom_item_sequence_count(const cdicom_item *item, uint16_t group, uint16_t element);
+
+/// Item `index` of a sequence element, or NULL.
+const cdicom_item *cdicom_item_sequence_item(const cdicom_item *item, uint16_t group, uint16_t element, unsigned long index);
+
+// MARK: - Network: C-STORE / C-ECHO SCP
+
+/// One instance received by C-STORE, as a Part-10 file in memory. Valid only during the callback.
+typedef struct {
+    const uint8_t *bytes;
+    size_t length;
+    const char *calling_aet;
+    const char *called_aet;
+    const char *peer_ip;
+    const char *sop_class_uid;
+    const char *sop_instance_uid;
+} cdicom_received_instance;
+
+/// Called on a DCMTK worker thread for every C-STORE request; returns the DIMSE status to answer.
+/// The callback may block until the instance is durable.
+typedef uint16_t (*cdicom_store_callback)(void *context, const cdicom_received_instance *instance);
+
+typedef struct {
+    uint16_t port;
+    const char *ae_title;
+    /// Maximum concurrent associations (one thread each); beyond it associations are rejected.
+    uint16_t max_associations;
+    /// DCMTK association configuration file (storescp.cfg format) and the profile in it to accept.
+    const char *association_config_path;
+    const char *association_profile;
+    /// Refuse associations whose called AE title is not ae_title (Orthanc's DicomCheckCalledAet).
+    int check_called_aet;
+    uint32_t acse_timeout_seconds;
+    uint32_t dimse_timeout_seconds;
+    uint32_t max_pdu;
+} cdicom_scp_options;
+
+typedef struct cdicom_scp cdicom_scp;
+
+/// Creates the SCP. Only one SCP may exist per process. Returns NULL and fills `error` on failure.
+cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_callback callback, void *context,
+                              char *error, size_t error_length);
+
+/// Accepts associations until cdicom_scp_stop. Blocking: run it on a dedicated thread.
+/// Returns 0 after a stop, or non-zero with `error` filled (e.g. the port is in use).
+int cdicom_scp_run(cdicom_scp *scp, char *error, size_t error_length);
+
+/// Asks a running SCP to stop accepting; cdicom_scp_run returns within about a second, after current associations.
+void cdicom_scp_stop(cdicom_scp *scp);
+
+void cdicom_scp_destroy(cdicom_scp *scp);
+
+// MARK: - Network: SCU
+
+/// Sends a C-ECHO. Returns 0 on success, or non-zero with `error` filled. Blocking.
+int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
+                uint32_t timeout_seconds, char *error, size_t error_length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

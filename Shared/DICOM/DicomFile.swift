@@ -1,0 +1,49 @@
+import CDICOM
+import Model
+
+/// A parsed DICOM file. Not thread-safe: use it from one task, extract values, then let it go.
+public final class DicomFile {
+    let handle: OpaquePointer
+
+    /// Parses a Part-10 file held in memory. Throws `badFileFormat` when the bytes are not DICOM or are truncated.
+    public init(bytes: some Collection<UInt8>) throws(TesseraError) {
+        var error = [CChar](repeating: 0, count: 512)
+        let parsed: OpaquePointer? = bytes.withContiguousStorageIfAvailable { buffer in
+            cdicom_file_parse(buffer.baseAddress, buffer.count, &error, error.count)
+        } ?? Array(bytes).withUnsafeBufferPointer { buffer in
+            cdicom_file_parse(buffer.baseAddress, buffer.count, &error, error.count)
+        }
+        guard let parsed else {
+            throw TesseraError(.badFileFormat, details: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        handle = parsed
+    }
+
+    /// Loads a file from disk; values longer than `maxReadLength` bytes are read only when accessed.
+    public init(path: String, maxReadLength: UInt32 = 4096) throws(TesseraError) {
+        var error = [CChar](repeating: 0, count: 512)
+        guard let loaded = cdicom_file_load(path, maxReadLength, &error, error.count) else {
+            throw TesseraError(.badFileFormat, details: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        handle = loaded
+    }
+
+    deinit {
+        cdicom_file_free(handle)
+    }
+
+    /// The main dataset.
+    public var dataset: DicomItem { DicomItem(pointer: cdicom_file_dataset(handle), owner: self) }
+
+    /// The file meta information (group 0002).
+    public var metaHeader: DicomItem { DicomItem(pointer: cdicom_file_meta(handle), owner: self) }
+
+    /// Converts every text value to UTF-8 according to SpecificCharacterSet, as Orthanc does before indexing.
+    public func convertToUTF8() throws(TesseraError) {
+        var error = [CChar](repeating: 0, count: 512)
+        guard cdicom_file_convert_to_utf8(handle, &error, error.count) == 0 else {
+            throw TesseraError(.badFileFormat, message: "Cannot convert the character set",
+                               details: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+}

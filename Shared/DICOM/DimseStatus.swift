@@ -1,0 +1,18 @@
+/// A DIMSE response status (PS3.7 Annex C).
+public struct DimseStatus: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt16
+
+    public init(rawValue: UInt16) {
+        self.rawValue = rawValue
+    }
+
+    public static let success = DimseStatus(rawValue: 0x0000)
+    /// C-STORE "Refused: Out of Resources" (0xA700): the instance could not be made durable; the sender may retry.
+    public static let outOfResources = DimseStatus(rawValue: 0xA700)
+    /// C-STORE "Error: Data Set does not match SOP Class" (0xA900).
+    public static let dataSetDoesNotMatchSOPClass = DimseStatus(rawValue: 0xA900)
+    /// C-STORE "Error: Cannot understand" (0xC000): the dataset is not usable (e.g. a UID is missing).
+    public static let cannotUnderstand = DimseStatus(rawValue: 0xC000)
+
+    public var description: String { "0x" + String(rawValue, radix: 16, uppercase: true) }
+}

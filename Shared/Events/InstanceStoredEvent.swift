@@ -1,0 +1,57 @@
+import Foundation
+import Model
+
+/// Published once an instance's blob is durable; the indexer turns it into index rows.
+/// Keyed by StudyInstanceUID so that one study's instances stay ordered on one partition.
+/// Versioned: consumers refuse versions they do not know instead of misreading them.
+public struct InstanceStoredEvent: Sendable, Hashable, Codable {
+    /// The schema version this code writes.
+    public static let currentVersion = 1
+
+    public var version: Int
+    public var instance: StoredInstance
+
+    public init(_ instance: StoredInstance) {
+        self.version = Self.currentVersion
+        self.instance = instance
+    }
+
+    /// The partitioning key.
+    public var key: String { instance.summary.identifiers.studyInstanceUID }
+
+    /// The wire form (JSON).
+    public func encoded() throws(TesseraError) -> [UInt8] {
+        do {
+            return Array(try Self.encoder.encode(self))
+        } catch {
+            throw TesseraError(.internalError, message: "Cannot encode an event", details: String(describing: error))
+        }
+    }
+
+    /// Reads an event; throws `badJson` for a payload that is not an event of a known version.
+    public static func decode(_ bytes: [UInt8]) throws(TesseraError) -> InstanceStoredEvent {
+        let event: InstanceStoredEvent
+        do {
+            event = try decoder.decode(InstanceStoredEvent.self, from: Data(bytes))
+        } catch {
+            throw TesseraError(.badJson, message: "Not an InstanceStored event", details: String(describing: error))
+        }
+        guard event.version == currentVersion else {
+            throw TesseraError(.badJson, message: "Unknown InstanceStored event version", details: "\(event.version)")
+        }
+        return event
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }()
+}

@@ -1,0 +1,8 @@
+/// A message read from the broker, copied out of librdkafka's buffers.
+public struct KafkaMessage: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: [UInt8]?
+    public var payload: [UInt8]
+}

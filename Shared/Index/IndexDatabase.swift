@@ -1,0 +1,71 @@
+import Logging
+import Model
+import PostgresNIO
+
+/// The connection pool to the PostgreSQL index, and the schema set-up every service runs at start.
+/// Put ``client`` in the service group before anything that queries.
+public struct IndexDatabase: Sendable {
+    /// The pool; a swift-service-lifecycle `Service`.
+    public let client: PostgresClient
+    let logger: Logger
+
+    /// Advisory lock key that serializes migrations across every process sharing the database ("TESSERA" in ASCII).
+    static let migrationLockKey: Int64 = 0x5445_5353_4552_41
+
+    public init(settings: DatabaseSettings, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.username,
+            password: settings.password, database: settings.database, tls: .disable)
+        configuration.options.maximumConnections = settings.maximumConnections
+        configuration.options.connectTimeout = .seconds(10)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Applies the migrations this process knows and the database lacks. Processes that start together
+    /// take turns on an advisory lock, so each migration runs exactly once. Returns the schema version.
+    @discardableResult
+    public func migrate() async throws -> Int {
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLockKey))", logger: logger)
+            do {
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS tessera_schema (
+                        version INTEGER PRIMARY KEY,
+                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                    """, logger: logger)
+                var current = 0
+                for try await version in try await connection.query(
+                    "SELECT COALESCE(MAX(version), 0)::INTEGER FROM tessera_schema", logger: logger).decode(Int.self) {
+                    current = version
+                }
+                for migration in SchemaMigration.all where migration.version > current {
+                    try await connection.withTransaction(logger: logger) { transaction in
+                        for statement in migration.statements {
+                            try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        }
+                        try await transaction.query("INSERT INTO tessera_schema (version) VALUES (\(migration.version))", logger: logger)
+                    }
+                    logger.info("Applied index migration", metadata: ["version": "\(migration.version)"])
+                    current = migration.version
+                }
+                try await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLockKey))", logger: logger)
+                return current
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Whether the database answers (for `/ready`).
+    public func isReachable() async -> Bool {
+        do {
+            try await client.query("SELECT 1", logger: logger)
+            return true
+        } catch {
+            return false
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+import Model
+
+/// An indexed instance as the REST API shows it.
+public struct InstanceRecord: Sendable, Hashable {
+    public var publicID: PublicID
+    public var parentSeries: PublicID
+    public var mainTags: [String: String]
+    public var fileUUID: String
+    public var fileSize: Int64
+    public var indexInSeries: Int?
+    public var sopClassUID: String?
+    public var transferSyntaxUID: String?
+    public var origin: String
+    public var remoteAET: String?
+    public var calledAET: String?
+    public var remoteIP: String?
+    public var receptionDate: Date
+}

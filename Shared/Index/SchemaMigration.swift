@@ -1,0 +1,68 @@
+/// One step of the index schema; applied once, in version order, inside a transaction.
+public struct SchemaMigration: Sendable {
+    public let version: Int
+    public let statements: [String]
+
+    /// Every migration, oldest first. Append new ones; never edit one that has shipped.
+    public static let all: [SchemaMigration] = [
+        SchemaMigration(version: 1, statements: [
+            """
+            CREATE TABLE patients (
+                pk BIGSERIAL PRIMARY KEY,
+                public_id TEXT NOT NULL UNIQUE,
+                patient_id TEXT NOT NULL,
+                main_tags JSONB NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                last_update TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+            """
+            CREATE TABLE studies (
+                pk BIGSERIAL PRIMARY KEY,
+                public_id TEXT NOT NULL UNIQUE,
+                patient_pk BIGINT NOT NULL REFERENCES patients (pk) ON DELETE CASCADE,
+                study_instance_uid TEXT NOT NULL,
+                main_tags JSONB NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                last_update TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX studies_patient_pk ON studies (patient_pk)",
+            "CREATE INDEX studies_study_instance_uid ON studies (study_instance_uid)",
+            """
+            CREATE TABLE series (
+                pk BIGSERIAL PRIMARY KEY,
+                public_id TEXT NOT NULL UNIQUE,
+                study_pk BIGINT NOT NULL REFERENCES studies (pk) ON DELETE CASCADE,
+                series_instance_uid TEXT NOT NULL,
+                main_tags JSONB NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                last_update TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX series_study_pk ON series (study_pk)",
+            """
+            CREATE TABLE instances (
+                pk BIGSERIAL PRIMARY KEY,
+                public_id TEXT NOT NULL UNIQUE,
+                series_pk BIGINT NOT NULL REFERENCES series (pk) ON DELETE CASCADE,
+                sop_instance_uid TEXT NOT NULL,
+                main_tags JSONB NOT NULL,
+                file_uuid TEXT NOT NULL,
+                file_size BIGINT NOT NULL,
+                index_in_series INTEGER,
+                sop_class_uid TEXT,
+                transfer_syntax_uid TEXT,
+                origin TEXT NOT NULL,
+                remote_aet TEXT,
+                called_aet TEXT,
+                remote_ip TEXT,
+                reception_date TIMESTAMPTZ NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX instances_series_pk ON instances (series_pk)",
+            "CREATE INDEX instances_sop_instance_uid ON instances (sop_instance_uid)",
+        ]),
+    ]
+}

@@ -1,0 +1,16 @@
+import ServiceLifecycle
+
+/// Applies the index migrations at start (under the advisory lock), then stays until shutdown so that a
+/// service group keeps running. Place it after the database client in the group.
+public struct SchemaService: Service {
+    let database: IndexDatabase
+
+    public init(database: IndexDatabase) {
+        self.database = database
+    }
+
+    public func run() async throws {
+        try await database.migrate()
+        try? await gracefulShutdown()
+    }
+}

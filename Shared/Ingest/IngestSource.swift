@@ -1,0 +1,15 @@
+/// Where an instance came from, recorded as Orthanc's metadata (`Origin`, `RemoteAET`, `CalledAET`, `RemoteIP`).
+public struct IngestSource: Sendable, Hashable {
+    /// `DicomProtocol`, `RestApi`, ...
+    public var origin: String
+    public var remoteAET: String?
+    public var calledAET: String?
+    public var remoteIP: String?
+
+    public init(origin: String, remoteAET: String? = nil, calledAET: String? = nil, remoteIP: String? = nil) {
+        self.origin = origin
+        self.remoteAET = remoteAET
+        self.calledAET = calledAET
+        self.remoteIP = remoteIP
+    }
+}

@@ -1,0 +1,71 @@
+import DICOM
+import Events
+import Foundation
+import Logging
+import Metrics
+import Model
+import Storage
+
+/// The ingest path every entry point shares (C-STORE now, `POST /instances` next): read the DICOM file,
+/// write its blob durably, publish an ``InstanceStoredEvent`` and wait for the broker's acknowledgement.
+/// When ``store(_:source:)`` returns, the instance cannot be lost; when it throws, the sender must be told so.
+public struct InstanceIngest: Sendable {
+    let blobs: BlobStore
+    let producer: KafkaProducer
+    let topic: String
+    let logger: Logger
+    private let stored = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "stored")])
+    private let rejected = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "rejected")])
+    private let failed = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "failed")])
+    private let duration = Metrics.Timer(label: "tessera_ingest_duration_seconds", preferredDisplayUnit: .seconds)
+
+    public init(blobs: BlobStore, producer: KafkaProducer, topic: String, logger: Logger) {
+        self.blobs = blobs
+        self.producer = producer
+        self.topic = topic
+        self.logger = logger
+    }
+
+    /// Stores one Part-10 file. Throws `badFileFormat` for input that is not a usable DICOM instance
+    /// (nothing is written then), or a storage/broker error when durability could not be reached.
+    public func store(_ bytes: [UInt8], source: IngestSource) async throws(TesseraError) -> StoredInstance {
+        let start = ContinuousClock.now
+        let summary: InstanceSummary
+        do {
+            let file = try DicomFile(bytes: bytes)
+            summary = try InstanceSummary(file: file)
+        } catch {
+            rejected.increment()
+            logger.warning("Rejected a file that is not a usable DICOM instance",
+                           metadata: ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")", "reason": "\(error.details ?? error.message)"])
+            throw error
+        }
+        do {
+            let blob = try await blobs.write(bytes)
+            let instance = StoredInstance(
+                summary: summary, fileUUID: blob.uuid, fileSize: blob.size, origin: source.origin,
+                remoteAET: source.remoteAET, calledAET: source.calledAET, remoteIP: source.remoteIP, receptionDate: Date())
+            let event = InstanceStoredEvent(instance)
+            // A blob whose event was not acknowledged stays as an orphan: deleting it could race an event the
+            // broker did take after all. Orphans are harmless and can be reclaimed by a sweep.
+            try await producer.send(topic: topic, key: event.key, payload: try event.encoded())
+            stored.increment()
+            duration.recordInterval(since: start)
+            logger.debug("Stored instance", metadata: ["instance": "\(summary.identifiers.instancePublicID)", "blob": "\(blob.uuid)"])
+            return instance
+        } catch {
+            failed.increment()
+            logger.error("Could not store an instance durably",
+                         metadata: ["origin": "\(source.origin)", "error": "\(error)"])
+            throw error
+        }
+    }
+}
+
+extension Metrics.Timer {
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        recordNanoseconds(nanoseconds)
+    }
+}

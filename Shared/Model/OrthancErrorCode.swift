@@ -1,0 +1,40 @@
+/// An Orthanc error code (`OrthancStatus` in error bodies) with its description and HTTP status.
+/// New codes are added as static members, as `HTTPResponse.Status` does, so the set stays open.
+public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
+    /// The numeric code Orthanc prints as `OrthancStatus`.
+    public let code: Int
+    /// The text Orthanc prints as `OrthancError`.
+    public let description: String
+    /// The HTTP status Orthanc answers with.
+    public let httpStatus: Int
+
+    public init(code: Int, description: String, httpStatus: Int) {
+        self.code = code
+        self.description = description
+        self.httpStatus = httpStatus
+    }
+
+    public static let internalError = OrthancErrorCode(code: -1, description: "Internal error", httpStatus: 500)
+    public static let notImplemented = OrthancErrorCode(code: 2, description: "Not implemented yet", httpStatus: 501)
+    public static let parameterOutOfRange = OrthancErrorCode(code: 3, description: "Parameter out of range", httpStatus: 400)
+    public static let badParameterType = OrthancErrorCode(code: 5, description: "Bad type for a parameter", httpStatus: 400)
+    public static let inexistentItem = OrthancErrorCode(code: 7, description: "Accessing an inexistent item", httpStatus: 404)
+    public static let badRequest = OrthancErrorCode(code: 8, description: "Bad request", httpStatus: 400)
+    public static let networkProtocol = OrthancErrorCode(code: 9, description: "Error in the network protocol", httpStatus: 500)
+    public static let database = OrthancErrorCode(code: 11, description: "Error with the database engine", httpStatus: 500)
+    public static let uriSyntax = OrthancErrorCode(code: 12, description: "Badly formatted URI", httpStatus: 400)
+    public static let inexistentFile = OrthancErrorCode(code: 13, description: "Inexistent file", httpStatus: 404)
+    public static let cannotWriteFile = OrthancErrorCode(code: 14, description: "Cannot write to file", httpStatus: 500)
+    public static let badFileFormat = OrthancErrorCode(code: 15, description: "Bad file format", httpStatus: 400)
+    public static let timeout = OrthancErrorCode(code: 16, description: "Timeout", httpStatus: 504)
+    public static let unknownResource = OrthancErrorCode(code: 17, description: "Unknown resource", httpStatus: 404)
+    public static let fullStorage = OrthancErrorCode(code: 19, description: "The file storage is full", httpStatus: 507)
+    public static let corruptedFile = OrthancErrorCode(code: 20, description: "Corrupted file (e.g. inconsistent MD5 hash)", httpStatus: 500)
+    public static let badJson = OrthancErrorCode(code: 28, description: "Cannot parse a JSON document", httpStatus: 400)
+    public static let unauthorized = OrthancErrorCode(code: 29, description: "Bad credentials were provided to an HTTP request", httpStatus: 401)
+    public static let databaseUnavailable = OrthancErrorCode(code: 36, description: "The database is currently not available (probably a transient situation)", httpStatus: 503)
+    public static let networkError = OrthancErrorCode(code: 2027, description: "DicomAssociationNetworkError", httpStatus: 500)
+    // Tessera's own codes (Orthanc has none for these): kept outside Orthanc's ranges.
+    public static let brokerUnavailable = OrthancErrorCode(code: 10_001, description: "The event broker is not available", httpStatus: 503)
+    public static let badConfiguration = OrthancErrorCode(code: 10_002, description: "Bad configuration", httpStatus: 500)
+}

@@ -1,0 +1,147 @@
+/// The configuration every Tessera service reads: Orthanc's keys where Orthanc has one, Tessera's own otherwise.
+/// Build it with ``ConfigurationLoader``.
+public struct TesseraConfiguration: Sendable {
+    /// `Name`, shown by `/system`.
+    public var name = "Tessera"
+    /// `DicomAet` (default `TESSERA`; env `TESSERA_DICOM_AET`).
+    public var dicomAet = "TESSERA"
+    /// `DicomPort` (default 4242; env `TESSERA_DICOM_PORT`).
+    public var dicomPort = 4242
+    /// `HttpPort` of the REST API (default 8042; env `TESSERA_HTTP_PORT`).
+    public var httpPort = 8042
+    /// `StorageDirectory`: the blob store shared by all processes (env `TESSERA_STORAGE_DIR`).
+    public var storageDirectory = "TesseraStorage"
+    /// `DicomCheckCalledAet`: refuse associations addressed to another AE title.
+    public var dicomCheckCalledAet = false
+    /// `DicomThreadsCount`: concurrent associations the gateway accepts (Tessera's default is higher than Orthanc's 4).
+    public var dicomThreadsCount = 32
+    /// `DicomScpTimeout` in seconds: how long the gateway waits on a silent peer.
+    public var dicomScpTimeout = 30
+    /// `MaximumPduLength`.
+    public var maximumPduLength = 16_384
+    /// `OverwriteInstances`.
+    public var overwriteInstances = false
+    /// `RemoteAccessAllowed`: serve REST clients that are not on the loopback interface.
+    public var remoteAccessAllowed = false
+    /// `AuthenticationEnabled` (nil: as Orthanc, enabled when remote access is allowed).
+    public var authenticationEnabled: Bool? = nil
+    /// `RegisteredUsers`: user → password for HTTP Basic authentication.
+    public var registeredUsers: [String: String] = [:]
+    /// Address the HTTP servers bind to (env `TESSERA_HTTP_HOST`; default loopback unless remote access is allowed).
+    public var httpHost: String? = nil
+    /// Port of the operations endpoint (`/metrics`, `/health`, `/ready`) of services that have no REST API
+    /// (env `TESSERA_METRICS_PORT`).
+    public var metricsPort: Int? = nil
+    public var database = DatabaseSettings()
+    public var broker = BrokerSettings()
+    /// The whole merged document, for keys that have no typed field yet.
+    public var document: JSONValue = .object([:])
+
+    public init() {}
+
+    /// Reads the typed fields from a merged document, then applies the `TESSERA_...` environment overrides.
+    public init(document: JSONValue, environment: [String: String]) throws(TesseraError) {
+        self.document = document
+        func string(_ key: String) throws(TesseraError) -> String? {
+            guard let value = document[key] else { return nil }
+            guard let text = value.stringValue else { throw Self.badType(key, "a string") }
+            return text
+        }
+        func int(_ key: String, in section: JSONValue? = nil) throws(TesseraError) -> Int? {
+            guard let value = (section ?? document)[key] else { return nil }
+            guard let number = value.intValue else { throw Self.badType(key, "an integer") }
+            return number
+        }
+        func bool(_ key: String) throws(TesseraError) -> Bool? {
+            guard let value = document[key] else { return nil }
+            guard let flag = value.boolValue else { throw Self.badType(key, "a boolean") }
+            return flag
+        }
+
+        name = try string("Name") ?? name
+        dicomAet = try string("DicomAet") ?? dicomAet
+        dicomPort = try int("DicomPort") ?? dicomPort
+        httpPort = try int("HttpPort") ?? httpPort
+        storageDirectory = try string("StorageDirectory") ?? storageDirectory
+        dicomCheckCalledAet = try bool("DicomCheckCalledAet") ?? dicomCheckCalledAet
+        dicomThreadsCount = try int("DicomThreadsCount") ?? dicomThreadsCount
+        dicomScpTimeout = try int("DicomScpTimeout") ?? dicomScpTimeout
+        maximumPduLength = try int("MaximumPduLength") ?? maximumPduLength
+        overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
+        remoteAccessAllowed = try bool("RemoteAccessAllowed") ?? remoteAccessAllowed
+        authenticationEnabled = try bool("AuthenticationEnabled")
+        if let users = document["RegisteredUsers"] {
+            guard case .object(let members) = users else { throw Self.badType("RegisteredUsers", "an object") }
+            for (user, password) in members {
+                guard let text = password.stringValue else { throw Self.badType("RegisteredUsers", "an object of strings") }
+                registeredUsers[user] = text
+            }
+        }
+        if let postgres = document["PostgreSQL"] {
+            database.host = postgres["Host"]?.stringValue ?? database.host
+            database.port = try int("Port", in: postgres) ?? database.port
+            database.username = postgres["Username"]?.stringValue ?? database.username
+            database.password = postgres["Password"]?.stringValue ?? database.password
+            database.database = postgres["Database"]?.stringValue ?? database.database
+            database.maximumConnections = try int("IndexConnectionsCount", in: postgres) ?? database.maximumConnections
+        }
+        if let kafka = document["Kafka"] {
+            broker.bootstrapServers = kafka["BootstrapServers"]?.stringValue ?? broker.bootstrapServers
+            broker.topic = kafka["Topic"]?.stringValue ?? broker.topic
+            broker.partitions = try int("Partitions", in: kafka) ?? broker.partitions
+            broker.consumerGroup = kafka["ConsumerGroup"]?.stringValue ?? broker.consumerGroup
+        }
+        try applyEnvironment(environment)
+        try validate()
+    }
+
+    private mutating func applyEnvironment(_ environment: [String: String]) throws(TesseraError) {
+        func int(_ name: String) throws(TesseraError) -> Int? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let value = Int(text) else {
+                throw TesseraError(.badConfiguration, message: "Bad configuration", details: "\(name) must be an integer, got \(text)")
+            }
+            return value
+        }
+        func string(_ name: String) -> String? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            return text
+        }
+        dicomAet = string("TESSERA_DICOM_AET") ?? dicomAet
+        dicomPort = try int("TESSERA_DICOM_PORT") ?? dicomPort
+        httpPort = try int("TESSERA_HTTP_PORT") ?? httpPort
+        httpHost = string("TESSERA_HTTP_HOST") ?? httpHost
+        metricsPort = try int("TESSERA_METRICS_PORT") ?? metricsPort
+        storageDirectory = string("TESSERA_STORAGE_DIR") ?? storageDirectory
+        database.host = string("TESSERA_PG_HOST") ?? database.host
+        database.port = try int("TESSERA_PG_PORT") ?? database.port
+        database.username = string("TESSERA_PG_USER") ?? database.username
+        database.password = string("TESSERA_PG_PASSWORD") ?? database.password
+        database.database = string("TESSERA_PG_DATABASE") ?? database.database
+        broker.bootstrapServers = string("TESSERA_KAFKA_BROKERS") ?? broker.bootstrapServers
+        broker.topic = string("TESSERA_KAFKA_TOPIC") ?? broker.topic
+        broker.partitions = try int("TESSERA_KAFKA_PARTITIONS") ?? broker.partitions
+        broker.consumerGroup = string("TESSERA_KAFKA_GROUP") ?? broker.consumerGroup
+    }
+
+    private func validate() throws(TesseraError) {
+        for (key, port) in [("DicomPort", dicomPort), ("HttpPort", httpPort), ("PostgreSQL.Port", database.port)] {
+            guard (1...65_535).contains(port) else {
+                throw TesseraError(.badConfiguration, message: "Bad configuration", details: "\(key) must be a TCP port, got \(port)")
+            }
+        }
+        guard !dicomAet.isEmpty, dicomAet.utf8.count <= 16 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomAet must have 1 to 16 characters")
+        }
+        guard dicomThreadsCount >= 1, broker.partitions >= 1 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomThreadsCount and Kafka.Partitions must be positive")
+        }
+    }
+
+    /// Whether REST clients must authenticate (Orthanc: `AuthenticationEnabled`, defaulting to `RemoteAccessAllowed`).
+    public var isAuthenticationRequired: Bool { authenticationEnabled ?? remoteAccessAllowed }
+
+    private static func badType(_ key: String, _ expected: String) -> TesseraError {
+        TesseraError(.badConfiguration, message: "Bad configuration", details: "\(key) must be \(expected)")
+    }
+}

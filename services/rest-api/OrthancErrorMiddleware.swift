@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import Logging
+import Model
+
+/// Turns every error a route throws into Orthanc's error answer: the HTTP status of its Orthanc code and, as
+/// Orthanc does with `HttpDescribeErrors: true`, a JSON body with `HttpError`, `HttpStatus`, `Message`, `Method`,
+/// `OrthancError`, `OrthancStatus`, `Uri` and `Details`.
+struct OrthancErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as TesseraError {
+            if error.code.httpStatus >= 500 {
+                context.logger.error("Request failed", metadata: ["uri": "\(request.uri.path)", "error": "\(error)"])
+            }
+            return Self.response(for: error, request: request)
+        } catch let error as HTTPError where error.status == .notFound {
+            return Self.response(for: TesseraError(.unknownResource), request: request)
+        } catch let error as HTTPError {
+            let code = OrthancErrorCode(code: OrthancErrorCode.badRequest.code, description: OrthancErrorCode.badRequest.description,
+                                        httpStatus: Int(error.status.code))
+            return Self.response(for: TesseraError(code, details: error.body), request: request)
+        } catch {
+            context.logger.error("Request failed", metadata: ["uri": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            return Self.response(for: TesseraError(.internalError, details: String(describing: error)), request: request)
+        }
+    }
+
+    static func response(for error: TesseraError, request: Request) -> Response {
+        let status = HTTPResponse.Status(code: error.code.httpStatus)
+        var body: [String: JSONValue] = [
+            "HttpError": .string(status.reasonPhrase),
+            "HttpStatus": .number(Double(error.code.httpStatus)),
+            "Message": .string(error.message),
+            "Method": .string(request.method.rawValue),
+            "OrthancError": .string(error.code.description),
+            "OrthancStatus": .number(Double(error.code.code)),
+            "Uri": .string(request.uri.path),
+        ]
+        if let details = error.details { body["Details"] = .string(details) }
+        var response = OrthancJSON.response(.object(body))
+        response.status = status
+        return response
+    }
+}

@@ -1,0 +1,43 @@
+import Model
+
+/// `GET /system`: the Orthanc API level Tessera implements, so clients enable the right features, and
+/// Tessera's own version in `TesseraVersion`.
+enum SystemJSON {
+    /// The Orthanc release whose REST behaviour Tessera follows, and its `ApiVersion`.
+    static let orthancVersion = "1.12.4"
+    static let apiVersion = 24
+    static let tesseraVersion = "0.1.0"
+
+    static func render(_ configuration: TesseraConfiguration) -> JSONValue {
+        var mainTags: [String: JSONValue] = [:]
+        for level in ResourceLevel.allCases {
+            mainTags[level.rawValue] = .string(MainDicomTag.forLevel(level).map(\.tag.description).joined(separator: ";"))
+        }
+        let secure = !configuration.remoteAccessAllowed || configuration.isAuthenticationRequired
+        return .object([
+            "ApiVersion": .number(Double(apiVersion)),
+            "CheckRevisions": .bool(false),
+            "DatabaseBackendPlugin": .null,
+            "DatabaseServerIdentifier": .string(configuration.name),
+            "DatabaseVersion": .number(6),
+            "DicomAet": .string(configuration.dicomAet),
+            "DicomPort": .number(Double(configuration.dicomPort)),
+            "HasLabels": .bool(false),
+            "HttpPort": .number(Double(configuration.httpPort)),
+            "IngestTranscoding": .string(""),
+            "IsHttpServerSecure": .bool(secure),
+            "MainDicomTags": .object(mainTags),
+            "MaximumPatientCount": .number(0),
+            "MaximumStorageMode": .string("Recycle"),
+            "MaximumStorageSize": .number(0),
+            "Name": .string(configuration.name),
+            "OverwriteInstances": .bool(configuration.overwriteInstances),
+            "PluginsEnabled": .bool(false),
+            "StorageAreaPlugin": .null,
+            "StorageCompression": .bool(false),
+            "TesseraVersion": .string(tesseraVersion),
+            "UserMetadata": .object([:]),
+            "Version": .string(orthancVersion),
+        ])
+    }
+}

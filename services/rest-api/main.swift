@@ -1,0 +1,36 @@
+import Foundation
+import Hummingbird
+import Index
+import Model
+import ServiceKit
+import ServiceLifecycle
+import Storage
+
+// tessera-api: Orthanc's REST API over the index and the blob store. Wires modules together.
+let bootstrap = ServiceBootstrap.start(service: "api")
+let configuration = bootstrap.configuration
+let logger = bootstrap.logger
+
+do {
+    let database = IndexDatabase(settings: configuration.database, logger: logger)
+    let blobs = try BlobStore(root: configuration.storageDirectory)
+    let router = Router()
+    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(OrthancErrorMiddleware())
+    OperationsRoutes.add(to: router, metrics: bootstrap.metrics, readiness: { await database.isReachable() })
+    router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
+    InstanceRoutes(queries: InstanceQueries(database: database), blobs: blobs).add(to: router)
+    let application = Application(
+        router: router,
+        configuration: .init(address: .hostname(bootstrap.httpHost, port: configuration.httpPort), serverName: "Tessera"),
+        logger: logger)
+    let group = ServiceGroup(configuration: .init(
+        services: [.init(service: database.client), .init(service: SchemaService(database: database)), .init(service: application)],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    logger.info("REST API listening", metadata: ["host": "\(bootstrap.httpHost)", "port": "\(configuration.httpPort)"])
+    try await group.run()
+} catch {
+    logger.critical("tessera-api stopped", metadata: ["error": "\(error)"])
+    exit(1)
+}
