@@ -122,7 +122,8 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: ["Model", "DICOM", "Storage"],
-            path: "Tests/UnitTests"
+            path: "Tests/UnitTests",
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "IntegrationTests",
@@ -130,8 +131,7 @@ let package = Package(
                 "Model", "DICOM", "Events", "Index",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            path: "Tests/IntegrationTests",
-            resources: [.copy("Fixtures")]
+            path: "Tests/IntegrationTests"
         ),
     ],
     swiftLanguageModes: [.v6],

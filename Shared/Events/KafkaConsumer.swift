@@ -10,9 +10,9 @@ public final class KafkaConsumer: Sendable {
     private let logger: Logger
     private let closed = StopFlag()
 
-    /// Joins `groupID` and subscribes to `topic`. Partition assignment happens during the first polls
-    /// (a group join takes a few seconds on the tansu broker). A group with no committed offset starts at the beginning.
-    public init(bootstrapServers: String, groupID: String, topic: String, sessionTimeoutMilliseconds: Int = 10_000,
+    /// Creates a member of `groupID`; it reads nothing until ``subscribe(_:)``.
+    /// A group with no committed offset starts at the beginning of each partition.
+    public init(bootstrapServers: String, groupID: String, sessionTimeoutMilliseconds: Int = 10_000,
                 logger: Logger) throws(TesseraError) {
         let configuration = KafkaConfiguration(settings: [
             ("bootstrap.servers", bootstrapServers),
@@ -23,6 +23,7 @@ public final class KafkaConsumer: Sendable {
             ("session.timeout.ms", String(sessionTimeoutMilliseconds)),
             ("socket.timeout.ms", "10000"),
             ("client.id", "tessera"),
+            ("topic.metadata.refresh.interval.ms", "10000"),
         ])
         let conf = try configuration.makeNative()
         var error = [CChar](repeating: 0, count: 512)
@@ -31,14 +32,6 @@ public final class KafkaConsumer: Sendable {
             throw TesseraError(.brokerUnavailable, message: "Cannot create the Kafka consumer", details: KafkaConfiguration.text(error))
         }
         rd_kafka_poll_set_consumer(created)
-        let subscription = rd_kafka_topic_partition_list_new(1)
-        defer { rd_kafka_topic_partition_list_destroy(subscription) }
-        rd_kafka_topic_partition_list_add(subscription, topic, -1)
-        let code = rd_kafka_subscribe(created, subscription)
-        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            rd_kafka_destroy(created)
-            throw TesseraError(.brokerUnavailable, message: "Cannot subscribe to \(topic)", details: KafkaConfiguration.errorText(code))
-        }
         self.handle = KafkaProducer.Handle(pointer: created)
         self.logger = logger
     }
@@ -55,6 +48,18 @@ public final class KafkaConsumer: Sendable {
         let handle = self.handle
         try await Blocking.run { () throws(TesseraError) in
             try KafkaTopics.ensure(handle: handle.pointer, topic: topic, partitions: partitions, timeoutMilliseconds: timeoutMilliseconds)
+        }
+    }
+
+    /// Subscribes to `topic` (create it first: see ``ensureTopic(_:partitions:timeoutMilliseconds:)``).
+    /// Partitions are assigned during the next polls; a group join takes a few seconds on the tansu broker.
+    public func subscribe(_ topic: String) throws(TesseraError) {
+        let subscription = rd_kafka_topic_partition_list_new(1)
+        defer { rd_kafka_topic_partition_list_destroy(subscription) }
+        rd_kafka_topic_partition_list_add(subscription, topic, -1)
+        let code = rd_kafka_subscribe(handle.pointer, subscription)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw TesseraError(.brokerUnavailable, message: "Cannot subscribe to \(topic)", details: KafkaConfiguration.errorText(code))
         }
     }
 

@@ -27,6 +27,7 @@ struct IndexingService: Service {
         try await withGracefulShutdownHandler {
             try await database.migrate()
             try await consumer.ensureTopic(broker.topic, partitions: broker.partitions)
+            try consumer.subscribe(broker.topic)
             logger.info("Indexer consuming", metadata: ["topic": "\(broker.topic)", "group": "\(broker.consumerGroup)"])
             while !stopping.isSet && !Task.isCancelled {
                 let batch = await consumer.poll(maximumCount: batchSize, timeoutMilliseconds: 500)

@@ -15,7 +15,7 @@ do {
     let database = IndexDatabase(settings: configuration.database, logger: logger)
     let blobs = try BlobStore(root: configuration.storageDirectory)
     let consumer = try KafkaConsumer(bootstrapServers: configuration.broker.bootstrapServers,
-                                     groupID: configuration.broker.consumerGroup, topic: configuration.broker.topic,
+                                     groupID: configuration.broker.consumerGroup,
                                      logger: logger)
     let indexing = IndexingService(consumer: consumer, database: database, writer: InstanceWriter(database: database),
                                    blobs: blobs, broker: configuration.broker, logger: logger)

@@ -27,10 +27,29 @@ struct OrthancErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// The reason phrases Orthanc prints in `HttpError`.
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 409: "Conflict"
+        case 415: "Unsupported Media Type"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 507: "Insufficient Storage"
+        default: HTTPResponse.Status(code: status).reasonPhrase
+        }
+    }
+
     static func response(for error: TesseraError, request: Request) -> Response {
         let status = HTTPResponse.Status(code: error.code.httpStatus)
         var body: [String: JSONValue] = [
-            "HttpError": .string(status.reasonPhrase),
+            "HttpError": .string(Self.reasonPhrase(error.code.httpStatus)),
             "HttpStatus": .number(Double(error.code.httpStatus)),
             "Message": .string(error.message),
             "Method": .string(request.method.rawValue),
