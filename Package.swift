@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "Model", "DICOM", "Events", "Index",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/IntegrationTests"
         ),

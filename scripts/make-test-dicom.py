@@ -32,6 +32,7 @@ def main():
     parser.add_argument("--series", type=int, default=1, help="series per study")
     parser.add_argument("--size", type=int, default=64, help="rows and columns")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--omit", action="append", default=[], help="leave this attribute out (to make bad input)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = random.Random(args.seed)
@@ -86,6 +87,8 @@ def main():
         ds.RescaleIntercept = -1024
         ds.RescaleSlope = 1
         ds.PixelData = rng.randbytes(args.size * args.size * 2)
+        for keyword in args.omit:
+            delattr(ds, keyword)
         name = os.path.join(args.out, f"{index:06d}.dcm")
         ds.save_as(name, enforce_file_format=True)
         manifest.append({

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Where the real components under test are: set by `scripts/test`, which starts them with `scripts/cluster up`.
+/// A missing variable fails the test with a clear message: these tests must not silently pass without the cluster.
+struct TestEnvironment {
+    let apiURL: String
+    let dicomPort: Int
+    let dicomAET: String
+    let postgresPort: Int
+    let kafkaBrokers: String
+    let python: String
+    let repository: String
+
+    static func load() throws -> TestEnvironment {
+        let environment = ProcessInfo.processInfo.environment
+        func value(_ name: String) throws -> String {
+            guard let text = environment[name], !text.isEmpty else {
+                throw MissingEnvironment(name: name)
+            }
+            return text
+        }
+        return TestEnvironment(
+            apiURL: try value("TESSERA_TEST_API"),
+            dicomPort: Int(try value("TESSERA_TEST_DICOM_PORT")) ?? 0,
+            dicomAET: try value("TESSERA_TEST_DICOM_AET"),
+            postgresPort: Int(try value("TESSERA_TEST_PG_PORT")) ?? 0,
+            kafkaBrokers: try value("TESSERA_TEST_KAFKA"),
+            python: try value("TESSERA_TEST_PYTHON"),
+            repository: try value("TESSERA_TEST_REPO"))
+    }
+
+    struct MissingEnvironment: Error, CustomStringConvertible {
+        let name: String
+        var description: String { "\(name) is not set: run the integration tests through scripts/test" }
+    }
+
+    /// A new empty folder for a test's files.
+    func temporaryFolder(_ name: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-\(name)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
