@@ -1,0 +1,27 @@
+# One image with the three Tessera executables; compose.yaml picks the command per service.
+ARG SWIFT_IMAGE=swift:6.1-bookworm
+FROM ${SWIFT_IMAGE} AS build
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libdcmtk-dev librdkafka-dev libpq-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Shared Shared
+COPY services services
+COPY Tests Tests
+RUN swift build -c release --static-swift-stdlib \
+      --product tessera-gateway && swift build -c release --static-swift-stdlib --product tessera-indexer \
+      && swift build -c release --static-swift-stdlib --product tessera-api \
+      && mkdir /out && cp .build/release/tessera-gateway .build/release/tessera-indexer .build/release/tessera-api /out/
+
+FROM debian:bookworm-slim
+# Debian's librdkafka (2.0.2) talks to Apache Kafka; libdcmtk17 carries the DICOM dictionaries.
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libdcmtk17 librdkafka1 curl ca-certificates && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home /var/lib/tessera tessera && mkdir -p /var/lib/tessera/storage \
+    && chown -R tessera /var/lib/tessera
+COPY --from=build /out/ /usr/local/bin/
+COPY config/dicom-association.cfg /usr/local/share/tessera/dicom-association.cfg
+ENV TESSERA_ASSOCIATION_CONFIG=/usr/local/share/tessera/dicom-association.cfg \
+    TESSERA_STORAGE_DIR=/var/lib/tessera/storage \
+    TCP_NODELAY=1
+USER tessera
