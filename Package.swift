@@ -114,6 +114,7 @@ let package = Package(
             dependencies: [
                 "Model", "Index", "Storage", "ServiceKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "services/rest-api"
         ),

@@ -60,7 +60,8 @@ public final class StoreSCP: Sendable {
                     try await Self.acceptLoop(handle, finishing: continuation)
                 }
                 group.addTask {
-                    await withTaskGroup(of: Void.self) { handlers in
+                    // Discarding: a long-running server must not keep every finished handler's task around.
+                    await withDiscardingTaskGroup { handlers in
                         for await request in requests {
                             handlers.addTask { request.complete(await handler(request.instance)) }
                         }

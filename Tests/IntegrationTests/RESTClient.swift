@@ -20,9 +20,12 @@ struct RESTClient {
         }
     }
 
-    func get(_ path: String) async throws -> Answer {
+    func get(_ path: String, user: String? = nil, password: String? = nil) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .GET
+        if let user, let password {
+            request.headers.add(name: "Authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+        }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 256 * 1024 * 1024)
         return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },

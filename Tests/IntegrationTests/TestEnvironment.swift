@@ -10,6 +10,8 @@ struct TestEnvironment {
     let kafkaBrokers: String
     let python: String
     let repository: String
+    /// Folder of the built executables (to start extra, differently configured processes).
+    let binaries: String
 
     static func load() throws -> TestEnvironment {
         let environment = ProcessInfo.processInfo.environment
@@ -26,7 +28,8 @@ struct TestEnvironment {
             postgresPort: Int(try value("TESSERA_TEST_PG_PORT")) ?? 0,
             kafkaBrokers: try value("TESSERA_TEST_KAFKA"),
             python: try value("TESSERA_TEST_PYTHON"),
-            repository: try value("TESSERA_TEST_REPO"))
+            repository: try value("TESSERA_TEST_REPO"),
+            binaries: try value("TESSERA_TEST_BIN"))
     }
 
     struct MissingEnvironment: Error, CustomStringConvertible {

@@ -9,6 +9,8 @@ import Storage
 
 // tessera-gateway: the DICOM SCP. Wires modules together; the logic lives in Shared/.
 signal(SIGPIPE, SIG_IGN)
+// DCMTK 3.6.7 leaves Nagle's algorithm on unless TCP_NODELAY is set: ~40 ms stall per C-STORE response.
+setenv("TCP_NODELAY", "1", 0)
 let bootstrap = ServiceBootstrap.start(service: "gateway")
 let configuration = bootstrap.configuration
 let logger = bootstrap.logger

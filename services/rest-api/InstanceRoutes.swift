@@ -8,7 +8,7 @@ struct InstanceRoutes {
     let queries: InstanceQueries
     let blobs: BlobStore
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<APIRequestContext>) {
         router.get("/instances") { request, _ in
             try await list(request)
         }
@@ -37,7 +37,7 @@ struct InstanceRoutes {
     }
 
     /// The indexed instance named by the `{id}` parameter; nil (Orthanc answers 404 with no body) when unknown.
-    private func lookup(_ context: BasicRequestContext) async throws -> InstanceRecord? {
+    private func lookup(_ context: APIRequestContext) async throws -> InstanceRecord? {
         guard let text = context.parameters.get("id"), let id = PublicID(validating: text) else { return nil }
         return try await queries.instance(id)
     }

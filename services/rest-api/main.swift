@@ -14,8 +14,10 @@ let logger = bootstrap.logger
 do {
     let database = IndexDatabase(settings: configuration.database, logger: logger)
     let blobs = try BlobStore(root: configuration.storageDirectory)
-    let router = Router()
+    try AccessControlMiddleware.validate(configuration)
+    let router = Router(context: APIRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(AccessControlMiddleware(configuration: configuration))
     router.middlewares.add(OrthancErrorMiddleware())
     OperationsRoutes.add(to: router, metrics: bootstrap.metrics, readiness: { await database.isReachable() })
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }

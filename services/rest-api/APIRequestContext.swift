@@ -1,0 +1,14 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of the REST API: Hummingbird's core context plus the client's address,
+/// which access control needs.
+struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import Model
+import NIOCore
+
+/// Orthanc's REST access rules: with `RemoteAccessAllowed: false` only loopback clients are served (others get 403);
+/// with authentication required, every request needs HTTP Basic credentials from `RegisteredUsers` (else 401 with
+/// `WWW-Authenticate`). `/health` and `/ready` stay open for orchestrators' probes.
+struct AccessControlMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    let remoteAccessAllowed: Bool
+    let authenticationRequired: Bool
+    /// `user:password` strings, as they appear base64-decoded in an Authorization header.
+    let credentials: Set<String>
+
+    init(configuration: TesseraConfiguration) {
+        remoteAccessAllowed = configuration.remoteAccessAllowed
+        authenticationRequired = configuration.isAuthenticationRequired
+        credentials = Set(configuration.registeredUsers.map { "\($0.key):\($0.value)" })
+    }
+
+    /// Refuses configurations that would serve remote clients without authentication, or require logins nobody has.
+    static func validate(_ configuration: TesseraConfiguration) throws(TesseraError) {
+        if configuration.remoteAccessAllowed && !configuration.isAuthenticationRequired {
+            throw TesseraError(.badConfiguration, message: "Refusing to serve remote clients without authentication",
+                               details: "RemoteAccessAllowed is true and AuthenticationEnabled is false")
+        }
+        if configuration.isAuthenticationRequired && configuration.registeredUsers.isEmpty {
+            throw TesseraError(.badConfiguration, message: "Authentication is enabled but RegisteredUsers is empty")
+        }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/health" || request.uri.path == "/ready" {
+            return try await next(request, context)
+        }
+        if !remoteAccessAllowed && !Self.isLoopback(context.remoteAddress) {
+            return Response(status: .forbidden)
+        }
+        if authenticationRequired && !isAuthorized(request) {
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"Orthanc Secure Area\""])
+        }
+        return try await next(request, context)
+    }
+
+    private func isAuthorized(_ request: Request) -> Bool {
+        guard let header = request.headers[.authorization], header.hasPrefix("Basic "),
+              let decoded = Data(base64Encoded: String(header.dropFirst("Basic ".count))) else { return false }
+        return credentials.contains(String(decoding: decoded, as: UTF8.self))
+    }
+
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return address?.pathname != nil }
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+}
