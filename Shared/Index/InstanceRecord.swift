@@ -3,6 +3,8 @@ import Model
 
 /// An indexed instance as the REST API shows it.
 public struct InstanceRecord: Sendable, Hashable {
+    /// The row key (index order).
+    public var key: Int64
     public var publicID: PublicID
     public var parentSeries: PublicID
     public var mainTags: [String: String]
@@ -16,4 +18,5 @@ public struct InstanceRecord: Sendable, Hashable {
     public var calledAET: String?
     public var remoteIP: String?
     public var receptionDate: Date
+    public var httpUsername: String?
 }

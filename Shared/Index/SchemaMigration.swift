@@ -64,5 +64,28 @@ public struct SchemaMigration: Sendable {
             "CREATE INDEX instances_series_pk ON instances (series_pk)",
             "CREATE INDEX instances_sop_instance_uid ON instances (sop_instance_uid)",
         ]),
+        SchemaMigration(version: 2, statements: [
+            // Orthanc's change log. `seq` is allocated under a transaction-level advisory lock taken just before
+            // the rows are inserted, so sequence order is commit order and `?since` never skips a late commit.
+            """
+            CREATE TABLE changes (
+                seq BIGSERIAL PRIMARY KEY,
+                change_type SMALLINT NOT NULL,
+                resource_level SMALLINT NOT NULL,
+                public_id TEXT NOT NULL,
+                changed_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX changes_public_id ON changes (public_id)",
+            // Stable resources (StableAge), shared by every replica: a sweep flips is_stable once per quiet period.
+            "ALTER TABLE patients ADD COLUMN is_stable BOOLEAN NOT NULL DEFAULT false",
+            "ALTER TABLE studies ADD COLUMN is_stable BOOLEAN NOT NULL DEFAULT false",
+            "ALTER TABLE series ADD COLUMN is_stable BOOLEAN NOT NULL DEFAULT false",
+            "CREATE INDEX patients_unstable ON patients (last_update) WHERE NOT is_stable",
+            "CREATE INDEX studies_unstable ON studies (last_update) WHERE NOT is_stable",
+            "CREATE INDEX series_unstable ON series (last_update) WHERE NOT is_stable",
+            "ALTER TABLE series ADD COLUMN expected_instances INTEGER",
+            "ALTER TABLE instances ADD COLUMN http_username TEXT",
+        ]),
     ]
 }

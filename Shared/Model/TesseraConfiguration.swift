@@ -19,6 +19,8 @@ public struct TesseraConfiguration: Sendable {
     public var dicomScpTimeout = 30
     /// `MaximumPduLength`.
     public var maximumPduLength = 16_384
+    /// `StableAge` in seconds: a patient, study or series with no new instance for this long becomes stable.
+    public var stableAge = 60
     /// `OverwriteInstances`.
     public var overwriteInstances = false
     /// `RemoteAccessAllowed`: serve REST clients that are not on the loopback interface.
@@ -68,6 +70,7 @@ public struct TesseraConfiguration: Sendable {
         dicomScpTimeout = try int("DicomScpTimeout") ?? dicomScpTimeout
         maximumPduLength = try int("MaximumPduLength") ?? maximumPduLength
         overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
+        stableAge = try int("StableAge") ?? stableAge
         remoteAccessAllowed = try bool("RemoteAccessAllowed") ?? remoteAccessAllowed
         authenticationEnabled = try bool("AuthenticationEnabled")
         if let users = document["RegisteredUsers"] {
@@ -132,6 +135,9 @@ public struct TesseraConfiguration: Sendable {
         }
         guard !dicomAet.isEmpty, dicomAet.utf8.count <= 16 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomAet must have 1 to 16 characters")
+        }
+        guard stableAge >= 1 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration", details: "StableAge must be at least 1 second")
         }
         guard dicomThreadsCount >= 1, broker.partitions >= 1 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomThreadsCount and Kafka.Partitions must be positive")

@@ -23,7 +23,13 @@ do {
         host: bootstrap.httpHost, port: configuration.metricsPort ?? 9102, metrics: bootstrap.metrics, logger: logger,
         readiness: { await database.isReachable() })
     let group = ServiceGroup(configuration: .init(
-        services: [.init(service: database.client), .init(service: indexing), .init(service: operations)],
+        services: [
+            .init(service: database.client),
+            .init(service: indexing),
+            .init(service: StabilityService(database: database, sweep: StabilitySweep(database: database),
+                                            stableAgeSeconds: configuration.stableAge, logger: logger)),
+            .init(service: operations),
+        ],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
     try await group.run()

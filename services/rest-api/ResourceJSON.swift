@@ -1,7 +1,7 @@
 import Index
 import Model
 
-/// Orthanc 1.12's JSON renderings of resources.
+/// Orthanc 1.12's JSON renderings of resources (keys as Orthanc prints them; the encoder sorts them).
 enum ResourceJSON {
     /// `GET /instances/{id}`.
     static func instance(_ record: InstanceRecord) -> JSONValue {
@@ -11,9 +11,94 @@ enum ResourceJSON {
             "ID": .string(record.publicID.value),
             "IndexInSeries": record.indexInSeries.map { .number(Double($0)) } ?? .null,
             "Labels": .array([]),
-            "MainDicomTags": .object(record.mainTags.mapValues(JSONValue.string)),
+            "MainDicomTags": tags(record.mainTags),
             "ParentSeries": .string(record.parentSeries.value),
             "Type": .string(ResourceLevel.instance.rawValue),
         ])
+    }
+
+    /// `GET /patients/{id}`, `/studies/{id}`, `/series/{id}`.
+    static func resource(_ record: ResourceRecord) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "ID": .string(record.publicID.value),
+            "IsStable": .bool(record.isStable),
+            "Labels": .array([]),
+            "LastUpdate": .string(OrthancDate.format(record.lastUpdate)),
+            "MainDicomTags": tags(record.mainTags),
+            "Type": .string(record.level.rawValue),
+        ]
+        let children = JSONValue.array(record.children.map { .string($0.value) })
+        switch record.level {
+        case .patient:
+            members["Studies"] = children
+        case .study:
+            members["Series"] = children
+            members["ParentPatient"] = record.parent.map { .string($0.value) } ?? .null
+            members["PatientMainDicomTags"] = tags(record.patientMainTags ?? [:])
+        case .series:
+            members["Instances"] = children
+            members["ParentStudy"] = record.parent.map { .string($0.value) } ?? .null
+            members["ExpectedNumberOfInstances"] = record.expectedInstances.map { .number(Double($0)) } ?? .null
+            members["Status"] = .string(record.seriesStatus)
+        case .instance:
+            break
+        }
+        return .object(members)
+    }
+
+    /// An entry of `/changes`.
+    static func change(_ record: ChangeRecord) -> JSONValue {
+        .object([
+            "ChangeType": .string(record.type.name),
+            "Date": .string(OrthancDate.format(record.date)),
+            "ID": .string(record.publicID.value),
+            "Path": .string("/\(record.level.collection)/\(record.publicID.value)"),
+            "ResourceType": .string(record.level.rawValue),
+            "Seq": .number(Double(record.seq)),
+        ])
+    }
+
+    /// `/statistics` (whole index) or `/{level}/{id}/statistics`; byte counts are strings, as Orthanc prints them.
+    static func statistics(_ statistics: ResourceStatistics, of level: ResourceLevel?) -> JSONValue {
+        let size = String(statistics.diskSize)
+        let megabytes = JSONValue.number(Double(statistics.diskSize / (1024 * 1024)))
+        guard let level else {
+            return .object([
+                "CountPatients": .number(Double(statistics.patients)), "CountStudies": .number(Double(statistics.studies)),
+                "CountSeries": .number(Double(statistics.series)), "CountInstances": .number(Double(statistics.instances)),
+                "TotalDiskSize": .string(size), "TotalDiskSizeMB": megabytes,
+                "TotalUncompressedSize": .string(size), "TotalUncompressedSizeMB": megabytes,
+            ])
+        }
+        var members: [String: JSONValue] = [
+            "DiskSize": .string(size), "DiskSizeMB": megabytes,
+            "UncompressedSize": .string(size), "UncompressedSizeMB": megabytes,
+            "DicomDiskSize": .string(size), "DicomDiskSizeMB": megabytes,
+            "DicomUncompressedSize": .string(size), "DicomUncompressedSizeMB": megabytes,
+        ]
+        if level == .patient { members["CountStudies"] = .number(Double(statistics.studies)) }
+        if level == .patient || level == .study { members["CountSeries"] = .number(Double(statistics.series)) }
+        if level != .instance { members["CountInstances"] = .number(Double(statistics.instances)) }
+        return .object(members)
+    }
+
+    /// Metadata of an instance, as Orthanc records it at ingest (name → value).
+    static func metadata(_ record: InstanceRecord) -> [String: String] {
+        var values: [String: String] = [
+            "ReceptionDate": OrthancDate.format(record.receptionDate),
+            "RemoteAET": record.remoteAET ?? "",
+            "Origin": record.origin,
+        ]
+        values["IndexInSeries"] = record.indexInSeries.map(String.init)
+        values["TransferSyntax"] = record.transferSyntaxUID
+        values["SopClassUid"] = record.sopClassUID
+        values["RemoteIP"] = record.remoteIP
+        values["CalledAET"] = record.calledAET
+        if record.origin == "RestApi" { values["HttpUsername"] = record.httpUsername ?? "" }
+        return values
+    }
+
+    private static func tags(_ tags: [String: String]) -> JSONValue {
+        .object(tags.mapValues(JSONValue.string))
     }
 }

@@ -21,7 +21,8 @@ do {
     router.middlewares.add(OrthancErrorMiddleware())
     OperationsRoutes.add(to: router, metrics: bootstrap.metrics, readiness: { await database.isReachable() })
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
-    InstanceRoutes(queries: InstanceQueries(database: database), blobs: blobs).add(to: router)
+    ResourceRoutes(resources: ResourceQueries(database: database), instances: InstanceQueries(database: database),
+                   changes: ChangeLog(database: database), blobs: blobs).add(to: router)
     let application = Application(
         router: router,
         configuration: .init(address: .hostname(bootstrap.httpHost, port: configuration.httpPort), serverName: "Tessera"),

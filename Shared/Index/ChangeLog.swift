@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import Model
+import PostgresNIO
+
+/// Reads Orthanc's change log (`/changes`).
+public struct ChangeLog: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Transaction-level advisory lock that every writer of change rows takes just before inserting them, so
+    /// that `seq` values become visible in increasing order ("CHANGELOG" in ASCII, truncated).
+    static let lockKey: Int64 = 0x4348_414E_4745_4C
+
+    public init(database: IndexDatabase) {
+        self.client = database.client
+        self.logger = database.logger
+    }
+
+    /// Changes with `seq > since`, oldest first, at most `limit`.
+    public func list(since: Int64, limit: Int) async throws -> [ChangeRecord] {
+        try await records("""
+            SELECT seq, change_type, resource_level, public_id, changed_at FROM changes
+            WHERE seq > \(since) ORDER BY seq LIMIT \(Int64(limit))
+            """)
+    }
+
+    /// The newest change, if any.
+    public func last() async throws -> ChangeRecord? {
+        try await records("SELECT seq, change_type, resource_level, public_id, changed_at FROM changes ORDER BY seq DESC LIMIT 1").first
+    }
+
+    /// The highest sequence number (0 when the log is empty).
+    public func lastSeq() async throws -> Int64 {
+        for try await seq in try await client.query("SELECT COALESCE(MAX(seq), 0) FROM changes", logger: logger).decode(Int64.self) {
+            return seq
+        }
+        return 0
+    }
+
+    private func records(_ query: PostgresQuery) async throws -> [ChangeRecord] {
+        var records: [ChangeRecord] = []
+        for try await (seq, type, level, id, date) in try await client.query(query, logger: logger)
+            .decode((Int64, Int16, Int16, String, Date).self) {
+            guard let changeType = ChangeType(rawValue: Int(type)), let resourceLevel = ResourceLevel(code: level) else { continue }
+            records.append(ChangeRecord(seq: seq, type: changeType, level: resourceLevel, publicID: PublicID(unchecked: id), date: date))
+        }
+        return records
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import Model
+import PostgresNIO
+
+/// Reads patients, studies and series (and navigates between all four levels) from the index.
+public struct ResourceQueries: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(database: IndexDatabase) {
+        self.client = database.client
+        self.logger = database.logger
+    }
+
+    /// Row keys of a level in index order, skipping `since`, at most `limit` (all when nil).
+    public func keys(_ level: ResourceLevel, since: Int = 0, limit: Int? = nil) async throws -> [Int64] {
+        let sql = "SELECT pk FROM \(LevelTable.of(level).table) ORDER BY pk OFFSET \(max(0, since)) LIMIT "
+            + (limit.map { String(max(0, $0)) } ?? "ALL")
+        return try await keys(PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// Row keys of the `target` level related to resource `id` of level `anchor` (its descendants or its ancestor).
+    public func relatedKeys(of id: PublicID, at anchor: ResourceLevel, target: ResourceLevel) async throws -> [Int64] {
+        var bindings = PostgresBindings(capacity: 1)
+        try bindings.append(id.value)
+        return try await keys(PostgresQuery(unsafeSQL: LevelTable.relatedKeysSQL(anchor: anchor, target: target), binds: bindings))
+    }
+
+    /// The row key of a resource, or nil when it is not indexed.
+    public func key(of id: PublicID, at level: ResourceLevel) async throws -> Int64? {
+        var bindings = PostgresBindings(capacity: 1)
+        try bindings.append(id.value)
+        return try await keys(PostgresQuery(unsafeSQL: "SELECT pk FROM \(LevelTable.of(level).table) WHERE public_id = $1", binds: bindings)).first
+    }
+
+    /// Public IDs of rows, in the order of `keys`.
+    public func publicIDs(_ level: ResourceLevel, keys: [Int64]) async throws -> [PublicID] {
+        guard !keys.isEmpty else { return [] }
+        var byKey: [Int64: PublicID] = [:]
+        for try await (key, id) in try await client.query(PostgresQuery(
+            unsafeSQL: "SELECT pk, public_id FROM \(LevelTable.of(level).table) WHERE pk = ANY($1)", binds: try binds(keys)),
+            logger: logger).decode((Int64, String).self) {
+            byKey[key] = PublicID(unchecked: id)
+        }
+        return keys.compactMap { byKey[$0] }
+    }
+
+    /// One patient, study or series with its children, or nil when it is not indexed.
+    public func resource(_ level: ResourceLevel, _ id: PublicID) async throws -> ResourceRecord? {
+        guard let key = try await key(of: id, at: level) else { return nil }
+        return try await records(level, keys: [key]).first
+    }
+
+    /// Patients, studies or series with their children, in the order of `keys`.
+    public func records(_ level: ResourceLevel, keys: [Int64]) async throws -> [ResourceRecord] {
+        guard !keys.isEmpty, level != .instance, let childLevel = level.child else { return [] }
+        let table = LevelTable.of(level)
+        let parentJoin = level.parent.map { "LEFT JOIN \(LevelTable.of($0).table) p ON p.pk = r.\(table.parentColumn ?? "pk")" } ?? ""
+        let sql = """
+            SELECT r.pk, r.public_id, r.main_tags::text, \(level.parent == nil ? "NULL::text" : "p.public_id"),
+                   r.last_update, r.is_stable, \(level == .series ? "r.expected_instances" : "NULL::integer"),
+                   \(level == .study ? "p.main_tags::text" : "NULL::text")
+            FROM \(table.table) r \(parentJoin)
+            WHERE r.pk = ANY($1)
+            """
+        var records: [Int64: ResourceRecord] = [:]
+        for try await (key, id, tags, parent, lastUpdate, stable, expected, patientTags) in try await client.query(
+            PostgresQuery(unsafeSQL: sql, binds: try binds(keys)), logger: logger)
+            .decode((Int64, String, String, String?, Date, Bool, Int32?, String?).self) {
+            records[key] = ResourceRecord(
+                level: level, publicID: PublicID(unchecked: id), mainTags: Self.tags(tags),
+                parent: parent.map(PublicID.init(unchecked:)), children: [], lastUpdate: lastUpdate, isStable: stable,
+                patientMainTags: patientTags.map(Self.tags), expectedInstances: expected.map(Int.init), indicesInSeries: [])
+        }
+        let child = LevelTable.of(childLevel)
+        let childColumn = child.parentColumn ?? "pk"
+        for try await (parentKey, id) in try await client.query(PostgresQuery(
+            unsafeSQL: "SELECT \(childColumn), public_id FROM \(child.table) WHERE \(childColumn) = ANY($1) ORDER BY pk",
+            binds: try binds(keys)), logger: logger).decode((Int64, String).self) {
+            records[parentKey]?.children.append(PublicID(unchecked: id))
+        }
+        if level == .series {
+            for try await (seriesKey, index) in try await client.query(PostgresQuery(
+                unsafeSQL: "SELECT series_pk, index_in_series FROM instances WHERE series_pk = ANY($1)", binds: try binds(keys)),
+                logger: logger).decode((Int64, Int32?).self) {
+                records[seriesKey]?.indicesInSeries.append(index.map(Int.init))
+            }
+        }
+        return keys.compactMap { records[$0] }
+    }
+
+    /// Totals over the whole index.
+    public func statistics() async throws -> ResourceStatistics {
+        for try await (patients, studies, series, instances, size) in try await client.query("""
+            SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM studies), (SELECT COUNT(*) FROM series),
+                   (SELECT COUNT(*) FROM instances), (SELECT COALESCE(SUM(file_size), 0)::BIGINT FROM instances)
+            """, logger: logger).decode((Int64, Int64, Int64, Int64, Int64).self) {
+            return ResourceStatistics(patients: Int(patients), studies: Int(studies), series: Int(series),
+                                      instances: Int(instances), diskSize: size)
+        }
+        return ResourceStatistics(patients: 0, studies: 0, series: 0, instances: 0, diskSize: 0)
+    }
+
+    /// Counts and size below one resource (the resource itself counts at its own level); nil when unknown.
+    public func statistics(_ level: ResourceLevel, _ id: PublicID) async throws -> ResourceStatistics? {
+        guard try await key(of: id, at: level) != nil else { return nil }
+        var counts: [ResourceLevel: Int] = [level: 1]
+        var level = level
+        let anchor = level
+        while let child = level.child {
+            counts[child] = try await relatedKeys(of: id, at: anchor, target: child).count
+            level = child
+        }
+        var bindings = PostgresBindings(capacity: 1)
+        try bindings.append(id.value)
+        var size: Int64 = 0
+        for try await total in try await client.query(PostgresQuery(unsafeSQL: """
+            SELECT COALESCE(SUM(file_size), 0)::BIGINT FROM instances
+            WHERE pk IN (\(LevelTable.relatedKeysSQL(anchor: anchor, target: .instance)))
+            """, binds: bindings), logger: logger).decode(Int64.self) {
+            size = total
+        }
+        return ResourceStatistics(patients: counts[.patient] ?? 0, studies: counts[.study] ?? 0, series: counts[.series] ?? 0,
+                                  instances: counts[.instance] ?? 0, diskSize: size)
+    }
+
+    private func keys(_ query: PostgresQuery) async throws -> [Int64] {
+        var keys: [Int64] = []
+        for try await key in try await client.query(query, logger: logger).decode(Int64.self) {
+            keys.append(key)
+        }
+        return keys
+    }
+
+    private func binds(_ keys: [Int64]) throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        try bindings.append(keys)
+        return bindings
+    }
+
+    static func tags(_ json: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
+    }
+}

@@ -1,0 +1,132 @@
+import Hummingbird
+import Index
+import Model
+import Storage
+
+/// Orthanc's read routes over the resource tree: lists, resources, children, parents, files, metadata,
+/// statistics, and the change log. An unknown or malformed ID answers 404 with no body, as Orthanc does.
+struct ResourceRoutes {
+    let resources: ResourceQueries
+    let instances: InstanceQueries
+    let changes: ChangeLog
+    let blobs: BlobStore
+
+    func add(to router: Router<APIRequestContext>) {
+        for level in ResourceLevel.allCases {
+            let collection = "/\(level.collection)"
+            router.get(RouterPath(collection)) { request, _ in
+                try await list(level, ListParameters(request))
+            }
+            router.get(RouterPath("\(collection)/{id}")) { _, context in
+                guard let id = Self.id(context) else { return Response(status: .notFound) }
+                guard let json = try await render(level, id) else { return Response(status: .notFound) }
+                return OrthancJSON.response(json)
+            }
+            // Descendants (always expanded, as Orthanc answers them) and ancestors.
+            for other in ResourceLevel.allCases where other != level {
+                let isDescendant = ResourceLevel.allCases.firstIndex(of: other)! > ResourceLevel.allCases.firstIndex(of: level)!
+                let name = isDescendant ? other.collection : other.rawValue.lowercased()
+                router.get(RouterPath("\(collection)/{id}/\(name)")) { _, context in
+                    guard let id = Self.id(context), try await resources.key(of: id, at: level) != nil else {
+                        return Response(status: .notFound)
+                    }
+                    let keys = try await resources.relatedKeys(of: id, at: level, target: other)
+                    let rendered = try await render(other, keys: keys)
+                    if isDescendant { return OrthancJSON.response(.array(rendered)) }
+                    guard let parent = rendered.first else { return Response(status: .notFound) }
+                    return OrthancJSON.response(parent)
+                }
+            }
+            router.get(RouterPath("\(collection)/{id}/metadata")) { request, context in
+                guard let id = Self.id(context), let values = try await metadata(level, id) else { return Response(status: .notFound) }
+                if try ListParameters(request).expand {
+                    return OrthancJSON.response(.object(values.mapValues(JSONValue.string)))
+                }
+                return OrthancJSON.response(.array(values.keys.sorted().map(JSONValue.string)))
+            }
+            router.get(RouterPath("\(collection)/{id}/metadata/{name}")) { _, context in
+                guard let id = Self.id(context), let values = try await metadata(level, id) else { return Response(status: .notFound) }
+                guard let name = context.parameters.get("name"), let value = values[name] else {
+                    throw TesseraError(.inexistentItem, message: "Unknown metadata")
+                }
+                return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: value)))
+            }
+            router.get(RouterPath("\(collection)/{id}/statistics")) { _, context in
+                guard let id = Self.id(context), let statistics = try await resources.statistics(level, id) else {
+                    return Response(status: .notFound)
+                }
+                return OrthancJSON.response(ResourceJSON.statistics(statistics, of: level))
+            }
+        }
+        router.get("/instances/{id}/file") { _, context in
+            guard let id = Self.id(context), let record = try await instances.instance(id) else { return Response(status: .notFound) }
+            let bytes = try await blobs.read(record.fileUUID)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/dicom", .contentDisposition: "filename=\"\(record.fileUUID).dcm\""],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        router.get("/statistics") { _, _ in
+            OrthancJSON.response(ResourceJSON.statistics(try await resources.statistics(), of: nil))
+        }
+        router.get("/changes") { request, _ in
+            try await changeLog(request)
+        }
+    }
+
+    private static func id(_ context: APIRequestContext) -> PublicID? {
+        context.parameters.get("id").flatMap(PublicID.init(validating:))
+    }
+
+    private func list(_ level: ResourceLevel, _ parameters: ListParameters) async throws -> Response {
+        let keys = try await resources.keys(level, since: parameters.since, limit: parameters.limit)
+        if parameters.expand {
+            return OrthancJSON.response(.array(try await render(level, keys: keys)))
+        }
+        return OrthancJSON.response(.array(try await resources.publicIDs(level, keys: keys).map { .string($0.value) }))
+    }
+
+    private func render(_ level: ResourceLevel, keys: [Int64]) async throws -> [JSONValue] {
+        if level == .instance {
+            return try await instances.records(keys: keys).map(ResourceJSON.instance)
+        }
+        return try await resources.records(level, keys: keys).map(ResourceJSON.resource)
+    }
+
+    private func render(_ level: ResourceLevel, _ id: PublicID) async throws -> JSONValue? {
+        if level == .instance {
+            return try await instances.instance(id).map(ResourceJSON.instance)
+        }
+        return try await resources.resource(level, id).map(ResourceJSON.resource)
+    }
+
+    private func metadata(_ level: ResourceLevel, _ id: PublicID) async throws -> [String: String]? {
+        if level == .instance {
+            return try await instances.instance(id).map(ResourceJSON.metadata)
+        }
+        return try await resources.resource(level, id).map { ["LastUpdate": OrthancDate.format($0.lastUpdate)] }
+    }
+
+    /// `GET /changes?since=&limit=` (default limit 100, at most 10,000) and `GET /changes?last`.
+    private func changeLog(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        if query["last"] != nil {
+            let last = try await changes.last()
+            return OrthancJSON.response(.object([
+                "Changes": .array(last.map { [ResourceJSON.change($0)] } ?? []),
+                "Done": .bool(true),
+                "Last": .number(Double(last?.seq ?? 0)),
+            ]))
+        }
+        let parameters = try ListParameters(request)
+        let limit = min(parameters.limit ?? 100, 10_000)
+        let since = Int64(parameters.since)
+        let fetched = try await changes.list(since: since, limit: limit + 1)
+        let page = Array(fetched.prefix(limit))
+        return OrthancJSON.response(.object([
+            "Changes": .array(page.map(ResourceJSON.change)),
+            "Done": .bool(fetched.count <= limit),
+            "Last": .number(Double(page.last?.seq ?? since)),
+        ]))
+    }
+}
