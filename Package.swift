@@ -7,9 +7,10 @@ let dcmtkLibraries: [LinkerSetting] = [
     "dcmjpls", "dcmtkcharls", "oflog", "ofstd",
 ].map { .linkedLibrary($0) }
 
-/// librdkafka 2.16 is installed by scripts/bootstrap into this folder; Debian's 2.0.2 cannot talk to the broker.
-/// The explicit -L makes the linker pick it before /usr/lib/x86_64-linux-gnu.
-let rdkafkaLinkerSettings: [LinkerSetting] = [.unsafeFlags(["-L/usr/local/lib/x86_64-linux-gnu"])]
+/// librdkafka 2.16, installed by scripts/bootstrap (Debian's 2.0.2 cannot talk to the tansu broker). The file is given
+/// to the linker by path, so no -L order (pkg-config of other packages adds /usr/lib/x86_64-linux-gnu first) can make
+/// it pick Debian's; at run time it is found by its soname through ldconfig.
+let rdkafkaLinkerSettings: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "/usr/local/lib/x86_64-linux-gnu/librdkafka.so"])]
 
 let package = Package(
     name: "Tessera",
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0"..<"6.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // MARK: Shared libraries
@@ -112,9 +114,10 @@ let package = Package(
         .executableTarget(
             name: "tessera-api",
             dependencies: [
-                "Model", "Index", "Storage", "ServiceKit",
+                "DICOM", "Model", "Index", "Storage", "ServiceKit", "Ingest", "Events",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "services/rest-api"
         ),

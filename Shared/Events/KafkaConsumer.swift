@@ -24,6 +24,8 @@ public final class KafkaConsumer: Sendable {
             ("socket.timeout.ms", "10000"),
             ("client.id", "tessera"),
             ("topic.metadata.refresh.interval.ms", "10000"),
+            // Bounds indexing lag: the tansu broker answers a fetch only when this wait expires, not when data arrives.
+            ("fetch.wait.max.ms", "20"),
         ])
         let conf = try configuration.makeNative()
         var error = [CChar](repeating: 0, count: 512)

@@ -83,11 +83,12 @@ public struct InstanceWriter: Sendable {
         var inserted = false
         for try await _ in try await connection.query("""
             INSERT INTO instances (public_id, series_pk, sop_instance_uid, main_tags, file_uuid, file_size, index_in_series,
-                                   sop_class_uid, transfer_syntax_uid, origin, remote_aet, called_aet, remote_ip, reception_date)
+                                   sop_class_uid, transfer_syntax_uid, origin, remote_aet, called_aet, remote_ip, reception_date,
+                                   http_username)
             VALUES (\(publicID.value), \(seriesPK), \(ids.sopInstanceUID), \(try json(summary.instanceTags))::jsonb,
                     \(instance.fileUUID), \(Int64(instance.fileSize)), \(indexInSeries), \(summary.sopClassUID),
                     \(summary.transferSyntaxUID), \(instance.origin), \(instance.remoteAET), \(instance.calledAET),
-                    \(instance.remoteIP), \(instance.receptionDate))
+                    \(instance.remoteIP), \(instance.receptionDate), \(instance.httpUsername))
             ON CONFLICT (public_id) DO NOTHING
             RETURNING pk
             """, logger: logger).decode(Int64.self) {
@@ -105,11 +106,29 @@ public struct InstanceWriter: Sendable {
         }
         var existingBlob: String?
         for try await uuid in try await connection.query(
-            "SELECT file_uuid FROM instances WHERE public_id = \(publicID.value)", logger: logger).decode(String.self) {
+            "SELECT file_uuid FROM instances WHERE public_id = \(publicID.value) FOR UPDATE", logger: logger).decode(String.self) {
             existingBlob = uuid
         }
-        let orphan = existingBlob == instance.fileUUID ? nil : instance.fileUUID
-        return IndexedInstance(publicID: publicID, isNew: false, orphanedBlob: orphan)
+        if existingBlob == instance.fileUUID {
+            return IndexedInstance(publicID: publicID, isNew: false, orphanedBlob: nil)  // a replayed event
+        }
+        guard instance.overwrite else {
+            // The first copy wins (OverwriteInstances: false); the new blob is referenced by nothing.
+            return IndexedInstance(publicID: publicID, isNew: false, orphanedBlob: instance.fileUUID)
+        }
+        try await connection.query("""
+            UPDATE instances SET main_tags = \(try json(summary.instanceTags))::jsonb, file_uuid = \(instance.fileUUID),
+                   file_size = \(Int64(instance.fileSize)), index_in_series = \(indexInSeries), sop_class_uid = \(summary.sopClassUID),
+                   transfer_syntax_uid = \(summary.transferSyntaxUID), origin = \(instance.origin), remote_aet = \(instance.remoteAET),
+                   called_aet = \(instance.calledAET), remote_ip = \(instance.remoteIP), reception_date = \(instance.receptionDate),
+                   http_username = \(instance.httpUsername)
+            WHERE public_id = \(publicID.value)
+            """, logger: logger)
+        state.touched[.patient, default: []].insert(patientPK)
+        state.touched[.study, default: []].insert(studyPK)
+        state.touched[.series, default: []].insert(seriesPK)
+        state.notifications.append(publicID.value)
+        return IndexedInstance(publicID: publicID, isNew: false, orphanedBlob: existingBlob)
     }
 
     /// The key of a parent row, upserting it the first time the batch meets it; a row it created adds a `New...` change.

@@ -5,11 +5,15 @@ public struct IngestSource: Sendable, Hashable {
     public var remoteAET: String?
     public var calledAET: String?
     public var remoteIP: String?
+    /// The authenticated REST user, for uploads.
+    public var httpUsername: String?
 
-    public init(origin: String, remoteAET: String? = nil, calledAET: String? = nil, remoteIP: String? = nil) {
+    public init(origin: String, remoteAET: String? = nil, calledAET: String? = nil, remoteIP: String? = nil,
+                httpUsername: String? = nil) {
         self.origin = origin
         self.remoteAET = remoteAET
         self.calledAET = calledAET
         self.remoteIP = remoteIP
+        self.httpUsername = httpUsername
     }
 }

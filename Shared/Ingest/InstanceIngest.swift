@@ -13,38 +13,63 @@ public struct InstanceIngest: Sendable {
     let blobs: BlobStore
     let producer: KafkaProducer
     let topic: String
+    let overwrite: Bool
     let logger: Logger
     private let stored = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "stored")])
     private let rejected = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "rejected")])
     private let failed = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "failed")])
     private let duration = Metrics.Timer(label: "tessera_ingest_duration_seconds", preferredDisplayUnit: .seconds)
 
-    public init(blobs: BlobStore, producer: KafkaProducer, topic: String, logger: Logger) {
+    /// - Parameter overwrite: Orthanc's `OverwriteInstances`: a new copy of an indexed instance replaces it.
+    public init(blobs: BlobStore, producer: KafkaProducer, topic: String, overwrite: Bool = false, logger: Logger) {
         self.blobs = blobs
         self.producer = producer
         self.topic = topic
+        self.overwrite = overwrite
         self.logger = logger
+    }
+
+    /// Reads what the index needs from a Part-10 file; throws `badFileFormat` (with Orthanc's wording) when the
+    /// bytes are not a usable DICOM instance.
+    public func summarize(_ bytes: [UInt8]) throws(TesseraError) -> InstanceSummary {
+        let file: DicomFile
+        do {
+            file = try DicomFile(bytes: bytes)
+        } catch {
+            rejected.increment()
+            throw TesseraError(.badFileFormat, details: "Cannot parse an invalid DICOM file (size: \(bytes.count) bytes)")
+        }
+        do {
+            return try InstanceSummary(file: file)
+        } catch {
+            rejected.increment()
+            throw error
+        }
     }
 
     /// Stores one Part-10 file. Throws `badFileFormat` for input that is not a usable DICOM instance
     /// (nothing is written then), or a storage/broker error when durability could not be reached.
     public func store(_ bytes: [UInt8], source: IngestSource) async throws(TesseraError) -> StoredInstance {
-        let start = ContinuousClock.now
         let summary: InstanceSummary
         do {
-            let file = try DicomFile(bytes: bytes)
-            summary = try InstanceSummary(file: file)
+            summary = try summarize(bytes)
         } catch {
-            rejected.increment()
             logger.warning("Rejected a file that is not a usable DICOM instance",
                            metadata: ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")", "reason": "\(error.details ?? error.message)"])
             throw error
         }
+        return try await store(bytes, summary: summary, source: source)
+    }
+
+    /// Stores a file already read by ``summarize(_:)``.
+    public func store(_ bytes: [UInt8], summary: InstanceSummary, source: IngestSource) async throws(TesseraError) -> StoredInstance {
+        let start = ContinuousClock.now
         do {
             let blob = try await blobs.write(bytes)
             let instance = StoredInstance(
                 summary: summary, fileUUID: blob.uuid, fileSize: blob.size, origin: source.origin,
-                remoteAET: source.remoteAET, calledAET: source.calledAET, remoteIP: source.remoteIP, receptionDate: Date())
+                remoteAET: source.remoteAET, calledAET: source.calledAET, remoteIP: source.remoteIP, receptionDate: Date(),
+                httpUsername: source.httpUsername, overwrite: overwrite)
             let event = InstanceStoredEvent(instance)
             // A blob whose event was not acknowledged stays as an orphan: deleting it could race an event the
             // broker did take after all. Orphans are harmless and can be reclaimed by a sweep.

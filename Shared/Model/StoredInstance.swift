@@ -13,9 +13,13 @@ public struct StoredInstance: Sendable, Hashable, Codable {
     public var remoteIP: String?
     /// When the instance was received.
     public var receptionDate: Date
+    /// The REST user who uploaded it (Orthanc's `HttpUsername`).
+    public var httpUsername: String?
+    /// Replace an instance already indexed under the same ID (Orthanc's `OverwriteInstances`).
+    public var overwrite: Bool
 
     public init(summary: InstanceSummary, fileUUID: String, fileSize: Int, origin: String, remoteAET: String?,
-                calledAET: String?, remoteIP: String?, receptionDate: Date) {
+                calledAET: String?, remoteIP: String?, receptionDate: Date, httpUsername: String? = nil, overwrite: Bool = false) {
         self.summary = summary
         self.fileUUID = fileUUID
         self.fileSize = fileSize
@@ -24,5 +28,25 @@ public struct StoredInstance: Sendable, Hashable, Codable {
         self.calledAET = calledAET
         self.remoteIP = remoteIP
         self.receptionDate = receptionDate
+        self.httpUsername = httpUsername
+        self.overwrite = overwrite
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case summary, fileUUID, fileSize, origin, remoteAET, calledAET, remoteIP, receptionDate, httpUsername, overwrite
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        summary = try container.decode(InstanceSummary.self, forKey: .summary)
+        fileUUID = try container.decode(String.self, forKey: .fileUUID)
+        fileSize = try container.decode(Int.self, forKey: .fileSize)
+        origin = try container.decode(String.self, forKey: .origin)
+        remoteAET = try container.decodeIfPresent(String.self, forKey: .remoteAET)
+        calledAET = try container.decodeIfPresent(String.self, forKey: .calledAET)
+        remoteIP = try container.decodeIfPresent(String.self, forKey: .remoteIP)
+        receptionDate = try container.decode(Date.self, forKey: .receptionDate)
+        httpUsername = try container.decodeIfPresent(String.self, forKey: .httpUsername)
+        overwrite = try container.decodeIfPresent(Bool.self, forKey: .overwrite) ?? false
     }
 }

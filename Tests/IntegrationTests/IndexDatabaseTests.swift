@@ -5,105 +5,107 @@ import Model
 import PostgresNIO
 import Testing
 
-/// Migrations and the idempotent writer against the real PostgreSQL, each test on a database of its own.
-@Suite("PostgreSQL index", .serialized)
-struct IndexDatabaseTests {
-    let environment: TestEnvironment
-    let logger = Logger(label: "test.index")
+extension ClusterTests {
+    /// Migrations and the idempotent writer against the real PostgreSQL, each test on a database of its own.
+    @Suite("PostgreSQL index", .serialized)
+    struct IndexDatabaseTests {
+        let environment: TestEnvironment
+        let logger = Logger(label: "test.index")
 
-    init() throws {
-        environment = try TestEnvironment.load()
-    }
-
-    func settings(_ database: String) -> DatabaseSettings {
-        var settings = DatabaseSettings()
-        settings.host = "127.0.0.1"
-        settings.port = environment.postgresPort
-        settings.database = database
-        return settings
-    }
-
-    /// Creates a database, runs `body` with clients running, drops the database.
-    func withScratchDatabase(_ body: (String) async throws -> Void) async throws {
-        let name = "tessera_test_\(UUID().uuidString.prefix(8).lowercased())"
-        let admin = IndexDatabase(settings: settings("postgres"), logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await admin.client.run() }
-            try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-            do {
-                try await body(name)
-            } catch {
-                _ = try? await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
-                tasks.cancelAll()
-                throw error
-            }
-            try await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
-            tasks.cancelAll()
+        init() throws {
+            environment = try TestEnvironment.load()
         }
-    }
 
-    @Test("Three processes migrating at once apply each migration exactly once")
-    func concurrentMigrations() async throws {
-        try await withScratchDatabase { name in
-            let databases = (0..<3).map { _ in IndexDatabase(settings: settings(name), logger: logger) }
+        func settings(_ database: String) -> DatabaseSettings {
+            var settings = DatabaseSettings()
+            settings.host = "127.0.0.1"
+            settings.port = environment.postgresPort
+            settings.database = database
+            return settings
+        }
+
+        /// Creates a database, runs `body` with clients running, drops the database.
+        func withScratchDatabase(_ body: (String) async throws -> Void) async throws {
+            let name = "tessera_test_\(UUID().uuidString.prefix(8).lowercased())"
+            let admin = IndexDatabase(settings: settings("postgres"), logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                for database in databases { tasks.addTask { await database.client.run() } }
-                let versions = try await withThrowingTaskGroup(of: Int.self) { migrations in
-                    for database in databases { migrations.addTask { try await database.migrate() } }
-                    return try await migrations.reduce(into: []) { $0.append($1) }
+                tasks.addTask { await admin.client.run() }
+                try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+                do {
+                    try await body(name)
+                } catch {
+                    _ = try? await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
+                    tasks.cancelAll()
+                    throw error
                 }
-                let latest = try #require(SchemaMigration.all.last?.version)
-                #expect(versions == [latest, latest, latest])
-                var rows = 0
-                for try await count in try await databases[0].client.query(
-                    "SELECT COUNT(*) FROM tessera_schema", logger: logger).decode(Int64.self) { rows = Int(count) }
-                #expect(rows == SchemaMigration.all.count)
-                for try await exists in try await databases[0].client.query(
-                    "SELECT to_regclass('instances') IS NOT NULL", logger: logger).decode(Bool.self) { #expect(exists) }
+                try await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
                 tasks.cancelAll()
             }
         }
-    }
 
-    func stored(_ sop: String, blob: String) throws -> StoredInstance {
-        let ids = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3", sopInstanceUID: sop)
-        let summary = InstanceSummary(identifiers: ids, patientTags: ["PatientID": "PAT", "PatientName": "Doe^Jane"],
-                                      studyTags: ["StudyInstanceUID": "1.2"], seriesTags: ["Modality": "CT"],
-                                      instanceTags: ["SOPInstanceUID": sop], sopClassUID: "1.2.840.10008.5.1.4.1.1.2",
-                                      transferSyntaxUID: "1.2.840.10008.1.2.1", indexInSeries: 1)
-        return StoredInstance(summary: summary, fileUUID: blob, fileSize: 10, origin: "DicomProtocol", remoteAET: "SCU",
-                              calledAET: "TESSERA", remoteIP: "127.0.0.1", receptionDate: Date())
-    }
-
-    @Test("Replaying an event changes nothing; the same instance under a second blob orphans that blob")
-    func idempotentWrites() async throws {
-        try await withScratchDatabase { name in
-            let database = IndexDatabase(settings: settings(name), logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { await database.client.run() }
-                try await database.migrate()
-                let writer = InstanceWriter(database: database)
-                let queries = InstanceQueries(database: database)
-                let first = try await writer.write([try stored("1.2.3.1", blob: "blob-a"), try stored("1.2.3.2", blob: "blob-b")])
-                #expect(first.map(\.isNew) == [true, true])
-                let replay = try await writer.write([try stored("1.2.3.1", blob: "blob-a")])
-                #expect(replay.map(\.isNew) == [false])
-                #expect(replay.first?.orphanedBlob == nil)
-                let again = try await writer.write([try stored("1.2.3.1", blob: "blob-c")])
-                #expect(again.first?.orphanedBlob == "blob-c")
-                #expect(try await queries.count() == 2)
-                let id = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3",
-                                                 sopInstanceUID: "1.2.3.1")
-                let record = try #require(try await queries.instance(id.instancePublicID))
-                #expect(record.fileUUID == "blob-a")
-                #expect(record.parentSeries == id.seriesPublicID)
-                #expect(record.mainTags == ["SOPInstanceUID": "1.2.3.1"])
-                var patients = 0
-                for try await count in try await database.client.query("SELECT COUNT(*) FROM patients", logger: logger).decode(Int64.self) {
-                    patients = Int(count)
+        @Test("Three processes migrating at once apply each migration exactly once")
+        func concurrentMigrations() async throws {
+            try await withScratchDatabase { name in
+                let databases = (0..<3).map { _ in IndexDatabase(settings: settings(name), logger: logger) }
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for database in databases { tasks.addTask { await database.client.run() } }
+                    let versions = try await withThrowingTaskGroup(of: Int.self) { migrations in
+                        for database in databases { migrations.addTask { try await database.migrate() } }
+                        return try await migrations.reduce(into: []) { $0.append($1) }
+                    }
+                    let latest = try #require(SchemaMigration.all.last?.version)
+                    #expect(versions == [latest, latest, latest])
+                    var rows = 0
+                    for try await count in try await databases[0].client.query(
+                        "SELECT COUNT(*) FROM tessera_schema", logger: logger).decode(Int64.self) { rows = Int(count) }
+                    #expect(rows == SchemaMigration.all.count)
+                    for try await exists in try await databases[0].client.query(
+                        "SELECT to_regclass('instances') IS NOT NULL", logger: logger).decode(Bool.self) { #expect(exists) }
+                    tasks.cancelAll()
                 }
-                #expect(patients == 1)
-                tasks.cancelAll()
+            }
+        }
+
+        func stored(_ sop: String, blob: String) throws -> StoredInstance {
+            let ids = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3", sopInstanceUID: sop)
+            let summary = InstanceSummary(identifiers: ids, patientTags: ["PatientID": "PAT", "PatientName": "Doe^Jane"],
+                                          studyTags: ["StudyInstanceUID": "1.2"], seriesTags: ["Modality": "CT"],
+                                          instanceTags: ["SOPInstanceUID": sop], sopClassUID: "1.2.840.10008.5.1.4.1.1.2",
+                                          transferSyntaxUID: "1.2.840.10008.1.2.1", indexInSeries: 1)
+            return StoredInstance(summary: summary, fileUUID: blob, fileSize: 10, origin: "DicomProtocol", remoteAET: "SCU",
+                                  calledAET: "TESSERA", remoteIP: "127.0.0.1", receptionDate: Date())
+        }
+
+        @Test("Replaying an event changes nothing; the same instance under a second blob orphans that blob")
+        func idempotentWrites() async throws {
+            try await withScratchDatabase { name in
+                let database = IndexDatabase(settings: settings(name), logger: logger)
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { await database.client.run() }
+                    try await database.migrate()
+                    let writer = InstanceWriter(database: database)
+                    let queries = InstanceQueries(database: database)
+                    let first = try await writer.write([try stored("1.2.3.1", blob: "blob-a"), try stored("1.2.3.2", blob: "blob-b")])
+                    #expect(first.map(\.isNew) == [true, true])
+                    let replay = try await writer.write([try stored("1.2.3.1", blob: "blob-a")])
+                    #expect(replay.map(\.isNew) == [false])
+                    #expect(replay.first?.orphanedBlob == nil)
+                    let again = try await writer.write([try stored("1.2.3.1", blob: "blob-c")])
+                    #expect(again.first?.orphanedBlob == "blob-c")
+                    #expect(try await queries.count() == 2)
+                    let id = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3",
+                                                     sopInstanceUID: "1.2.3.1")
+                    let record = try #require(try await queries.instance(id.instancePublicID))
+                    #expect(record.fileUUID == "blob-a")
+                    #expect(record.parentSeries == id.seriesPublicID)
+                    #expect(record.mainTags == ["SOPInstanceUID": "1.2.3.1"])
+                    var patients = 0
+                    for try await count in try await database.client.query("SELECT COUNT(*) FROM patients", logger: logger).decode(Int64.self) {
+                        patients = Int(count)
+                    }
+                    #expect(patients == 1)
+                    tasks.cancelAll()
+                }
             }
         }
     }

@@ -31,4 +31,59 @@ struct RESTClient {
         return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                       body: Array(buffer: body))
     }
+
+    func post(_ path: String, body: [UInt8]) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                      body: Array(buffer: collected))
+    }
+
+    /// A JSON object or array answered with 200 (the test fails otherwise).
+    func json<T>(_ path: String, as type: T.Type = [String: Any].self) async throws -> T {
+        let answer = try await get(path)
+        guard answer.status == 200, let value = try answer.json() as? T else {
+            throw UnexpectedAnswer(path: path, status: answer.status, body: String(decoding: answer.body, as: UTF8.self))
+        }
+        return value
+    }
+
+    /// The IDs `GET /instances` lists.
+    func instanceIDs() async throws -> Set<String> {
+        Set(try await json("/instances", as: [String].self))
+    }
+
+    /// Waits until every ID is listed (the indexer works asynchronously), up to `seconds`; returns what is listed.
+    func waitForInstances(_ ids: Set<String>, seconds: Int = 90) async throws -> Set<String> {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var listed = try await instanceIDs()
+        while !ids.isSubset(of: listed) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            listed = try await instanceIDs()
+        }
+        return listed
+    }
+
+    /// The whole change log.
+    func changes() async throws -> [[String: Any]] {
+        var all: [[String: Any]] = []
+        var since = 0
+        while true {
+            let page = try await json("/changes?since=\(since)&limit=10000")
+            let entries = page["Changes"] as? [[String: Any]] ?? []
+            all += entries
+            since = page["Last"] as? Int ?? since
+            if page["Done"] as? Bool ?? true { return all }
+        }
+    }
+
+    struct UnexpectedAnswer: Error, CustomStringConvertible {
+        let path: String
+        let status: Int
+        let body: String
+        var description: String { "GET \(path) answered \(status): \(body)" }
+    }
 }

@@ -12,6 +12,8 @@ struct TestEnvironment {
     let repository: String
     /// Folder of the built executables (to start extra, differently configured processes).
     let binaries: String
+    /// The cluster's run folder (PID files), for tests that kill and restart services.
+    let runFolder: String
 
     static func load() throws -> TestEnvironment {
         let environment = ProcessInfo.processInfo.environment
@@ -29,12 +31,25 @@ struct TestEnvironment {
             kafkaBrokers: try value("TESSERA_TEST_KAFKA"),
             python: try value("TESSERA_TEST_PYTHON"),
             repository: try value("TESSERA_TEST_REPO"),
-            binaries: try value("TESSERA_TEST_BIN"))
+            binaries: try value("TESSERA_TEST_BIN"),
+            runFolder: try value("TESSERA_TEST_RUN_DIR_ABS"))
     }
 
     struct MissingEnvironment: Error, CustomStringConvertible {
         let name: String
         var description: String { "\(name) is not set: run the integration tests through scripts/test" }
+    }
+
+    /// Runs `scripts/cluster` with the test cluster's settings (inherited from scripts/test's environment).
+    func cluster(_ command: String) async throws -> ProcessRunner.Outcome {
+        try await ProcessRunner.run(repository + "/scripts/cluster", [command], timeout: .seconds(300))
+    }
+
+    /// The PID of a service of the test cluster.
+    func pid(of service: String) throws -> Int32 {
+        let text = try String(contentsOfFile: "\(runFolder)/pids/\(service).pid", encoding: .utf8)
+        guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw MissingEnvironment(name: "pid of \(service)") }
+        return pid
     }
 
     /// A new empty folder for a test's files.

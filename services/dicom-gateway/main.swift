@@ -33,7 +33,8 @@ do {
         associationConfigPath: associationConfig, associationProfile: "AllDICOM",
         checkCalledAET: configuration.dicomCheckCalledAet, timeoutSeconds: configuration.dicomScpTimeout,
         maximumPDULength: configuration.maximumPduLength))
-    let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic, logger: logger)
+    let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
+                                overwrite: configuration.overwriteInstances, logger: logger)
     let operations = OperationsServer.make(
         host: bootstrap.httpHost, port: configuration.metricsPort ?? 9101, metrics: bootstrap.metrics, logger: logger,
         readiness: { await producer.isBrokerReachable() })

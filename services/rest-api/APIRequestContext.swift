@@ -6,6 +6,8 @@ import NIOCore
 struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
+    /// The authenticated user (HTTP Basic), when authentication is enabled.
+    var user: String?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -38,16 +38,22 @@ struct AccessControlMiddleware: RouterMiddleware {
         if !remoteAccessAllowed && !Self.isLoopback(context.remoteAddress) {
             return Response(status: .forbidden)
         }
-        if authenticationRequired && !isAuthorized(request) {
+        guard authenticationRequired else { return try await next(request, context) }
+        guard let user = authorizedUser(request) else {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"Orthanc Secure Area\""])
         }
+        var context = context
+        context.user = user
         return try await next(request, context)
     }
 
-    private func isAuthorized(_ request: Request) -> Bool {
+    /// The user whose Basic credentials match `RegisteredUsers`, if any.
+    private func authorizedUser(_ request: Request) -> String? {
         guard let header = request.headers[.authorization], header.hasPrefix("Basic "),
-              let decoded = Data(base64Encoded: String(header.dropFirst("Basic ".count))) else { return false }
-        return credentials.contains(String(decoding: decoded, as: UTF8.self))
+              let decoded = Data(base64Encoded: String(header.dropFirst("Basic ".count))) else { return nil }
+        let text = String(decoding: decoded, as: UTF8.self)
+        guard credentials.contains(text) else { return nil }
+        return String(text.prefix { $0 != ":" })
     }
 
     static func isLoopback(_ address: SocketAddress?) -> Bool {

@@ -1,5 +1,8 @@
+import DICOM
+import Events
 import Foundation
 import Hummingbird
+import Ingest
 import Index
 import Model
 import ServiceKit
@@ -12,8 +15,14 @@ let configuration = bootstrap.configuration
 let logger = bootstrap.logger
 
 do {
+    DicomToolkit.initialize()
     let database = IndexDatabase(settings: configuration.database, logger: logger)
     let blobs = try BlobStore(root: configuration.storageDirectory)
+    let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers,
+                                     deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
+                                     logger: logger)
+    let notifications = IndexNotifications(database: database)
+    let instances = InstanceQueries(database: database)
     try AccessControlMiddleware.validate(configuration)
     let router = Router(context: APIRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
@@ -21,14 +30,24 @@ do {
     router.middlewares.add(OrthancErrorMiddleware())
     OperationsRoutes.add(to: router, metrics: bootstrap.metrics, readiness: { await database.isReachable() })
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
-    ResourceRoutes(resources: ResourceQueries(database: database), instances: InstanceQueries(database: database),
+    ResourceRoutes(resources: ResourceQueries(database: database), instances: instances,
                    changes: ChangeLog(database: database), blobs: blobs).add(to: router)
+    let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
+                                overwrite: configuration.overwriteInstances, logger: logger)
+    UploadRoutes(ingest: ingest, instances: instances, notifications: notifications,
+                 overwrite: configuration.overwriteInstances).add(to: router)
     let application = Application(
         router: router,
         configuration: .init(address: .hostname(bootstrap.httpHost, port: configuration.httpPort), serverName: "Tessera"),
         logger: logger)
     let group = ServiceGroup(configuration: .init(
-        services: [.init(service: database.client), .init(service: SchemaService(database: database)), .init(service: application)],
+        services: [
+            .init(service: database.client),
+            .init(service: SchemaService(database: database)),
+            .init(service: producer),
+            .init(service: notifications),
+            .init(service: application),
+        ],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
     logger.info("REST API listening", metadata: ["host": "\(bootstrap.httpHost)", "port": "\(configuration.httpPort)"])

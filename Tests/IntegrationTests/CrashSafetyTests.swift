@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+extension ClusterTests {
+    /// Processes killed mid-transfer: every instance whose C-STORE was answered Success ends up indexed exactly once.
+    /// These kill and restart services of the test cluster (`scripts/cluster up` brings back what is not running).
+    @Suite("Crash safety", .serialized)
+    struct CrashSafetyTests {
+        let environment: TestEnvironment
+        let api: RESTClient
+
+        init() throws {
+            environment = try TestEnvironment.load()
+            api = RESTClient(baseURL: environment.apiURL)
+        }
+
+        /// Waits for `ids`, then checks that each has exactly one NewInstance change and that no Seq repeats.
+        func expectIndexedOnce(_ ids: [String]) async throws {
+            let listed = try await api.waitForInstances(Set(ids), seconds: 180)
+            #expect(Set(ids).isSubset(of: listed), "missing \(Set(ids).subtracting(listed).count) of \(ids.count)")
+            let changes = try await api.changes()
+            let seqs = changes.compactMap { $0["Seq"] as? Int }
+            #expect(Set(seqs).count == seqs.count, "duplicate Seq in /changes")
+            var counts: [String: Int] = [:]
+            for change in changes where change["ChangeType"] as? String == "NewInstance" {
+                if let id = change["ID"] as? String { counts[id, default: 0] += 1 }
+            }
+            let wrong = ids.filter { counts[$0] != 1 }
+            #expect(wrong.isEmpty, "\(wrong.count) instances without exactly one NewInstance change")
+            let all = try await api.json("/instances", as: [String].self)
+            #expect(all.count == Set(all).count, "an instance is listed twice")
+        }
+
+        func restartCluster() async throws {
+            let outcome = try await environment.cluster("up")
+            #expect(outcome.status == 0, "\(outcome.output)")
+        }
+
+        @Test("kill -9 of the indexer during an ingest of 500 instances")
+        func killIndexer() async throws {
+            let set = try await TestDicomSet.make(environment, count: 500, seed: TestDicomSet.freshSeed(), size: 32)
+            let pid = try environment.pid(of: "indexer")
+            async let sending = StoreSCU(environment: environment).send(set.entries.map(\.File))
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(kill(pid, SIGKILL) == 0)
+            let outcome = try await sending
+            #expect(StoreSCU.successes(outcome) == 500, "the gateway does not depend on the indexer")
+            try await restartCluster()
+            try await expectIndexedOnce(set.entries.map(\.ID))
+        }
+
+        @Test("kill -9 of the gateway mid-association")
+        func killGateway() async throws {
+            let set = try await TestDicomSet.make(environment, count: 400, seed: TestDicomSet.freshSeed(), size: 128)
+            let pid = try environment.pid(of: "gateway")
+            async let sending = StoreSCU(environment: environment).send(set.entries.map(\.File))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(kill(pid, SIGKILL) == 0)
+            let outcome = try await sending
+            let acknowledged = StoreSCU.successes(outcome)
+            #expect(acknowledged < 400, "the association should have been cut: \(outcome.output.suffix(500))")
+            try await restartCluster()
+            // storescu sends in order and each response is awaited: the first `acknowledged` files are the ones answered Success.
+            try await expectIndexedOnce(set.entries.prefix(acknowledged).map(\.ID))
+            // The modality retries everything; the instances stored before the crash are not doubled.
+            let retry = try await StoreSCU(environment: environment).send(set.entries.map(\.File))
+            #expect(StoreSCU.successes(retry) == 400)
+            try await expectIndexedOnce(set.entries.map(\.ID))
+        }
+
+        @Test("An indexer stopped while instances arrive resumes from its committed offsets")
+        func resumeConsumerGroup() async throws {
+            let pid = try environment.pid(of: "indexer")
+            #expect(kill(pid, SIGTERM) == 0)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while kill(pid, 0) == 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let set = try await TestDicomSet.make(environment, count: 50, seed: TestDicomSet.freshSeed(), size: 32)
+            let outcome = try await StoreSCU(environment: environment).send(set.entries.map(\.File))
+            #expect(StoreSCU.successes(outcome) == 50)
+            let before = try await api.instanceIDs()
+            #expect(Set(set.entries.map(\.ID)).isDisjoint(with: before), "nothing can be indexed while the indexer is down")
+            try await restartCluster()
+            try await expectIndexedOnce(set.entries.map(\.ID))
+        }
+    }
+}
