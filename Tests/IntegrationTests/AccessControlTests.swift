@@ -11,27 +11,13 @@ extension ClusterTests {
             environment = try TestEnvironment.load()
         }
 
-        /// The environment of an extra API process: the test cluster's database, a port of its own.
-        func apiEnvironment(port: Int, json: String) -> [String: String] {
-            [
-                "TESSERA_HTTP_PORT": String(port), "TESSERA_PG_HOST": "127.0.0.1",
-                "TESSERA_PG_PORT": String(environment.postgresPort), "TESSERA_PG_DATABASE": "tessera",
-                "TESSERA_STORAGE_DIR": FileManager.default.temporaryDirectory.path + "/tessera-acl-storage",
-                "ORTHANC_JSON": json,
-            ]
-        }
-
         @Test("With authentication enabled: 401 and WWW-Authenticate without credentials, 200 with them")
         func basicAuthentication() async throws {
             let port = 18_943
-            let process = try ProcessRunner.start(environment.binaries + "/tessera-api", [], environment: apiEnvironment(
-            port: port, json: #"{"AuthenticationEnabled": true, "RegisteredUsers": {"alice": "s3cret"}}"#))
-        defer { kill(process.pid, SIGKILL) }
-        let api = RESTClient(baseURL: "http://127.0.0.1:\(port)")
-            let deadline = ContinuousClock.now + .seconds(30)
-            while (try? await api.get("/health"))?.status != 200 && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            let process = try await environment.startReplica(
+                port: port, json: #"{"AuthenticationEnabled": true, "RegisteredUsers": {"alice": "s3cret"}}"#)
+            defer { kill(process.pid, SIGKILL) }
+            let api = RESTClient(baseURL: "http://127.0.0.1:\(port)")
             let anonymous = try await api.get("/system")
             #expect(anonymous.status == 401)
             #expect(anonymous.header("WWW-Authenticate")?.hasPrefix("Basic") == true)
@@ -44,7 +30,7 @@ extension ClusterTests {
         @Test("Remote access without authentication is refused at start")
         func refusesUnsafeConfiguration() async throws {
             let outcome = try await ProcessRunner.run(environment.binaries + "/tessera-api", [],
-                environment: apiEnvironment(port: 18_944, json: #"{"RemoteAccessAllowed": true, "AuthenticationEnabled": false}"#),
+                environment: environment.replicaEnvironment(port: 18_944, json: #"{"RemoteAccessAllowed": true, "AuthenticationEnabled": false}"#),
                 timeout: .seconds(30))
             #expect(outcome.status != 0)
             #expect(outcome.output.contains("without authentication"), "\(outcome.output)")

@@ -52,6 +52,28 @@ struct TestEnvironment {
         return pid
     }
 
+    /// The environment of an extra `tessera-api` replica: the test cluster's database, broker and storage,
+    /// a port of its own, and Orthanc-style configuration `json`.
+    func replicaEnvironment(port: Int, json: String) -> [String: String] {
+        [
+            "TESSERA_HTTP_PORT": String(port), "TESSERA_PG_HOST": "127.0.0.1",
+            "TESSERA_PG_PORT": String(postgresPort), "TESSERA_PG_DATABASE": "tessera",
+            "TESSERA_KAFKA_BROKERS": kafkaBrokers, "TESSERA_STORAGE_DIR": runFolder + "/storage",
+            "ORTHANC_JSON": json,
+        ]
+    }
+
+    /// Starts an extra `tessera-api` replica and waits until it answers `/health`.
+    func startReplica(port: Int, json: String) async throws -> ProcessRunner.Running {
+        let process = try ProcessRunner.start(binaries + "/tessera-api", [], environment: replicaEnvironment(port: port, json: json))
+        let api = RESTClient(baseURL: "http://127.0.0.1:\(port)")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? await api.get("/health"))?.status != 200 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return process
+    }
+
     /// A new empty folder for a test's files.
     func temporaryFolder(_ name: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-\(name)-\(UUID().uuidString)").path
