@@ -23,7 +23,7 @@ public final class KafkaProducer: Service, Sendable {
             ("acks", "all"),
             ("message.timeout.ms", String(deliveryTimeoutMilliseconds)),
             ("socket.timeout.ms", "10000"),
-            ("linger.ms", "1"),
+            ("linger.ms", "0"),  // every send is awaited by a C-STORE: do not hold it back for batching
             ("client.id", "tessera"),
         ])
         let conf = try configuration.makeNative()

@@ -21,6 +21,9 @@ public enum ResourceLevel: String, Sendable, Hashable, CaseIterable, Codable {
         self = level
     }
 
+    /// 0 for patients ... 3 for instances.
+    public var depth: Int { Int(code) - 1 }
+
     /// The level below this one (nil for instances).
     public var child: ResourceLevel? {
         switch self {

@@ -24,7 +24,7 @@ struct ResourceRoutes {
             }
             // Descendants (always expanded, as Orthanc answers them) and ancestors.
             for other in ResourceLevel.allCases where other != level {
-                let isDescendant = ResourceLevel.allCases.firstIndex(of: other)! > ResourceLevel.allCases.firstIndex(of: level)!
+                let isDescendant = other.depth > level.depth
                 let name = isDescendant ? other.collection : other.rawValue.lowercased()
                 router.get(RouterPath("\(collection)/{id}/\(name)")) { _, context in
                     guard let id = Self.id(context), try await resources.key(of: id, at: level) != nil else {
