@@ -20,9 +20,10 @@ public final class IndexNotifications: Service, Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await client.withConnection { connection in
-                    let notifications = try await connection.listen(InstanceWriter.notificationChannel)
-                    for try await notification in notifications.cancelOnGracefulShutdown() {
-                        await waiters.deliver(notification.payload)
+                    try await connection.listen(on: InstanceWriter.notificationChannel) { notifications in
+                        for try await notification in notifications.cancelOnGracefulShutdown() {
+                            await waiters.deliver(notification.payload)
+                        }
                     }
                 }
             } catch {

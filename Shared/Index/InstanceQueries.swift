@@ -16,7 +16,7 @@ public struct InstanceQueries: Sendable {
     /// One instance, or nil when it is not indexed.
     public func instance(_ id: PublicID) async throws -> InstanceRecord? {
         var bindings = PostgresBindings(capacity: 1)
-        try bindings.append(id.value)
+        bindings.append(id.value)
         return try await records(PostgresQuery(unsafeSQL: Self.selection + " WHERE i.public_id = $1", binds: bindings)).first
     }
 
@@ -24,7 +24,7 @@ public struct InstanceQueries: Sendable {
     public func records(keys: [Int64]) async throws -> [InstanceRecord] {
         guard !keys.isEmpty else { return [] }
         var bindings = PostgresBindings(capacity: 1)
-        try bindings.append(keys)
+        bindings.append(keys)
         let found = try await records(PostgresQuery(unsafeSQL: Self.selection + " WHERE i.pk = ANY($1)", binds: bindings))
         let byKey = Dictionary(found.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         return keys.compactMap { byKey[$0] }

@@ -150,7 +150,7 @@ public struct InstanceWriter: Sendable {
         for (level, table) in [(ResourceLevel.patient, "patients"), (.study, "studies"), (.series, "series")] {
             guard let keys = state.touched[level], !keys.isEmpty else { continue }
             var bindings = PostgresBindings(capacity: 1)
-            try bindings.append(Array(keys))
+            bindings.append(Array(keys))
             try await connection.query(PostgresQuery(
                 unsafeSQL: "UPDATE \(table) SET last_update = now(), is_stable = false WHERE pk = ANY($1)", binds: bindings),
                 logger: logger)

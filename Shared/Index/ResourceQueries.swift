@@ -23,14 +23,14 @@ public struct ResourceQueries: Sendable {
     /// Row keys of the `target` level related to resource `id` of level `anchor` (its descendants or its ancestor).
     public func relatedKeys(of id: PublicID, at anchor: ResourceLevel, target: ResourceLevel) async throws -> [Int64] {
         var bindings = PostgresBindings(capacity: 1)
-        try bindings.append(id.value)
+        bindings.append(id.value)
         return try await keys(PostgresQuery(unsafeSQL: LevelTable.relatedKeysSQL(anchor: anchor, target: target), binds: bindings))
     }
 
     /// The row key of a resource, or nil when it is not indexed.
     public func key(of id: PublicID, at level: ResourceLevel) async throws -> Int64? {
         var bindings = PostgresBindings(capacity: 1)
-        try bindings.append(id.value)
+        bindings.append(id.value)
         return try await keys(PostgresQuery(unsafeSQL: "SELECT pk FROM \(LevelTable.of(level).table) WHERE public_id = $1", binds: bindings)).first
     }
 
@@ -113,7 +113,7 @@ public struct ResourceQueries: Sendable {
             level = child
         }
         var bindings = PostgresBindings(capacity: 1)
-        try bindings.append(id.value)
+        bindings.append(id.value)
         var size: Int64 = 0
         for try await total in try await client.query(PostgresQuery(unsafeSQL: """
             SELECT COALESCE(SUM(file_size), 0)::BIGINT FROM instances
@@ -135,7 +135,7 @@ public struct ResourceQueries: Sendable {
 
     private func binds(_ keys: [Int64]) throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 1)
-        try bindings.append(keys)
+        bindings.append(keys)
         return bindings
     }
 
