@@ -105,15 +105,20 @@ public struct ResourceQueries: Sendable {
     /// Counts and size below one resource (the resource itself counts at its own level); nil when unknown.
     public func statistics(_ level: ResourceLevel, _ id: PublicID) async throws -> ResourceStatistics? {
         guard try await key(of: id, at: level) != nil else { return nil }
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id.value)
         var counts: [ResourceLevel: Int] = [level: 1]
         var level = level
         let anchor = level
         while let child = level.child {
-            counts[child] = try await relatedKeys(of: id, at: anchor, target: child).count
+            // Counted in PostgreSQL: a patient may have hundreds of thousands of instances.
+            for try await count in try await client.query(PostgresQuery(
+                unsafeSQL: "SELECT COUNT(*) FROM (\(LevelTable.relatedKeysSQL(anchor: anchor, target: child))) AS related",
+                binds: bindings), logger: logger).decode(Int64.self) {
+                counts[child] = Int(count)
+            }
             level = child
         }
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(id.value)
         var size: Int64 = 0
         for try await total in try await client.query(PostgresQuery(unsafeSQL: """
             SELECT COALESCE(SUM(file_size), 0)::BIGINT FROM instances

@@ -8,7 +8,7 @@ import Model
 /// answers only once the instance is indexed, so an upload can be read back at once through any API replica.
 struct UploadRoutes {
     let ingest: InstanceIngest
-    let instances: InstanceQueries
+    let resources: ResourceQueries
     let notifications: IndexNotifications
     let overwrite: Bool
     /// How long to wait for the indexer before answering with a timeout (the instance is durable regardless).
@@ -41,7 +41,7 @@ struct UploadRoutes {
     private func store(_ bytes: [UInt8], source: IngestSource) async throws -> JSONValue {
         let summary = try ingest.summarize(bytes)
         let ids = summary.identifiers
-        if !overwrite, try await instances.instance(ids.instancePublicID) != nil {
+        if !overwrite, try await resources.key(of: ids.instancePublicID, at: .instance) != nil {
             return Self.answer(ids, status: "AlreadyStored")
         }
         let ticket = await notifications.expect(ids.instancePublicID)
@@ -55,7 +55,7 @@ struct UploadRoutes {
             return Self.answer(ids, status: "Success")
         }
         // The announcement may have been lost with a reconnect: the index itself has the last word.
-        if try await instances.instance(ids.instancePublicID) != nil {
+        if try await resources.key(of: ids.instancePublicID, at: .instance) != nil {
             return Self.answer(ids, status: "Success")
         }
         throw TesseraError(.timeout, message: "The instance is stored but not indexed yet",

@@ -30,11 +30,12 @@ do {
     router.middlewares.add(OrthancErrorMiddleware())
     OperationsRoutes.add(to: router, metrics: bootstrap.metrics, readiness: { await database.isReachable() })
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
-    ResourceRoutes(resources: ResourceQueries(database: database), instances: instances,
+    let resources = ResourceQueries(database: database)
+    ResourceRoutes(resources: resources, instances: instances,
                    changes: ChangeLog(database: database), blobs: blobs).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
                                 overwrite: configuration.overwriteInstances, logger: logger)
-    UploadRoutes(ingest: ingest, instances: instances, notifications: notifications,
+    UploadRoutes(ingest: ingest, resources: resources, notifications: notifications,
                  overwrite: configuration.overwriteInstances).add(to: router)
     let application = Application(
         router: router,
