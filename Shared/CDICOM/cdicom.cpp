@@ -6,6 +6,7 @@
 #include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dcspchrs.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
 #include "dcmtk/dcmnet/diutil.h"
@@ -14,6 +15,9 @@
 #include "dcmtk/oflog/oflog.h"
 
 #include <atomic>
+#include <iconv.h>
+#include <cstdio>
+#include <type_traits>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -122,15 +126,6 @@ const cdicom_item *cdicom_file_meta(const cdicom_file *file) {
     return file == nullptr ? nullptr : fromItem(const_cast<cdicom_file *>(file)->format.getMetaInfo());
 }
 
-int cdicom_file_convert_to_utf8(cdicom_file *file, char *error, size_t error_length) {
-    OFCondition status = file->format.convertToUTF8();
-    if (status.bad()) {
-        copyError(error, error_length, status.text());
-        return 1;
-    }
-    return 0;
-}
-
 int cdicom_item_contains(const cdicom_item *item, uint16_t group, uint16_t element) {
     return findElement(item, group, element) != nullptr ? 1 : 0;
 }
@@ -234,6 +229,249 @@ const cdicom_item *cdicom_item_sequence_item(const cdicom_item *item, uint16_t g
     DcmSequenceOfItems *sequence = static_cast<DcmSequenceOfItems *>(found);
     if (index >= sequence->card()) return nullptr;
     return fromItem(sequence->getItem(index));
+}
+
+// MARK: - Walking a dataset element by element
+
+}  // extern "C"
+
+namespace {
+
+/// Delimiters that reset the character set state of ISO 2022 encodings, per VR (as DCMTK uses them).
+const char *delimitersFor(DcmEVR vr) {
+    switch (vr) {
+    case EVR_PN: return "\\^=";
+    case EVR_LO: case EVR_SH: case EVR_UC: return "\\";
+    case EVR_LT: case EVR_ST: case EVR_UT: return "\r\n\t\f";
+    default: return "";
+    }
+}
+
+bool affectedByCharacterSet(DcmEVR vr) {
+    switch (vr) {
+    case EVR_PN: case EVR_LO: case EVR_SH: case EVR_UC: case EVR_LT: case EVR_ST: case EVR_UT: return true;
+    default: return false;
+    }
+}
+
+}  // namespace
+
+struct cdicom_charset {
+    DcmSpecificCharacterSet converter;
+    /// Set when DCMTK's converter cannot handle the character set but iconv can take the whole value at once
+    /// (ISO 2022 Japanese: glibc's iconv has no single-G-set encodings for ISO-IR 87/159, DCMTK then refuses).
+    iconv_t wholeValue = reinterpret_cast<iconv_t>(-1);
+
+    ~cdicom_charset() {
+        if (wholeValue != reinterpret_cast<iconv_t>(-1)) iconv_close(wholeValue);
+    }
+
+    bool convert(const std::string &from, DcmEVR vr, std::string &to) const {
+        if (wholeValue == reinterpret_cast<iconv_t>(-1)) {
+            OFString converted;
+            if (const_cast<DcmSpecificCharacterSet &>(converter)
+                    .convertString(OFString(from.data(), from.size()), converted, delimitersFor(vr)).bad()) {
+                return false;
+            }
+            to.assign(converted.c_str(), converted.length());
+            return true;
+        }
+        iconv(wholeValue, nullptr, nullptr, nullptr, nullptr);
+        std::vector<char> output(from.size() * 4 + 16);
+        char *in = const_cast<char *>(from.data());
+        size_t inLeft = from.size();
+        char *out = output.data();
+        size_t outLeft = output.size();
+        if (iconv(wholeValue, &in, &inLeft, &out, &outLeft) == static_cast<size_t>(-1)) return false;
+        if (iconv(wholeValue, nullptr, nullptr, &out, &outLeft) == static_cast<size_t>(-1)) return false;
+        to.assign(output.data(), output.size() - outLeft);
+        return true;
+    }
+};
+
+namespace {
+
+DcmElement *elementAt(const cdicom_item *item, unsigned long index) {
+    if (item == nullptr) return nullptr;
+    DcmItem *dcmItem = asItem(item);
+    if (index >= dcmItem->card()) return nullptr;
+    return dcmItem->getElement(index);
+}
+
+char *duplicate(const std::string &value, size_t *length) {
+    char *out = static_cast<char *>(std::malloc(value.size() + 1));
+    if (out == nullptr) return nullptr;
+    std::memcpy(out, value.data(), value.size());
+    out[value.size()] = '\0';
+    if (length != nullptr) *length = value.size();
+    return out;
+}
+
+/// Formats a number as boost::lexical_cast<std::string> does (Orthanc's formatting): integers plainly,
+/// floating point with 17 significant digits (floats are widened to double first).
+std::string formatNumber(double value) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    return text;
+}
+
+template <typename T, typename Getter>
+bool joinNumbers(DcmElement *element, Getter get, std::string &out) {
+    unsigned long count = element->getVM();
+    if (element->getLength() == 0) count = 0;
+    for (unsigned long i = 0; i < count; ++i) {
+        T value;
+        if (get(value, i).bad()) return i > 0;
+        if (i > 0) out += '\\';
+        if constexpr (std::is_floating_point_v<T>) {
+            out += formatNumber(static_cast<double>(value));
+        } else {
+            out += std::to_string(value);
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+namespace {
+
+/// Orthanc's text for a leaf element (see cdicom_item_element_text).
+bool orthancText(DcmElement *element, const cdicom_charset *charset, std::string &out) {
+    if (element == nullptr || !element->isLeaf()) return false;
+    DcmEVR vr = element->ident();
+    out.clear();
+    if (element->isaString()) {
+        char *raw = nullptr;
+        Uint32 rawLength = 0;
+        DcmByteString *text = dynamic_cast<DcmByteString *>(element);
+        if (text == nullptr || text->getString(raw, rawLength).bad()) return false;
+        // Orthanc reads the value as a C string: it ends at the first NUL.
+        std::string bytes = raw == nullptr ? std::string() : std::string(raw, strnlen(raw, rawLength));
+        if (affectedByCharacterSet(vr) && !bytes.empty()) {
+            std::string converted;
+            if (charset != nullptr && charset->convert(bytes, vr, converted)) {
+                bytes = converted;
+            } else {
+                std::string ascii;
+                for (char c : bytes) if (static_cast<unsigned char>(c) >= 32 && static_cast<unsigned char>(c) < 127) ascii += c;
+                bytes = ascii;
+            }
+        }
+        out = bytes;
+        return true;
+    }
+    bool ok = false;
+    switch (vr) {
+    case EVR_SL: ok = joinNumbers<Sint32>(element, [&](Sint32 &v, unsigned long i) { return element->getSint32(v, i); }, out); break;
+    case EVR_SS: ok = joinNumbers<Sint16>(element, [&](Sint16 &v, unsigned long i) { return element->getSint16(v, i); }, out); break;
+    case EVR_UL: ok = joinNumbers<Uint32>(element, [&](Uint32 &v, unsigned long i) { return element->getUint32(v, i); }, out); break;
+    case EVR_US: ok = joinNumbers<Uint16>(element, [&](Uint16 &v, unsigned long i) { return element->getUint16(v, i); }, out); break;
+    case EVR_FL: ok = joinNumbers<Float32>(element, [&](Float32 &v, unsigned long i) { return element->getFloat32(v, i); }, out); break;
+    case EVR_FD: ok = joinNumbers<Float64>(element, [&](Float64 &v, unsigned long i) { return element->getFloat64(v, i); }, out); break;
+    case EVR_AT: {
+        // Orthanc shows the first attribute tag only.
+        DcmTagKey tag;
+        DcmAttributeTag *attribute = dynamic_cast<DcmAttributeTag *>(element);
+        if (attribute != nullptr && attribute->getTagVal(tag, 0).good()) {
+            char text[16];
+            std::snprintf(text, sizeof text, "%04x,%04x", tag.getGroup(), tag.getElement());
+            out = text;
+            ok = true;
+        }
+        break;
+    }
+    default:
+        return false;  // binary (OB, OW, UN, ...) and everything else: null
+    }
+    return ok;
+}
+
+}  // namespace
+
+extern "C" {
+
+cdicom_charset *cdicom_charset_create(const char *specific_character_set, char *error, size_t error_length) {
+    cdicom_charset *charset = new (std::nothrow) cdicom_charset();
+    if (charset == nullptr) {
+        copyError(error, error_length, "out of memory");
+        return nullptr;
+    }
+    OFString source = specific_character_set == nullptr ? "" : specific_character_set;
+    // Orthanc reads a dataset without SpecificCharacterSet as Latin-1 (its DefaultEncoding).
+    if (source.empty()) source = "ISO_IR 100";
+    OFCondition status = charset->converter.selectCharacterSet(source, "ISO_IR 192");
+    if (status.bad() && (source.find("IR 87") != OFString_npos || source.find("IR 159") != OFString_npos)) {
+        charset->wholeValue = iconv_open("UTF-8", "ISO-2022-JP-2");
+        if (charset->wholeValue != reinterpret_cast<iconv_t>(-1)) status = EC_Normal;
+    }
+    if (status.bad()) {
+        copyError(error, error_length, status.text());
+        delete charset;
+        return nullptr;
+    }
+    return charset;
+}
+
+void cdicom_charset_free(cdicom_charset *charset) { delete charset; }
+
+unsigned long cdicom_item_element_count(const cdicom_item *item) {
+    return item == nullptr ? 0 : asItem(item)->card();
+}
+
+int cdicom_item_element_at(const cdicom_item *item, unsigned long index, cdicom_element_info *info) {
+    DcmElement *element = elementAt(item, index);
+    if (element == nullptr) return 0;
+    info->group = element->getGTag();
+    info->element = element->getETag();
+    DcmVR vr(element->getVR());
+    const char *name = vr.getValidVRName();
+    info->vr[0] = name[0];
+    info->vr[1] = name[0] == '\0' ? '\0' : name[1];
+    info->vr[2] = '\0';
+    info->is_sequence = element->isLeaf() ? 0 : 1;
+    return 1;
+}
+
+int cdicom_item_element_name(const cdicom_item *item, unsigned long index, char **name, char **private_creator) {
+    DcmElement *element = elementAt(item, index);
+    if (element == nullptr) return 0;
+    DcmTag tag(element->getTag());
+    *name = duplicate(OFString(tag.getTagName()));
+    const char *creator = tag.getPrivateCreator();
+    *private_creator = creator == nullptr ? nullptr : duplicate(OFString(creator));
+    return *name != nullptr ? 1 : 0;
+}
+
+int cdicom_item_element_text(const cdicom_item *item, unsigned long index, const cdicom_charset *charset,
+                             char **value, size_t *length) {
+    std::string text;
+    if (!orthancText(elementAt(item, index), charset, text)) return 0;
+    *value = duplicate(text, length);
+    return *value != nullptr ? 1 : 0;
+}
+
+int cdicom_item_text(const cdicom_item *item, uint16_t group, uint16_t element, const cdicom_charset *charset,
+                     char **value, size_t *length) {
+    std::string text;
+    if (!orthancText(findElement(item, group, element), charset, text)) return 0;
+    *value = duplicate(text, length);
+    return *value != nullptr ? 1 : 0;
+}
+
+long cdicom_item_element_item_count(const cdicom_item *item, unsigned long index) {
+    DcmElement *element = elementAt(item, index);
+    if (element == nullptr || element->isLeaf()) return -1;
+    DcmSequenceOfItems *sequence = dynamic_cast<DcmSequenceOfItems *>(element);
+    return sequence == nullptr ? -1 : static_cast<long>(sequence->card());
+}
+
+const cdicom_item *cdicom_item_element_item(const cdicom_item *item, unsigned long index, unsigned long item_index) {
+    DcmElement *element = elementAt(item, index);
+    if (element == nullptr || element->isLeaf()) return nullptr;
+    DcmSequenceOfItems *sequence = dynamic_cast<DcmSequenceOfItems *>(element);
+    if (sequence == nullptr || item_index >= sequence->card()) return nullptr;
+    return fromItem(sequence->getItem(item_index));
 }
 
 }  // extern "C"

@@ -37,13 +37,4 @@ public final class DicomFile {
 
     /// The file meta information (group 0002).
     public var metaHeader: DicomItem { DicomItem(pointer: cdicom_file_meta(handle), owner: self) }
-
-    /// Converts every text value to UTF-8 according to SpecificCharacterSet, as Orthanc does before indexing.
-    public func convertToUTF8() throws(TesseraError) {
-        var error = [CChar](repeating: 0, count: 512)
-        guard cdicom_file_convert_to_utf8(handle, &error, error.count) == 0 else {
-            throw TesseraError(.badFileFormat, message: "Cannot convert the character set",
-                               details: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-    }
 }

@@ -29,6 +29,19 @@ public struct DicomItem {
         return String(cString: value)
     }
 
+    /// The value as Orthanc shows it (see ``DicomJSONRenderer``): text converted to UTF-8 by `charset`, numbers
+    /// formatted and joined with `\`; nil when absent, binary or a sequence.
+    public func text(_ tag: DicomTag, charset: DicomCharset) -> String? {
+        var value: UnsafeMutablePointer<CChar>?
+        var length = 0
+        let found = withExtendedLifetime(charset) {
+            cdicom_item_text(pointer, tag.group, tag.element, charset.pointer, &value, &length)
+        }
+        guard found != 0, let value else { return nil }
+        defer { cdicom_free(value) }
+        return String(decoding: UnsafeRawBufferPointer(start: value, count: length), as: UTF8.self)
+    }
+
     /// The value at `position` as an integer (US, SS, UL, SL, IS).
     public func integer(_ tag: DicomTag, at position: Int = 0) -> Int64? {
         var value: Int64 = 0

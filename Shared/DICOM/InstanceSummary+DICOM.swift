@@ -4,15 +4,16 @@ extension InstanceSummary {
     /// Reads what the index records from a parsed file: identifiers, main tags per level, SOP class, transfer syntax.
     /// Throws `badFileFormat` when a UID needed for the public IDs is missing.
     public init(file: DicomFile) throws(TesseraError) {
-        // Orthanc indexes UTF-8; a character set DCMTK cannot convert leaves the raw values, as Orthanc warns and goes on.
-        if file.dataset.contains(.specificCharacterSet) {
-            try? file.convertToUTF8()
-        }
+        // Orthanc indexes the values it shows in /tags: UTF-8 from SpecificCharacterSet, too-long values left out.
         let dataset = file.dataset
+        let charset = DicomCharset(datasetOf: file)
         func tags(_ level: ResourceLevel) -> [String: String] {
             var values: [String: String] = [:]
             for main in MainDicomTag.forLevel(level) {
-                if let value = dataset.string(main.tag) { values[main.name] = value }
+                if let value = dataset.text(main.tag, charset: charset),
+                   value.utf8.count <= DicomJSONRenderer.defaultMaxStringLength {
+                    values[main.name] = value
+                }
             }
             return values
         }

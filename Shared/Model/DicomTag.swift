@@ -30,4 +30,5 @@ public struct DicomTag: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static let instanceNumber = DicomTag(0x0020, 0x0013)
     public static let imageIndex = DicomTag(0x0054, 0x1330)
     public static let transferSyntaxUID = DicomTag(0x0002, 0x0010)
+    public static let pixelData = DicomTag(0x7FE0, 0x0010)
 }

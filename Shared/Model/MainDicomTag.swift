@@ -78,3 +78,12 @@ public struct MainDicomTag: Sendable, Hashable {
         .init(0x0020, 0x0037, "ImageOrientationPatient"),
     ]
 }
+
+extension MainDicomTag {
+    /// Orthanc's name for a main DICOM tag of any level: it takes precedence over the DICOM dictionary's name
+    /// (which calls some of them `RETIRED_...`) when Orthanc prints tags.
+    public static func orthancName(of tag: DicomTag) -> String? { namesByTag[tag] }
+
+    private static let namesByTag: [DicomTag: String] = Dictionary(
+        (patient + study + series + instance).map { ($0.tag, $0.name) }, uniquingKeysWith: { first, _ in first })
+}

@@ -42,9 +42,6 @@ const cdicom_item *cdicom_file_dataset(const cdicom_file *file);
 /// The file meta information (group 0002); empty for a bare dataset.
 const cdicom_item *cdicom_file_meta(const cdicom_file *file);
 
-/// Converts every string value of the dataset to UTF-8 according to SpecificCharacterSet. Returns 0 on success.
-int cdicom_file_convert_to_utf8(cdicom_file *file, char *error, size_t error_length);
-
 /// 1 when the element exists in this item (not searched in sub-sequences).
 int cdicom_item_contains(const cdicom_item *item, uint16_t group, uint16_t element);
 
@@ -66,6 +63,54 @@ long cdicom_item_sequence_count(const cdicom_item *item, uint16_t group, uint16_
 
 /// Item `index` of a sequence element, or NULL.
 const cdicom_item *cdicom_item_sequence_item(const cdicom_item *item, uint16_t group, uint16_t element, unsigned long index);
+
+// MARK: - Walking a dataset element by element (Orthanc's DICOM-as-JSON)
+
+/// One element of an item, as seen by cdicom_item_element_at.
+typedef struct {
+    uint16_t group;
+    uint16_t element;
+    /// Value representation as two letters ("PN", "SQ", "OB", ...).
+    char vr[3];
+    /// 1 for a sequence (its items through cdicom_item_element_item).
+    int is_sequence;
+} cdicom_element_info;
+
+/// Converts text values from a dataset's SpecificCharacterSet to UTF-8. Not thread-safe: one per thread.
+typedef struct cdicom_charset cdicom_charset;
+
+/// Prepares a conversion from `specific_character_set` (the value of (0008,0005); empty means Latin-1, Orthanc's
+/// default encoding). Returns NULL when DCMTK cannot convert from it.
+cdicom_charset *cdicom_charset_create(const char *specific_character_set, char *error, size_t error_length);
+
+void cdicom_charset_free(cdicom_charset *charset);
+
+/// Number of elements in the item.
+unsigned long cdicom_item_element_count(const cdicom_item *item);
+
+/// The tag, VR and kind of the element at `index`. Returns 0 when out of range.
+int cdicom_item_element_at(const cdicom_item *item, unsigned long index, cdicom_element_info *info);
+
+/// The dictionary name of the element at `index` ("Unknown Tag & Data" when unknown) and its private creator
+/// (NULL when none). Both strings are released with cdicom_free. Returns 0 when out of range.
+int cdicom_item_element_name(const cdicom_item *item, unsigned long index, char **name, char **private_creator);
+
+/// The element's value as Orthanc shows it: text VRs as stored (converted to UTF-8 with `charset` when not NULL,
+/// otherwise non-ASCII bytes removed), numbers formatted as Orthanc does and joined with '\', an attribute tag as
+/// "gggg,eeee". Returns 1 with a string to release with cdicom_free (and its length), or 0 for binary and
+/// other values that Orthanc shows as null.
+int cdicom_item_element_text(const cdicom_item *item, unsigned long index, const cdicom_charset *charset,
+                             char **value, size_t *length);
+
+/// The same as cdicom_item_element_text, for the element with this tag in `item`. Returns 0 when absent.
+int cdicom_item_text(const cdicom_item *item, uint16_t group, uint16_t element, const cdicom_charset *charset,
+                     char **value, size_t *length);
+
+/// Number of items of the sequence at `index`, or -1 when it is not a sequence.
+long cdicom_item_element_item_count(const cdicom_item *item, unsigned long index);
+
+/// Item `item_index` of the sequence at `index`, or NULL.
+const cdicom_item *cdicom_item_element_item(const cdicom_item *item, unsigned long index, unsigned long item_index);
 
 // MARK: - Network: C-STORE / C-ECHO SCP
 

@@ -1,0 +1,69 @@
+"""Starts stock Orthanc (Debian package `orthanc`) on free loopback ports in a scratch folder, for the scripts that
+record its behaviour as test fixtures (orthanc-golden-ids.py, orthanc-tag-fixtures.py).
+
+    with StockOrthanc() as orthanc:
+        answer = orthanc.post("/instances", data)
+        tags = orthanc.get("/instances/%s/tags" % answer["ID"])
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StockOrthanc:
+    def __init__(self, **configuration):
+        self.work = tempfile.mkdtemp(prefix="stock-orthanc-")
+        self.http = free_port()
+        self.configuration = {"Name": "stock", "StorageDirectory": self.work + "/db",
+                              "IndexDirectory": self.work + "/db", "HttpPort": self.http,
+                              "DicomPort": free_port(), "RemoteAccessAllowed": False,
+                              "AuthenticationEnabled": False, "Plugins": []}
+        self.configuration.update(configuration)
+        self.base = f"http://127.0.0.1:{self.http}"
+        self.server = None
+        self.version = None
+
+    def __enter__(self):
+        config = os.path.join(self.work, "orthanc.json")
+        with open(config, "w") as f:
+            json.dump(self.configuration, f)
+        self.server = subprocess.Popen(["Orthanc", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                self.version = self.get("/system")["Version"]
+                return self
+            except OSError:
+                time.sleep(0.1)
+        self.__exit__(None, None, None)
+        raise RuntimeError("stock Orthanc did not start")
+
+    def __exit__(self, *exc):
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(timeout=30)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def get(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=30) as answer:
+            return json.load(answer)
+
+    def delete(self, path):
+        request = urllib.request.Request(self.base + path, method="DELETE")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.read()
+
+    def post(self, path, data):
+        request = urllib.request.Request(self.base + path, data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.load(answer)
