@@ -2,7 +2,7 @@ import Model
 
 extension InstanceSummary {
     /// Reads what the index records from a parsed file: identifiers, main tags per level, SOP class, transfer syntax.
-    /// Throws `badFileFormat` when a UID needed for the public IDs is missing.
+    /// Throws `inexistentTag` when a UID needed for the public IDs is missing.
     public init(file: DicomFile) throws(TesseraError) {
         // Orthanc indexes the values it shows in /tags: UTF-8 from SpecificCharacterSet, too-long values left out.
         let dataset = file.dataset

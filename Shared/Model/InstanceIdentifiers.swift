@@ -8,7 +8,8 @@ public struct InstanceIdentifiers: Sendable, Hashable, Codable {
     /// Creates the identifiers; the UIDs must not be empty (Orthanc rejects such files as `BadFileFormat`).
     public init(patientID: String, studyInstanceUID: String, seriesInstanceUID: String, sopInstanceUID: String) throws(TesseraError) {
         guard !studyInstanceUID.isEmpty, !seriesInstanceUID.isEmpty, !sopInstanceUID.isEmpty else {
-            throw TesseraError(.badFileFormat, message: "Missing StudyInstanceUID, SeriesInstanceUID or SOPInstanceUID")
+            // Orthanc answers a file without them with "Inexistent tag" (HTTP 404).
+            throw TesseraError(.inexistentTag, details: "Missing StudyInstanceUID, SeriesInstanceUID or SOPInstanceUID")
         }
         self.patientID = patientID
         self.studyInstanceUID = studyInstanceUID

@@ -57,6 +57,26 @@ public struct BlobStore: Sendable {
         return BlobReference(uuid: uuid, size: bytes.count)
     }
 
+    /// Runs `body` on the blocking thread pool with the path of an existing blob (to parse it in place, for
+    /// instance); throws `inexistentFile` when the blob is missing and passes on what `body` throws.
+    public func withBlob<Result: Sendable>(
+        _ uuid: String, _ body: @escaping @Sendable (String) throws(TesseraError) -> Result
+    ) async throws(TesseraError) -> Result {
+        let target = path(of: uuid)
+        do {
+            return try await threadPool.runIfActive {
+                guard FileManager.default.fileExists(atPath: target) else {
+                    throw TesseraError(.inexistentFile, details: "blob \(uuid)")
+                }
+                return try body(target)
+            }
+        } catch let error as TesseraError {
+            throw error
+        } catch {
+            throw TesseraError(.inexistentFile, details: String(describing: error))
+        }
+    }
+
     /// Reads a whole blob; throws `inexistentFile` when it is missing.
     public func read(_ uuid: String) async throws(TesseraError) -> [UInt8] {
         let target = path(of: uuid)

@@ -34,6 +34,7 @@ struct DicomFileTests {
         #expect(file.metaHeader.string(.transferSyntaxUID) == "1.2.840.10008.1.2.1")
         #expect(file.dataset.valueRepresentation(.patientID) == "LO")
         #expect(!file.dataset.contains(.studyInstanceUID))
-        #expect(throws: TesseraError.self) { try InstanceSummary(file: file) }
+        let error = #expect(throws: TesseraError.self) { try InstanceSummary(file: file) }
+        #expect(error?.code == .inexistentTag, "Orthanc's answer to a file without its UIDs")
     }
 }

@@ -52,7 +52,7 @@ struct PublicIDTests {
         }
     }
 
-    @Test("Missing UIDs are a bad file format, an empty PatientID is allowed")
+    @Test("Missing UIDs are an inexistent tag (as Orthanc says), an empty PatientID is allowed")
     func missingIdentifiers() throws {
         #expect(throws: TesseraError.self) {
             try InstanceIdentifiers(patientID: "P", studyInstanceUID: "", seriesInstanceUID: "1", sopInstanceUID: "2")

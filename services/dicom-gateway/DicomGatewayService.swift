@@ -21,7 +21,7 @@ struct DicomGatewayService: Service {
                 do {
                     _ = try await ingest.store(received.bytes, source: source)
                     return .success
-                } catch let error as TesseraError where error.code == .badFileFormat {
+                } catch let error as TesseraError where error.code == .badFileFormat || error.code == .inexistentTag {
                     return .cannotUnderstand
                 } catch {
                     return .outOfResources

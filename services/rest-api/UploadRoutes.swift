@@ -27,7 +27,7 @@ struct UploadRoutes {
                 for file in try ZipUpload.files(bytes) {
                     do {
                         answers.append(try await store(file.bytes, source: source))
-                    } catch let error as TesseraError where error.code == .badFileFormat {
+                    } catch let error as TesseraError where error.code == .badFileFormat || error.code == .inexistentTag {
                         context.logger.info("Skipped a ZIP entry that is not DICOM", metadata: ["entry": "\(file.name)"])
                     }
                 }

@@ -33,6 +33,7 @@ do {
     let resources = ResourceQueries(database: database)
     ResourceRoutes(resources: resources, instances: instances,
                    changes: ChangeLog(database: database), blobs: blobs).add(to: router)
+    TagRoutes(instances: instances, blobs: blobs).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
                                 overwrite: configuration.overwriteInstances, logger: logger)
     UploadRoutes(ingest: ingest, resources: resources, notifications: notifications,
