@@ -20,8 +20,6 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
     && useradd --system --uid 10001 --home /var/lib/tessera tessera && mkdir -p /var/lib/tessera/storage \
     && chown -R tessera /var/lib/tessera
 COPY --from=build /out/ /usr/local/bin/
-COPY config/dicom-association.cfg /usr/local/share/tessera/dicom-association.cfg
-ENV TESSERA_ASSOCIATION_CONFIG=/usr/local/share/tessera/dicom-association.cfg \
-    TESSERA_STORAGE_DIR=/var/lib/tessera/storage \
+ENV TESSERA_STORAGE_DIR=/var/lib/tessera/storage \
     TCP_NODELAY=1
 USER tessera

@@ -485,6 +485,9 @@ struct ScpState {
     void *context = nullptr;
     OFString aeTitle;
     bool checkCalledAET = false;
+    /// Accepted transfer syntaxes (storage) and the uncompressed subset (verification), in order of preference.
+    std::vector<std::string> syntaxes, uncompressed;
+    std::vector<const char *> syntaxPointers, uncompressedPointers;
 };
 
 // DcmSCPPool constructs its workers with their default constructor, so workers find the callback here.
@@ -501,6 +504,7 @@ bool serialize(DcmFileFormat &format, E_TransferSyntax xfer, std::vector<uint8_t
         OFCondition status = format.write(out, xfer, EET_ExplicitLength, nullptr);
         format.transferEnd();
         if (status.good()) {
+            out.flush();  // drains the zlib filter of a deflated transfer syntax
             void *data = nullptr;
             out.flushBuffer(data, written);
             return data == buffer.data() || written == 0 ? true : (std::memmove(buffer.data(), data, written), true);
@@ -512,7 +516,30 @@ bool serialize(DcmFileFormat &format, E_TransferSyntax xfer, std::vector<uint8_t
 }
 
 class StoreWorker : public DcmThreadSCP {
+public:
+    OFCondition run(T_ASC_Association *incoming) override {
+        association = incoming;
+        OFCondition result = DcmThreadSCP::run(incoming);
+        association = nullptr;
+        return result;
+    }
+
 protected:
+    /// Orthanc's negotiation: every storage SOP class DCMTK knows (retired ones included, more than the 128
+    /// presentation contexts a DCMTK profile may hold), each with every accepted transfer syntax, the first of
+    /// ours that the SCU proposes winning; C-ECHO with the uncompressed syntaxes.
+    OFCondition negotiateAssociation() override {
+        if (association == nullptr) return DIMSE_ILLEGALASSOCIATION;
+        const char *verification[] = {UID_VerificationSOPClass};
+        OFCondition status = ASC_acceptContextsWithPreferredTransferSyntaxes(
+            association->params, verification, 1, const_cast<const char **>(g_scp.uncompressedPointers.data()),
+            static_cast<int>(g_scp.uncompressedPointers.size()));
+        if (status.bad()) return status;
+        return ASC_acceptContextsWithPreferredTransferSyntaxes(
+            association->params, dcmAllStorageSOPClassUIDs, numberOfDcmAllStorageSOPClassUIDs,
+            const_cast<const char **>(g_scp.syntaxPointers.data()), static_cast<int>(g_scp.syntaxPointers.size()));
+    }
+
     OFBool checkCalledAETitleAccepted(const OFString &calledAE) override {
         return !g_scp.checkCalledAET || calledAE == g_scp.aeTitle;
     }
@@ -554,6 +581,9 @@ protected:
         }
         return sendSTOREResponse(info.presentationContextID, request, status);
     }
+
+private:
+    T_ASC_Association *association = nullptr;
 };
 
 }  // namespace
@@ -589,8 +619,28 @@ cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_ca
     config.setDIMSETimeout(options->dimse_timeout_seconds);
     config.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
     if (options->max_pdu > 0) config.setMaxReceivePDULength(options->max_pdu);
-    OFCondition status = config.loadAssociationCfgFile(options->association_config_path);
-    if (status.good()) status = config.setAndCheckAssociationProfile(options->association_profile);
+    // The workers negotiate themselves (StoreWorker::negotiateAssociation); DcmSCP still wants a valid profile.
+    g_scp.syntaxes.clear();
+    g_scp.uncompressed.clear();
+    for (size_t i = 0; i < options->transfer_syntax_count; ++i) {
+        std::string uid(options->transfer_syntaxes[i]);
+        g_scp.syntaxes.push_back(uid);
+        if (uid == UID_LittleEndianExplicitTransferSyntax || uid == UID_LittleEndianImplicitTransferSyntax ||
+            uid == UID_BigEndianExplicitTransferSyntax) {
+            g_scp.uncompressed.push_back(uid);
+        }
+    }
+    if (g_scp.uncompressed.empty()) g_scp.uncompressed.push_back(UID_LittleEndianImplicitTransferSyntax);
+    g_scp.syntaxPointers.clear();
+    g_scp.uncompressedPointers.clear();
+    for (const std::string &uid : g_scp.syntaxes) g_scp.syntaxPointers.push_back(uid.c_str());
+    for (const std::string &uid : g_scp.uncompressed) g_scp.uncompressedPointers.push_back(uid.c_str());
+    OFList<OFString> verificationSyntaxes;
+    for (const std::string &uid : g_scp.uncompressed) verificationSyntaxes.push_back(uid.c_str());
+    const OFString profile = "Tessera";
+    OFCondition status = g_scp.syntaxes.empty() ? makeOFCondition(0, 1, OF_error, "no transfer syntax accepted") : EC_Normal;
+    if (status.good()) status = config.addPresentationContext(UID_VerificationSOPClass, verificationSyntaxes, ASC_SC_ROLE_DEFAULT, profile);
+    if (status.good()) status = config.setAndCheckAssociationProfile(profile);
     if (status.bad()) {
         copyError(error, error_length, std::string("association configuration: ") + status.text());
         delete scp;

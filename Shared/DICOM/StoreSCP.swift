@@ -20,21 +20,22 @@ public final class StoreSCP: Sendable {
         let sink = Sink()
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var error = [CChar](repeating: 0, count: 512)
+        // C strings that live until cdicom_scp_create has copied them.
+        let syntaxes = options.transferSyntaxes.map { strdup($0) }
+        defer { syntaxes.forEach { free($0) } }
         let created: OpaquePointer? = options.aeTitle.withCString { aet in
-            options.associationConfigPath.withCString { configPath in
-                options.associationProfile.withCString { profile in
-                    var raw = cdicom_scp_options()
-                    raw.port = UInt16(options.port)
-                    raw.ae_title = aet
-                    raw.max_associations = UInt16(clamping: max(1, options.maximumAssociations))
-                    raw.association_config_path = configPath
-                    raw.association_profile = profile
-                    raw.check_called_aet = options.checkCalledAET ? 1 : 0
-                    raw.acse_timeout_seconds = UInt32(clamping: options.timeoutSeconds)
-                    raw.dimse_timeout_seconds = UInt32(clamping: options.timeoutSeconds)
-                    raw.max_pdu = UInt32(clamping: options.maximumPDULength)
-                    return cdicom_scp_create(&raw, storeCallback, context, &error, error.count)
-                }
+            syntaxes.map { UnsafePointer($0) }.withUnsafeBufferPointer { list in
+                var raw = cdicom_scp_options()
+                raw.port = UInt16(options.port)
+                raw.ae_title = aet
+                raw.max_associations = UInt16(clamping: max(1, options.maximumAssociations))
+                raw.transfer_syntaxes = list.baseAddress
+                raw.transfer_syntax_count = list.count
+                raw.check_called_aet = options.checkCalledAET ? 1 : 0
+                raw.acse_timeout_seconds = UInt32(clamping: options.timeoutSeconds)
+                raw.dimse_timeout_seconds = UInt32(clamping: options.timeoutSeconds)
+                raw.max_pdu = UInt32(clamping: options.maximumPDULength)
+                return cdicom_scp_create(&raw, storeCallback, context, &error, error.count)
             }
         }
         guard let created else {

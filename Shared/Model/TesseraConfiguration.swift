@@ -23,6 +23,8 @@ public struct TesseraConfiguration: Sendable {
     public var stableAge = 60
     /// `OverwriteInstances`.
     public var overwriteInstances = false
+    /// `AcceptedTransferSyntaxes` and the `...TransferSyntaxAccepted` group switches.
+    public var transferSyntaxes = TransferSyntaxPolicy()
     /// `RemoteAccessAllowed`: serve REST clients that are not on the loopback interface.
     public var remoteAccessAllowed = false
     /// `AuthenticationEnabled` (nil: as Orthanc, enabled when remote access is allowed).
@@ -70,6 +72,20 @@ public struct TesseraConfiguration: Sendable {
         dicomScpTimeout = try int("DicomScpTimeout") ?? dicomScpTimeout
         maximumPduLength = try int("MaximumPduLength") ?? maximumPduLength
         overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
+        if let patterns = document["AcceptedTransferSyntaxes"] {
+            switch patterns {
+            case .string(let one): transferSyntaxes.patterns = [one]
+            case .array(let many):
+                transferSyntaxes.patterns = try many.map { value throws(TesseraError) in
+                    guard let text = value.stringValue else { throw Self.badType("AcceptedTransferSyntaxes", "a list of strings") }
+                    return text
+                }
+            default: throw Self.badType("AcceptedTransferSyntaxes", "a string or a list of strings")
+            }
+        }
+        for group in TransferSyntaxPolicy.groups where try bool("\(group)TransferSyntaxAccepted") == false {
+            transferSyntaxes.disabledGroups.insert(group)
+        }
         stableAge = try int("StableAge") ?? stableAge
         remoteAccessAllowed = try bool("RemoteAccessAllowed") ?? remoteAccessAllowed
         authenticationEnabled = try bool("AuthenticationEnabled")

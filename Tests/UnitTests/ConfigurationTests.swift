@@ -104,3 +104,37 @@ struct ConfigurationTests {
         }
     }
 }
+
+@Suite("Accepted transfer syntaxes")
+struct TransferSyntaxPolicyTests {
+    @Test("By default every Orthanc transfer syntax, Explicit VR Little Endian first")
+    func defaults() {
+        let accepted = TransferSyntaxPolicy().accepted
+        #expect(accepted.first == "1.2.840.10008.1.2.1")
+        #expect(accepted.count == TransferSyntaxPolicy.known.count)
+        for uid in ["1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.50",
+                    "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.100",
+                    "1.2.840.10008.1.2.4.102", "1.2.840.10008.1.2.4.107", "1.2.840.10008.1.2.5"] {
+            #expect(accepted.contains(uid), "\(uid)")
+        }
+    }
+
+    @Test("Group switches and AcceptedTransferSyntaxes patterns, read from Orthanc's keys")
+    func configured() throws {
+        let document = try JSONValue.parse(Data(#"""
+            {"JpegTransferSyntaxAccepted": false, "Mpeg4TransferSyntaxAccepted": "false",
+             "AcceptedTransferSyntaxes": ["1.2.840.10008.1.2", "1.2.840.10008.1.2.?", "1.2.840.10008.1.2.4.*"]}
+            """#.utf8))
+        let accepted = try TesseraConfiguration(document: document, environment: [:]).transferSyntaxes.accepted
+        #expect(accepted.contains("1.2.840.10008.1.2"))
+        #expect(accepted.contains("1.2.840.10008.1.2.1"))
+        #expect(accepted.contains("1.2.840.10008.1.2.5"))
+        #expect(!accepted.contains("1.2.840.10008.1.2.1.99"), "not matched by the patterns")
+        #expect(!accepted.contains("1.2.840.10008.1.2.4.50") && !accepted.contains("1.2.840.10008.1.2.4.70"), "JPEG off")
+        #expect(!accepted.contains("1.2.840.10008.1.2.4.102"), "MPEG-4 off")
+        #expect(accepted.contains("1.2.840.10008.1.2.4.90"))
+        #expect(throws: TesseraError.self) {
+            try TesseraConfiguration(document: ["AcceptedTransferSyntaxes": .number(3)], environment: [:])
+        }
+    }
+}

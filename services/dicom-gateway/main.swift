@@ -25,12 +25,10 @@ do {
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
                                      logger: logger)
     try await producer.ensureTopic(configuration.broker.topic, partitions: configuration.broker.partitions)
-    let associationConfig = ProcessInfo.processInfo.environment["TESSERA_ASSOCIATION_CONFIG"]
-        ?? GatewayResources.defaultAssociationConfigPath()
     let scp = try StoreSCP(options: StoreSCPOptions(
         port: configuration.dicomPort, aeTitle: configuration.dicomAet,
         maximumAssociations: configuration.dicomThreadsCount,
-        associationConfigPath: associationConfig, associationProfile: "AllDICOM",
+        transferSyntaxes: configuration.transferSyntaxes.accepted,
         checkCalledAET: configuration.dicomCheckCalledAet, timeoutSeconds: configuration.dicomScpTimeout,
         maximumPDULength: configuration.maximumPduLength))
     let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,

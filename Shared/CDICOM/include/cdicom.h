@@ -134,9 +134,10 @@ typedef struct {
     const char *ae_title;
     /// Maximum concurrent associations (one thread each); beyond it associations are rejected.
     uint16_t max_associations;
-    /// DCMTK association configuration file (storescp.cfg format) and the profile in it to accept.
-    const char *association_config_path;
-    const char *association_profile;
+    /// Transfer syntax UIDs accepted for every storage SOP class DCMTK knows, in order of preference.
+    /// C-ECHO is accepted in the uncompressed ones.
+    const char *const *transfer_syntaxes;
+    size_t transfer_syntax_count;
     /// Refuse associations whose called AE title is not ae_title (Orthanc's DicomCheckCalledAet).
     int check_called_aet;
     uint32_t acse_timeout_seconds;
