@@ -103,7 +103,8 @@ let package = Package(
         // MARK: Services
         .executableTarget(
             name: "tessera-gateway",
-            dependencies: ["DICOM", "Model", "Storage", "Events", "Ingest", "ServiceKit"],
+            dependencies: ["DICOM", "Model", "Storage", "Events", "Ingest", "ServiceKit",
+                           .product(name: "NIOPosix", package: "swift-nio")],
             path: "services/dicom-gateway"
         ),
         .executableTarget(

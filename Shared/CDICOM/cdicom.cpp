@@ -25,6 +25,10 @@
 
 struct cdicom_file {
     DcmFileFormat format;
+
+    cdicom_file() = default;
+    /// Takes ownership of a received dataset.
+    explicit cdicom_file(DcmDataset *dataset) : format(dataset, OFFalse) {}
 };
 
 namespace {
@@ -559,7 +563,8 @@ protected:
         if (dataset != nullptr) {
             E_TransferSyntax xfer = dataset->getOriginalXfer();
             if (xfer == EXS_Unknown) xfer = EXS_LittleEndianImplicit;
-            DcmFileFormat format(dataset, OFFalse);  // takes ownership of the dataset
+            cdicom_file received(dataset);  // takes ownership of the dataset
+            DcmFileFormat &format = received.format;
             std::vector<uint8_t> buffer;
             offile_off_t written = 0;
             if (format.validateMetaInfo(xfer).good() && serialize(format, xfer, buffer, written)) {
@@ -574,6 +579,7 @@ protected:
                 instance.peer_ip = peer.c_str();
                 instance.sop_class_uid = request.AffectedSOPClassUID;
                 instance.sop_instance_uid = request.AffectedSOPInstanceUID;
+                instance.file = &received;
                 status = g_scp.callback(g_scp.context, &instance);
             } else {
                 status = STATUS_STORE_Refused_OutOfResources;

@@ -4,6 +4,8 @@ import Model
 /// A parsed DICOM file. Not thread-safe: use it from one task, extract values, then let it go.
 public final class DicomFile {
     let handle: OpaquePointer
+    /// False for a file borrowed from the C-STORE SCP, which DCMTK frees itself.
+    private let owned: Bool
 
     /// Parses a Part-10 file held in memory. Throws `badFileFormat` when the bytes are not DICOM or are truncated.
     public init(bytes: some Collection<UInt8>) throws(TesseraError) {
@@ -17,6 +19,7 @@ public final class DicomFile {
             throw TesseraError(.badFileFormat, details: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         handle = parsed
+        owned = true
     }
 
     /// Loads a file from disk; values longer than `maxReadLength` bytes are read only when accessed.
@@ -26,10 +29,17 @@ public final class DicomFile {
             throw TesseraError(.badFileFormat, details: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         handle = loaded
+        owned = true
+    }
+
+    /// Wraps a file the C library owns; valid only while the C call that handed it out runs.
+    init(borrowing handle: OpaquePointer) {
+        self.handle = handle
+        owned = false
     }
 
     deinit {
-        cdicom_file_free(handle)
+        if owned { cdicom_file_free(handle) }
     }
 
     /// The main dataset.

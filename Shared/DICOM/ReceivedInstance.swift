@@ -1,3 +1,5 @@
+import Model
+
 /// One instance received by the C-STORE SCP, as a Part-10 file, with where it came from.
 public struct ReceivedInstance: Sendable {
     /// The instance as a Part-10 file (meta header built for the transfer syntax it was received in).
@@ -8,4 +10,7 @@ public struct ReceivedInstance: Sendable {
     /// Affected SOP Class / Instance UID of the C-STORE request.
     public var sopClassUID: String
     public var sopInstanceUID: String
+    /// What the index needs, read from the dataset DCMTK decoded while receiving (no second parse), or why the
+    /// dataset is not a usable instance.
+    public var summary: Result<InstanceSummary, TesseraError>
 }

@@ -151,13 +151,20 @@ private func storeCallback(_ context: UnsafeMutableRawPointer?, _ raw: UnsafePoi
     guard let context, let raw, let bytes = raw.pointee.bytes else { return DimseStatus.cannotUnderstand.rawValue }
     let sink = Unmanaged<StoreSCP.Sink>.fromOpaque(context).takeUnretainedValue()
     func string(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
+    let summary: Result<InstanceSummary, TesseraError>
+    if let file = raw.pointee.file {
+        summary = Result { () throws(TesseraError) in try InstanceSummary(file: DicomFile(borrowing: file)) }
+    } else {
+        summary = .failure(TesseraError(.badFileFormat, details: "no decoded dataset"))
+    }
     let instance = ReceivedInstance(
         bytes: Array(UnsafeBufferPointer(start: bytes, count: raw.pointee.length)),
         callingAET: string(raw.pointee.calling_aet),
         calledAET: string(raw.pointee.called_aet),
         peerIP: string(raw.pointee.peer_ip),
         sopClassUID: string(raw.pointee.sop_class_uid),
-        sopInstanceUID: string(raw.pointee.sop_instance_uid)
+        sopInstanceUID: string(raw.pointee.sop_instance_uid),
+        summary: summary
     )
     let request = StoreSCP.StoreRequest(instance)
     guard sink.submit(request) else { return DimseStatus.outOfResources.rawValue }

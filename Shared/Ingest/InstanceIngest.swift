@@ -61,6 +61,21 @@ public struct InstanceIngest: Sendable {
         return try await store(bytes, summary: summary, source: source)
     }
 
+    /// Stores a file whose summary was read already (by the C-STORE SCP from the decoded dataset), or rejects it
+    /// as ``store(_:source:)`` does when that reading failed.
+    public func store(_ bytes: [UInt8], summarized: Result<InstanceSummary, TesseraError>,
+                      source: IngestSource) async throws(TesseraError) -> StoredInstance {
+        switch summarized {
+        case .success(let summary):
+            return try await store(bytes, summary: summary, source: source)
+        case .failure(let error):
+            rejected.increment()
+            logger.warning("Rejected a file that is not a usable DICOM instance",
+                           metadata: ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")", "reason": "\(error.details ?? error.message)"])
+            throw error
+        }
+    }
+
     /// Stores a file already read by ``summarize(_:)``.
     public func store(_ bytes: [UInt8], summary: InstanceSummary, source: IngestSource) async throws(TesseraError) -> StoredInstance {
         let start = ContinuousClock.now

@@ -19,7 +19,7 @@ struct DicomGatewayService: Service {
                 let source = IngestSource(origin: "DicomProtocol", remoteAET: received.callingAET,
                                           calledAET: received.calledAET, remoteIP: received.peerIP)
                 do {
-                    _ = try await ingest.store(received.bytes, source: source)
+                    _ = try await ingest.store(received.bytes, summarized: received.summary, source: source)
                     return .success
                 } catch let error as TesseraError where error.code == .badFileFormat || error.code == .inexistentTag {
                     return .cannotUnderstand

@@ -3,6 +3,7 @@ import Events
 import Foundation
 import Ingest
 import Model
+import NIOPosix
 import ServiceKit
 import ServiceLifecycle
 import Storage
@@ -20,7 +21,11 @@ do {
     guard DicomToolkit.isDictionaryLoaded else {
         throw TesseraError(.badConfiguration, message: "The DICOM dictionary is not loaded (install libdcmtk17 or set DCMDICTPATH)")
     }
-    let blobs = try BlobStore(root: configuration.storageDirectory)
+    // Each association blocks in fsync while its blob becomes durable: give the writes threads of their own, enough
+    // for every association to sync at once (the file system merges concurrent syncs into one journal commit).
+    let storageThreads = NIOThreadPool(numberOfThreads: max(8, 2 * configuration.dicomThreadsCount))
+    storageThreads.start()
+    let blobs = try BlobStore(root: configuration.storageDirectory, threadPool: storageThreads)
     let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers,
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
                                      logger: logger)

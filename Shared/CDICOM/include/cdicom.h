@@ -123,6 +123,8 @@ typedef struct {
     const char *peer_ip;
     const char *sop_class_uid;
     const char *sop_instance_uid;
+    /// The same instance, already decoded (read it instead of parsing `bytes` again).
+    const cdicom_file *file;
 } cdicom_received_instance;
 
 /// Called on a DCMTK worker thread for every C-STORE request; returns the DIMSE status to answer.
