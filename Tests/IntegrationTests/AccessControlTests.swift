@@ -27,6 +27,49 @@ extension ClusterTests {
             #expect(right.status == 200)
         }
 
+        /// An IPv4 address of this machine other than loopback: connecting to it makes the client non-loopback.
+        static let nonLoopbackAddress: String? = {
+            var list: UnsafeMutablePointer<ifaddrs>?
+            guard getifaddrs(&list) == 0, let first = list else { return nil }
+            defer { freeifaddrs(list) }
+            for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+                guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+                var ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+                guard inet_ntop(AF_INET, &ipv4, &text, socklen_t(text.count)) != nil else { continue }
+                let name = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if !name.hasPrefix("127.") { return name }
+            }
+            return nil
+        }()
+
+        @Test("RemoteAccessAllowed false: a client on another address gets 403, loopback is served",
+              .enabled(if: nonLoopbackAddress != nil, "needs a non-loopback IPv4 address on this machine"))
+        func remoteRefused() async throws {
+            let address = try #require(Self.nonLoopbackAddress)
+            let port = 18_945
+            // Listening on every interface, but RemoteAccessAllowed is false (Orthanc's default).
+            let process = try await environment.startReplica(port: port, json: "{}", extra: ["TESSERA_HTTP_HOST": "0.0.0.0"])
+            defer { kill(process.pid, SIGKILL) }
+            #expect(try await RESTClient(baseURL: "http://127.0.0.1:\(port)").get("/system").status == 200)
+            let remote = try await RESTClient(baseURL: "http://\(address):\(port)").get("/system")
+            #expect(remote.status == 403, "a client at \(address) is not loopback")
+            #expect(try await RESTClient(baseURL: "http://\(address):\(port)").get("/instances").status == 403)
+        }
+
+        @Test("RemoteAccessAllowed with authentication: a remote client needs credentials",
+              .enabled(if: nonLoopbackAddress != nil, "needs a non-loopback IPv4 address on this machine"))
+        func remoteWithAuthentication() async throws {
+            let address = try #require(Self.nonLoopbackAddress)
+            let port = 18_946
+            let process = try await environment.startReplica(
+                port: port, json: #"{"RemoteAccessAllowed": true, "AuthenticationEnabled": true, "RegisteredUsers": {"bob": "pw"}}"#)
+            defer { kill(process.pid, SIGKILL) }
+            let remote = RESTClient(baseURL: "http://\(address):\(port)")
+            #expect(try await remote.get("/system").status == 401)
+            #expect(try await remote.get("/system", user: "bob", password: "pw").status == 200)
+        }
+
         @Test("Remote access without authentication is refused at start")
         func refusesUnsafeConfiguration() async throws {
             let outcome = try await ProcessRunner.run(environment.binaries + "/tessera-api", [],

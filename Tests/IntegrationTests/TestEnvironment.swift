@@ -64,11 +64,26 @@ struct TestEnvironment {
     }
 
     /// Starts an extra `tessera-api` replica and waits until it answers `/health`.
-    func startReplica(port: Int, json: String) async throws -> ProcessRunner.Running {
-        let process = try ProcessRunner.start(binaries + "/tessera-api", [], environment: replicaEnvironment(port: port, json: json))
+    func startReplica(port: Int, json: String, extra: [String: String] = [:]) async throws -> ProcessRunner.Running {
+        let process = try ProcessRunner.start(binaries + "/tessera-api", [],
+                                              environment: replicaEnvironment(port: port, json: json).merging(extra) { $1 })
         let api = RESTClient(baseURL: "http://127.0.0.1:\(port)")
         let deadline = ContinuousClock.now + .seconds(30)
         while (try? await api.get("/health"))?.status != 200 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return process
+    }
+
+    /// Starts an extra `tessera-gateway` on the cluster's broker and storage and waits until it is ready.
+    func startGateway(port: Int, aeTitle: String, metricsPort: Int, extra: [String: String] = [:]) async throws -> ProcessRunner.Running {
+        let process = try ProcessRunner.start(binaries + "/tessera-gateway", [], environment: [
+            "TESSERA_DICOM_PORT": String(port), "TESSERA_DICOM_AET": aeTitle, "TESSERA_METRICS_PORT": String(metricsPort),
+            "TESSERA_KAFKA_BROKERS": kafkaBrokers, "TESSERA_STORAGE_DIR": runFolder + "/storage",
+        ].merging(extra) { $1 })
+        let metrics = RESTClient(baseURL: "http://127.0.0.1:\(metricsPort)")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? await metrics.get("/ready"))?.status != 200 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
         }
         return process

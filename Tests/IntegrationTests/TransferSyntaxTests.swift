@@ -91,17 +91,9 @@ extension ClusterTests {
         @Test("JpegTransferSyntaxAccepted false: a second gateway refuses JPEG, still takes uncompressed")
         func jpegSwitchedOff() async throws {
             let port = 14_344
-            let gateway = try ProcessRunner.start(environment.binaries + "/tessera-gateway", [], environment: [
-                "TESSERA_DICOM_PORT": String(port), "TESSERA_DICOM_AET": "NOJPEG", "TESSERA_METRICS_PORT": "19144",
-                "TESSERA_KAFKA_BROKERS": environment.kafkaBrokers, "TESSERA_STORAGE_DIR": environment.runFolder + "/storage",
-                "ORTHANC_JSON": #"{"JpegTransferSyntaxAccepted": false}"#,
-            ])
+            let gateway = try await environment.startGateway(port: port, aeTitle: "NOJPEG", metricsPort: 19_144,
+                                                             extra: ["ORTHANC_JSON": #"{"JpegTransferSyntaxAccepted": false}"#])
             defer { kill(gateway.pid, SIGKILL) }
-            let metrics = RESTClient(baseURL: "http://127.0.0.1:19144")
-            let deadline = ContinuousClock.now + .seconds(30)
-            while (try? await metrics.get("/ready"))?.status != 200 && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(200))
-            }
             let set = try await TestDicomSet.make(environment, count: 2, seed: TestDicomSet.freshSeed(), size: 32)
             let jpeg = set.folder + "/jpeg.dcm"
             try await tool("dcmcjpeg", [set.entries[0].File, jpeg])
