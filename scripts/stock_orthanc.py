@@ -4,6 +4,7 @@ record its behaviour as test fixtures (orthanc-golden-ids.py, orthanc-tag-fixtur
     with StockOrthanc() as orthanc:
         answer = orthanc.post("/instances", data)
         tags = orthanc.get("/instances/%s/tags" % answer["ID"])
+        status, body = orthanc.request("POST", "/tools/find", b"{}")   # no exception on HTTP errors
 """
 import json
 import os
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 
@@ -67,3 +69,17 @@ class StockOrthanc:
         request = urllib.request.Request(self.base + path, data=data, method="POST")
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.load(answer)
+
+    def request(self, method, path, data=None):
+        """(HTTP status, parsed JSON answer or None if the body is empty or not JSON), without raising on HTTP
+        error statuses. `data` is bytes, or None for no body."""
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                status, body = answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            status, body = error.code, error.read()
+        try:
+            return status, json.loads(body) if body.strip() else None
+        except ValueError:
+            return status, None

@@ -76,6 +76,32 @@ void cdicom_global_init(int verbose) {
 
 int cdicom_dictionary_loaded(void) { return dcmDataDict.isDictionaryLoaded() ? 1 : 0; }
 
+int cdicom_dictionary_lookup(const char *name, uint16_t *group, uint16_t *element, char vr[3]) {
+    if (name == nullptr || group == nullptr || element == nullptr || vr == nullptr) return 0;
+    DcmTag tag;
+    unsigned int g = 0, e = 0;
+    char rest = 0;
+    if (std::strlen(name) == 9 && std::sscanf(name, "%4x,%4x%c", &g, &e, &rest) == 2) {
+        tag = DcmTag(DcmTagKey(static_cast<Uint16>(g), static_cast<Uint16>(e)));
+    } else if (DcmTag::findTagFromName(name, tag).bad()) {
+        return 0;
+    }
+    *group = tag.getGroup();
+    *element = tag.getElement();
+    const char *vrName = tag.getVR().getValidVRName();
+    std::snprintf(vr, 3, "%s", vrName != nullptr ? vrName : "UN");
+    return 1;
+}
+
+int cdicom_dictionary_name(uint16_t group, uint16_t element, char *name, size_t length) {
+    if (name == nullptr || length == 0) return 0;
+    DcmTag tag(DcmTagKey(group, element));
+    const char *text = tag.getTagName();
+    if (text == nullptr || std::strcmp(text, DcmTag_ERROR_TagName) == 0) return 0;
+    std::snprintf(name, length, "%s", text);
+    return 1;
+}
+
 void cdicom_free(void *pointer) { std::free(pointer); }
 
 // MARK: - Files and datasets

@@ -3,7 +3,7 @@ import Logging
 import Model
 import PostgresNIO
 
-/// Reads Orthanc's change log (`/changes`).
+/// Reads and clears Orthanc's change log (`/changes`).
 public struct ChangeLog: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -36,6 +36,11 @@ public struct ChangeLog: Sendable {
             return seq
         }
         return 0
+    }
+
+    /// Empties the log (`DELETE /changes`); sequence numbers keep increasing afterwards, as Orthanc's do.
+    public func clear() async throws {
+        try await client.query("DELETE FROM changes", logger: logger)
     }
 
     private func records(_ query: PostgresQuery) async throws -> [ChangeRecord] {

@@ -30,6 +30,29 @@ public struct InstanceQueries: Sendable {
         return keys.compactMap { byKey[$0] }
     }
 
+    /// The file of the first instance (lowest row key) below each resource of `level`, by the resource's row key:
+    /// what `/tools/find` reads for tags that are not in the index.
+    public func firstFiles(of level: ResourceLevel, keys: [Int64]) async throws -> [Int64: String] {
+        guard !keys.isEmpty else { return [:] }
+        let levels = ResourceLevel.allCases
+        var sql = "SELECT DISTINCT ON (t\(level.depth).pk) t\(level.depth).pk, t3.file_uuid FROM instances t3"
+        var depth = 3
+        while depth > level.depth {
+            let child = LevelTable.of(levels[depth])
+            sql += " JOIN \(LevelTable.of(levels[depth - 1]).table) t\(depth - 1) ON t\(depth - 1).pk = t\(depth).\(child.parentColumn ?? "pk")"
+            depth -= 1
+        }
+        sql += " WHERE t\(level.depth).pk = ANY($1) ORDER BY t\(level.depth).pk, t3.pk"
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(keys)
+        var files: [Int64: String] = [:]
+        for try await (key, uuid) in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            .decode((Int64, String).self) {
+            files[key] = uuid
+        }
+        return files
+    }
+
     /// Number of indexed instances.
     public func count() async throws -> Int {
         for try await count in try await client.query("SELECT COUNT(*) FROM instances", logger: logger).decode(Int64.self) {

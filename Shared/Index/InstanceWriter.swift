@@ -63,8 +63,9 @@ public struct InstanceWriter: Sendable {
         }
         let studyPK = try await parent(.study, ids.studyPublicID, state: &state, pending: &pending) {
             try await connection.query("""
-                INSERT INTO studies (public_id, patient_pk, study_instance_uid, main_tags)
-                VALUES (\(ids.studyPublicID.value), \(patientPK), \(ids.studyInstanceUID), \(try json(summary.studyTags))::jsonb)
+                INSERT INTO studies (public_id, patient_pk, study_instance_uid, main_tags, patient_tags)
+                VALUES (\(ids.studyPublicID.value), \(patientPK), \(ids.studyInstanceUID), \(try json(summary.studyTags))::jsonb,
+                        \(try json(summary.patientTags))::jsonb)
                 ON CONFLICT (public_id) DO UPDATE SET public_id = EXCLUDED.public_id
                 RETURNING pk, (xmax = 0)
                 """, logger: logger)

@@ -60,7 +60,7 @@ public struct ResourceQueries: Sendable {
         let sql = """
             SELECT r.pk, r.public_id, r.main_tags::text, \(level.parent == nil ? "NULL::text" : "p.public_id"),
                    r.last_update, r.is_stable, \(level == .series ? "r.expected_instances" : "NULL::integer"),
-                   \(level == .study ? "p.main_tags::text" : "NULL::text")
+                   \(level == .study ? "COALESCE(r.patient_tags, p.main_tags)::text" : "NULL::text")
             FROM \(table.table) r \(parentJoin)
             WHERE r.pk = ANY($1)
             """
@@ -69,7 +69,7 @@ public struct ResourceQueries: Sendable {
             PostgresQuery(unsafeSQL: sql, binds: try binds(keys)), logger: logger)
             .decode((Int64, String, String, String?, Date, Bool, Int32?, String?).self) {
             records[key] = ResourceRecord(
-                level: level, publicID: PublicID(unchecked: id), mainTags: Self.tags(tags),
+                key: key, level: level, publicID: PublicID(unchecked: id), mainTags: Self.tags(tags),
                 parent: parent.map(PublicID.init(unchecked:)), children: [], lastUpdate: lastUpdate, isStable: stable,
                 patientMainTags: patientTags.map(Self.tags), expectedInstances: expected.map(Int.init), indicesInSeries: [])
         }
@@ -88,6 +88,32 @@ public struct ResourceQueries: Sendable {
             }
         }
         return keys.compactMap { records[$0] }
+    }
+
+    /// Labels of resources of `level`, by row key, each list sorted.
+    public func labels(_ level: ResourceLevel, keys: [Int64]) async throws -> [Int64: [String]] {
+        guard !keys.isEmpty else { return [:] }
+        var labels: [Int64: [String]] = [:]
+        for try await (key, label) in try await client.query(PostgresQuery(
+            unsafeSQL: "SELECT resource_pk, label FROM \(LevelTable.of(level).table)_labels WHERE resource_pk = ANY($1) ORDER BY label",
+            binds: try binds(keys)), logger: logger).decode((Int64, String).self) {
+            labels[key, default: []].append(label)
+        }
+        return labels
+    }
+
+    /// The distinct modalities of a study's series, sorted (Orthanc's computed `ModalitiesInStudy`).
+    public func modalitiesInStudy(_ id: PublicID) async throws -> [String] {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id.value)
+        var modalities: [String] = []
+        for try await modality in try await client.query(PostgresQuery(unsafeSQL: """
+            SELECT DISTINCT s.main_tags->>'Modality' FROM series s JOIN studies t ON t.pk = s.study_pk
+            WHERE t.public_id = $1 AND s.main_tags ? 'Modality' ORDER BY 1
+            """, binds: bindings), logger: logger).decode(String.self) {
+            modalities.append(modality)
+        }
+        return modalities
     }
 
     /// Totals over the whole index.

@@ -3,6 +3,8 @@ import Model
 
 /// A patient, study or series as Orthanc's REST API shows it.
 public struct ResourceRecord: Sendable, Hashable {
+    /// The row key (index order).
+    public var key: Int64
     public var level: ResourceLevel
     public var publicID: PublicID
     public var mainTags: [String: String]

@@ -1,3 +1,5 @@
+import Model
+
 /// One step of the index schema; applied once, in version order, inside a transaction.
 public struct SchemaMigration: Sendable {
     public let version: Int
@@ -86,6 +88,39 @@ public struct SchemaMigration: Sendable {
             "CREATE INDEX series_unstable ON series (last_update) WHERE NOT is_stable",
             "ALTER TABLE series ADD COLUMN expected_instances INTEGER",
             "ALTER TABLE instances ADD COLUMN http_username TEXT",
+        ]),
+        SchemaMigration(version: 3, statements: [
+            // /tools/find runs in PostgreSQL: expression indexes on the upper-cased text of the tags people search
+            // (exact, case-insensitive and LIKE prefix/infix matches through pg_trgm), B-trees on dates and UIDs.
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+            // As Orthanc, a study keeps the patient tags of its own files: finds at study level and below match
+            // them, and the study shows them as PatientMainDicomTags (patients sharing an ID may differ in name).
+            "ALTER TABLE studies ADD COLUMN patient_tags JSONB",
+            "UPDATE studies s SET patient_tags = p.main_tags FROM patients p WHERE p.pk = s.patient_pk",
+        ] + FindIndex.all.flatMap(\.statements) + [
+            "CREATE INDEX patients_patient_id ON patients (patient_id)",
+            "CREATE INDEX series_series_instance_uid ON series (series_instance_uid)",
+            "CREATE INDEX instances_file_uuid ON instances (file_uuid)",
+            // Labels (Orthanc 1.12), one table per level so that deleting a resource drops its labels.
+        ] + ResourceLevel.allCases.flatMap { level -> [String] in
+            let table = LevelTable.of(level).table
+            return [
+                """
+                CREATE TABLE \(table)_labels (
+                    resource_pk BIGINT NOT NULL REFERENCES \(table) (pk) ON DELETE CASCADE,
+                    label TEXT NOT NULL,
+                    PRIMARY KEY (resource_pk, label))
+                """,
+                "CREATE INDEX \(table)_labels_label ON \(table)_labels (label)",
+            ]
+        } + [
+            // Blobs of deleted instances, removed from storage after the deleting transaction commits. A row
+            // outlives a crash between commit and removal, so any replica finishes the job later.
+            """
+            CREATE TABLE pending_blob_deletions (
+                file_uuid TEXT PRIMARY KEY,
+                enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
         ]),
     ]
 }

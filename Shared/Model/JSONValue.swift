@@ -46,6 +46,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// This object with `key` set to `value` (unchanged when this is not an object).
+    public func setting(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(var members) = self else { return self }
+        members[key] = value
+        return .object(members)
+    }
+
     /// Merges `other` into this object, member by member (nested objects are merged, everything else replaced).
     public func merging(_ other: JSONValue) -> JSONValue {
         guard case .object(var mine) = self, case .object(let theirs) = other else { return other }

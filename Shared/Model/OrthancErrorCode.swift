@@ -31,6 +31,8 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let fullStorage = OrthancErrorCode(code: 19, description: "The file storage is full", httpStatus: 507)
     public static let corruptedFile = OrthancErrorCode(code: 20, description: "Corrupted file (e.g. inconsistent MD5 hash)", httpStatus: 500)
     public static let inexistentTag = OrthancErrorCode(code: 21, description: "Inexistent tag", httpStatus: 404)
+    /// Orthanc 1.10 answers HTTP 500 with this code for an unknown tag name in a request; Tessera answers 400.
+    public static let unknownDicomTag = OrthancErrorCode(code: 27, description: "Unknown DICOM tag", httpStatus: 400)
     public static let badJson = OrthancErrorCode(code: 28, description: "Cannot parse a JSON document", httpStatus: 400)
     public static let unauthorized = OrthancErrorCode(code: 29, description: "Bad credentials were provided to an HTTP request", httpStatus: 401)
     public static let databaseUnavailable = OrthancErrorCode(code: 36, description: "The database is currently not available (probably a transient situation)", httpStatus: 503)

@@ -23,6 +23,8 @@ public struct TesseraConfiguration: Sendable {
     public var stableAge = 60
     /// `OverwriteInstances`.
     public var overwriteInstances = false
+    /// `CaseSensitivePN`: whether person-name searches distinguish case (default false, as Orthanc).
+    public var caseSensitivePN = false
     /// `AcceptedTransferSyntaxes` and the `...TransferSyntaxAccepted` group switches.
     public var transferSyntaxes = TransferSyntaxPolicy()
     /// `RemoteAccessAllowed`: serve REST clients that are not on the loopback interface.
@@ -72,6 +74,7 @@ public struct TesseraConfiguration: Sendable {
         dicomScpTimeout = try int("DicomScpTimeout") ?? dicomScpTimeout
         maximumPduLength = try int("MaximumPduLength") ?? maximumPduLength
         overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
+        caseSensitivePN = try bool("CaseSensitivePN") ?? caseSensitivePN
         if let patterns = document["AcceptedTransferSyntaxes"] {
             switch patterns {
             case .string(let one): transferSyntaxes.patterns = [one]

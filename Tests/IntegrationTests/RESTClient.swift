@@ -42,6 +42,22 @@ struct RESTClient {
                       body: Array(buffer: collected))
     }
 
+    /// Any method, with an optional body (PUT, DELETE, POST of JSON, ...).
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .init(rawValue: method)
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let collected = try await response.body.collect(upTo: 256 * 1024 * 1024)
+        return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                      body: Array(buffer: collected))
+    }
+
+    /// POST of a JSON value.
+    func post(_ path: String, json: Any) async throws -> Answer {
+        try await send("POST", path, body: [UInt8](try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])))
+    }
+
     /// A JSON object or array answered with 200 (the test fails otherwise).
     func json<T>(_ path: String, as type: T.Type = [String: Any].self) async throws -> T {
         let answer = try await get(path)

@@ -1,4 +1,5 @@
 import Hummingbird
+import Model
 import NIOCore
 
 /// The request context of the REST API: Hummingbird's core context plus the client's address,
@@ -12,5 +13,12 @@ struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+    }
+}
+
+extension APIRequestContext {
+    /// The `{id}` path parameter when it is a well-formed Orthanc identifier.
+    var publicID: PublicID? {
+        parameters.get("id").flatMap(PublicID.init(validating:))
     }
 }

@@ -1,11 +1,15 @@
+import DICOM
 import Hummingbird
 import Model
 
-/// `?expand`, `?since`, `?limit` of Orthanc's list routes.
+/// `?expand`, `?since`, `?limit`, `?full`, `?short` and `?requested-tags` (or the older `?requestedTags`) of
+/// Orthanc's list and resource routes.
 struct ListParameters {
     var expand: Bool
     var since: Int
     var limit: Int?
+    var format: DicomJSONFormat
+    var requestedTags: [FindRequest.RequestedTag]
 
     init(_ request: Request) throws(TesseraError) {
         let query = request.uri.queryParameters
@@ -16,6 +20,13 @@ struct ListParameters {
         }
         since = try Self.integer(query["since"].map(String.init), name: "since") ?? 0
         limit = try Self.integer(query["limit"].map(String.init), name: "limit")
+        format = query["short"] != nil ? .short : query["full"] != nil ? .full : .human
+        var requested: [FindRequest.RequestedTag] = []
+        for name in (query["requested-tags"] ?? query["requestedTags"] ?? "").split(separator: ";") {
+            let key = String(name)
+            requested.append(FindRequest.RequestedTag(key: key, entry: try FindRequest.entry(key)))
+        }
+        requestedTags = requested
     }
 
     private static func integer(_ text: String?, name: String) throws(TesseraError) -> Int? {

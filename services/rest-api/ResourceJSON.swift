@@ -1,30 +1,31 @@
+import DICOM
 import Index
 import Model
 
 /// Orthanc 1.12's JSON renderings of resources (keys as Orthanc prints them; the encoder sorts them).
 enum ResourceJSON {
     /// `GET /instances/{id}`.
-    static func instance(_ record: InstanceRecord) -> JSONValue {
+    static func instance(_ record: InstanceRecord, labels: [String] = [], format: DicomJSONFormat = .human) -> JSONValue {
         .object([
             "FileSize": .number(Double(record.fileSize)),
             "FileUuid": .string(record.fileUUID),
             "ID": .string(record.publicID.value),
             "IndexInSeries": record.indexInSeries.map { .number(Double($0)) } ?? .null,
-            "Labels": .array([]),
-            "MainDicomTags": tags(record.mainTags),
+            "Labels": .array(labels.map(JSONValue.string)),
+            "MainDicomTags": tags(record.mainTags, format: format),
             "ParentSeries": .string(record.parentSeries.value),
             "Type": .string(ResourceLevel.instance.rawValue),
         ])
     }
 
     /// `GET /patients/{id}`, `/studies/{id}`, `/series/{id}`.
-    static func resource(_ record: ResourceRecord) -> JSONValue {
+    static func resource(_ record: ResourceRecord, labels: [String] = [], format: DicomJSONFormat = .human) -> JSONValue {
         var members: [String: JSONValue] = [
             "ID": .string(record.publicID.value),
             "IsStable": .bool(record.isStable),
-            "Labels": .array([]),
+            "Labels": .array(labels.map(JSONValue.string)),
             "LastUpdate": .string(OrthancDate.format(record.lastUpdate)),
-            "MainDicomTags": tags(record.mainTags),
+            "MainDicomTags": tags(record.mainTags, format: format),
             "Type": .string(record.level.rawValue),
         ]
         let children = JSONValue.array(record.children.map { .string($0.value) })
@@ -34,7 +35,7 @@ enum ResourceJSON {
         case .study:
             members["Series"] = children
             members["ParentPatient"] = record.parent.map { .string($0.value) } ?? .null
-            members["PatientMainDicomTags"] = tags(record.patientMainTags ?? [:])
+            members["PatientMainDicomTags"] = tags(record.patientMainTags ?? [:], format: format)
         case .series:
             members["Instances"] = children
             members["ParentStudy"] = record.parent.map { .string($0.value) } ?? .null
@@ -98,7 +99,37 @@ enum ResourceJSON {
         return values
     }
 
-    private static func tags(_ tags: [String: String]) -> JSONValue {
-        .object(tags.mapValues(JSONValue.string))
+    /// Main tags keyed by Orthanc's names (`human`), by `gggg,eeee` (`short`), or with name and type (`full`).
+    static func tags(_ tags: [String: String], format: DicomJSONFormat = .human) -> JSONValue {
+        switch format {
+        case .human:
+            return .object(tags.mapValues(JSONValue.string))
+        case .short, .full:
+            var members: [String: JSONValue] = [:]
+            for (name, value) in tags {
+                guard let tag = mainTagsByName[name] else { continue }
+                members[tag.description] = entry(name: name, value: value, format: format)
+            }
+            return .object(members)
+        }
     }
+
+    /// `RequestedTags`: like main tags, for any tag.
+    static func requested(_ values: [(FindRequest.RequestedTag, String)], format: DicomJSONFormat) -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        for (tag, value) in values {
+            let name = MainDicomTag.orthancName(of: tag.entry.tag) ?? DicomDictionary.name(of: tag.entry.tag) ?? tag.key
+            members[format == .human ? name : tag.entry.tag.description] = entry(name: name, value: value, format: format)
+        }
+        return .object(members)
+    }
+
+    private static func entry(name: String, value: String, format: DicomJSONFormat) -> JSONValue {
+        guard format == .full else { return .string(value) }
+        return .object(["Name": .string(name), "Type": .string("String"), "Value": .string(value)])
+    }
+
+    private static let mainTagsByName: [String: DicomTag] = Dictionary(
+        (MainDicomTag.patient + MainDicomTag.study + MainDicomTag.series + MainDicomTag.instance).map { ($0.name, $0.tag) },
+        uniquingKeysWith: { first, _ in first })
 }

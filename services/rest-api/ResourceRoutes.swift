@@ -10,6 +10,7 @@ struct ResourceRoutes {
     let instances: InstanceQueries
     let changes: ChangeLog
     let blobs: BlobStore
+    let renderer: ResourceRenderer
 
     func add(to router: Router<APIRequestContext>) {
         for level in ResourceLevel.allCases {
@@ -17,21 +18,23 @@ struct ResourceRoutes {
             router.get(RouterPath(collection)) { request, _ in
                 try await list(level, ListParameters(request))
             }
-            router.get(RouterPath("\(collection)/{id}")) { _, context in
-                guard let id = Self.id(context) else { return Response(status: .notFound) }
-                guard let json = try await render(level, id) else { return Response(status: .notFound) }
+            router.get(RouterPath("\(collection)/{id}")) { request, context in
+                let parameters = try ListParameters(request)
+                guard let id = Self.id(context), let key = try await resources.key(of: id, at: level),
+                      let json = try await render(level, keys: [key], parameters).first else { return Response(status: .notFound) }
                 return OrthancJSON.response(json)
             }
             // Descendants (always expanded, as Orthanc answers them) and ancestors.
             for other in ResourceLevel.allCases where other != level {
                 let isDescendant = other.depth > level.depth
                 let name = isDescendant ? other.collection : other.rawValue.lowercased()
-                router.get(RouterPath("\(collection)/{id}/\(name)")) { _, context in
+                router.get(RouterPath("\(collection)/{id}/\(name)")) { request, context in
+                    let parameters = try ListParameters(request)
                     guard let id = Self.id(context), try await resources.key(of: id, at: level) != nil else {
                         return Response(status: .notFound)
                     }
                     let keys = try await resources.relatedKeys(of: id, at: level, target: other)
-                    let rendered = try await render(other, keys: keys)
+                    let rendered = try await render(other, keys: keys, parameters)
                     if isDescendant { return OrthancJSON.response(.array(rendered)) }
                     guard let parent = rendered.first else { return Response(status: .notFound) }
                     return OrthancJSON.response(parent)
@@ -74,30 +77,18 @@ struct ResourceRoutes {
         }
     }
 
-    private static func id(_ context: APIRequestContext) -> PublicID? {
-        context.parameters.get("id").flatMap(PublicID.init(validating:))
-    }
+    private static func id(_ context: APIRequestContext) -> PublicID? { context.publicID }
 
     private func list(_ level: ResourceLevel, _ parameters: ListParameters) async throws -> Response {
         let keys = try await resources.keys(level, since: parameters.since, limit: parameters.limit)
         if parameters.expand {
-            return OrthancJSON.response(.array(try await render(level, keys: keys)))
+            return OrthancJSON.response(.array(try await render(level, keys: keys, parameters)))
         }
         return OrthancJSON.response(.array(try await resources.publicIDs(level, keys: keys).map { .string($0.value) }))
     }
 
-    private func render(_ level: ResourceLevel, keys: [Int64]) async throws -> [JSONValue] {
-        if level == .instance {
-            return try await instances.records(keys: keys).map(ResourceJSON.instance)
-        }
-        return try await resources.records(level, keys: keys).map(ResourceJSON.resource)
-    }
-
-    private func render(_ level: ResourceLevel, _ id: PublicID) async throws -> JSONValue? {
-        if level == .instance {
-            return try await instances.instance(id).map(ResourceJSON.instance)
-        }
-        return try await resources.resource(level, id).map(ResourceJSON.resource)
+    private func render(_ level: ResourceLevel, keys: [Int64], _ parameters: ListParameters) async throws -> [JSONValue] {
+        try await renderer.render(level, keys: keys, format: parameters.format, requestedTags: parameters.requestedTags)
     }
 
     private func metadata(_ level: ResourceLevel, _ id: PublicID) async throws -> [String: String]? {

@@ -31,8 +31,17 @@ do {
     OperationsRoutes.add(to: router, metrics: bootstrap.metrics, readiness: { await database.isReachable() })
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
     let resources = ResourceQueries(database: database)
-    ResourceRoutes(resources: resources, instances: instances,
-                   changes: ChangeLog(database: database), blobs: blobs).add(to: router)
+    let renderer = ResourceRenderer(resources: resources, instances: instances, blobs: blobs)
+    let changes = ChangeLog(database: database)
+    let finder = ResourceFinder(database: database)
+    let reaper = BlobReaper(queue: BlobDeletionQueue(database: database), blobs: blobs, logger: logger)
+    ResourceRoutes(resources: resources, instances: instances, changes: changes, blobs: blobs, renderer: renderer).add(to: router)
+    FindRoutes(finder: finder, instances: instances, renderer: renderer, blobs: blobs,
+               caseSensitivePN: configuration.caseSensitivePN).add(to: router)
+    LabelRoutes(labels: LabelStore(database: database), resources: resources).add(to: router)
+    DeletionRoutes(deleter: ResourceDeleter(database: database), finder: finder, resources: resources, changes: changes,
+                   reaper: reaper).add(to: router)
+    MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
                                 overwrite: configuration.overwriteInstances, logger: logger)
@@ -48,6 +57,7 @@ do {
             .init(service: SchemaService(database: database)),
             .init(service: producer),
             .init(service: notifications),
+            .init(service: reaper),
             .init(service: application),
         ],
         gracefulShutdownSignals: [.sigterm, .sigint],

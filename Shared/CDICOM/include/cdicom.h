@@ -20,6 +20,13 @@ int cdicom_dictionary_loaded(void);
 /// Frees memory returned by this library (strings).
 void cdicom_free(void *pointer);
 
+/// Looks a tag up in the data dictionary by keyword ("PatientName") or by "gggg,eeee" hex form. Writes the tag and
+/// its value representation ("PN"; "UN" when the dictionary does not know a hex tag). Returns 0 when unknown.
+int cdicom_dictionary_lookup(const char *name, uint16_t *group, uint16_t *element, char vr[3]);
+
+/// Writes the dictionary keyword of a tag into `name` (NUL-terminated). Returns 0 when the tag is unknown.
+int cdicom_dictionary_name(uint16_t group, uint16_t element, char *name, size_t length);
+
 // MARK: - Files and datasets
 
 /// A parsed DICOM file (owns a DcmFileFormat).

@@ -1,0 +1,63 @@
+import Foundation
+import Index
+import Logging
+import Model
+import PostgresNIO
+
+/// An indexer and an API replica of their own, on a fresh database, topic and storage folder of the test cluster's
+/// PostgreSQL and broker: for tests that compare whole answers (lists, finds, deletions) with stock Orthanc's and
+/// so need an index holding exactly their files.
+struct IsolatedStack {
+    let environment: TestEnvironment
+    let name: String
+    let api: RESTClient
+    let apiPort: Int
+    let storage: String
+    private let processes: [ProcessRunner.Running]
+
+    /// Creates database `name`, starts the indexer and the API (on `apiPort`), waits until the API answers.
+    static func start(_ environment: TestEnvironment, name: String, apiPort: Int, indexerMetricsPort: Int,
+                      json: String = "{}", extra: [String: String] = [:]) async throws -> IsolatedStack {
+        try await admin(environment) { client, logger in
+            try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        }
+        let storage = try environment.temporaryFolder(name + "-storage")
+        let shared = [
+            "TESSERA_PG_DATABASE": name, "TESSERA_KAFKA_TOPIC": name, "TESSERA_KAFKA_GROUP": name + "-indexer",
+            "TESSERA_STORAGE_DIR": storage,
+        ].merging(extra) { $1 }
+        let indexer = try ProcessRunner.start(environment.binaries + "/tessera-indexer", [], environment: [
+            "TESSERA_PG_HOST": "127.0.0.1", "TESSERA_PG_PORT": String(environment.postgresPort),
+            "TESSERA_KAFKA_BROKERS": environment.kafkaBrokers, "TESSERA_METRICS_PORT": String(indexerMetricsPort),
+            "ORTHANC_JSON": json,
+        ].merging(shared) { $1 })
+        let api = try await environment.startReplica(port: apiPort, json: json, extra: shared)
+        return IsolatedStack(environment: environment, name: name, api: RESTClient(baseURL: "http://127.0.0.1:\(apiPort)"),
+                             apiPort: apiPort, storage: storage, processes: [indexer, api])
+    }
+
+    /// Stops the processes and drops the database.
+    func stop() async {
+        for process in processes { kill(process.pid, SIGKILL) }
+        for process in processes { _ = await process.wait(timeout: .seconds(10)) }
+        try? await Self.admin(environment) { client, logger in
+            try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+        }
+    }
+
+    private static func admin(_ environment: TestEnvironment,
+                              _ body: @escaping @Sendable (PostgresClient, Logger) async throws -> Void) async throws {
+        var settings = DatabaseSettings()
+        settings.host = "127.0.0.1"
+        settings.port = environment.postgresPort
+        settings.database = "postgres"
+        let logger = Logger(label: "test.isolated")
+        let admin = IndexDatabase(settings: settings, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await admin.client.run() }
+            defer { tasks.cancelAll() }
+            try await body(admin.client, logger)
+        }
+    }
+}

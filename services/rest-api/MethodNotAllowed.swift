@@ -1,0 +1,34 @@
+import HTTPTypes
+import Hummingbird
+
+/// Orthanc answers a known route called with another method by 405 with an `Allow` header and no body; the router
+/// alone would say 404. ``register(_:on:allowed:)`` adds those answers for the methods a route does not serve.
+enum MethodNotAllowed {
+    static let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete]
+
+    static func register(_ paths: [String], on router: Router<APIRequestContext>, allowed: [HTTPRequest.Method]) {
+        let allow = allowed.map(\.rawValue).joined(separator: ",")
+        for path in paths {
+            for method in methods where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ in
+                    var headers = HTTPFields()
+                    if let name = HTTPField.Name("Allow") { headers[name] = allow }
+                    return Response(status: .methodNotAllowed, headers: headers)
+                }
+            }
+        }
+    }
+
+    /// The 405 answers of every route Tessera serves.
+    static func registerAll(on router: Router<APIRequestContext>) {
+        register(["/tools/find", "/tools/lookup", "/tools/bulk-delete"], on: router, allowed: [.post])
+        register(["/tools/labels", "/statistics", "/system", "/patients", "/studies", "/series"], on: router, allowed: [.get])
+        register(["/instances"], on: router, allowed: [.get, .post])
+        register(["/changes"], on: router, allowed: [.get, .delete])
+        for level in ["patients", "studies", "series", "instances"] {
+            register(["/\(level)/{id}"], on: router, allowed: [.get, .delete])
+            register(["/\(level)/{id}/labels/{label}"], on: router, allowed: [.get, .put, .delete])
+            register(["/\(level)/{id}/labels", "/\(level)/{id}/statistics", "/\(level)/{id}/metadata"], on: router, allowed: [.get])
+        }
+    }
+}
