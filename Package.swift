@@ -53,12 +53,19 @@ let package = Package(
             name: "Storage",
             dependencies: [
                 "Model",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/Storage"
         ),
         .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka"),
+        .systemLibrary(name: "CTesseraZlib", path: "Shared/CTesseraZlib"),
+        .target(
+            name: "Archive",
+            dependencies: ["CTesseraZlib", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Shared/Archive"
+        ),
         .target(
             name: "Events",
             dependencies: [
@@ -115,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "tessera-api",
             dependencies: [
-                "DICOM", "Model", "Index", "Storage", "ServiceKit", "Ingest", "Events",
+                "DICOM", "Model", "Index", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -126,7 +133,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "Storage"],
+            dependencies: ["Model", "DICOM", "Storage", "Archive", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",
             resources: [.copy("Fixtures")]
         ),

@@ -6,6 +6,7 @@ record its behaviour as test fixtures (orthanc-golden-ids.py, orthanc-tag-fixtur
         tags = orthanc.get("/instances/%s/tags" % answer["ID"])
         status, body = orthanc.request("POST", "/tools/find", b"{}")   # no exception on HTTP errors
 """
+import http.client
 import json
 import os
 import shutil
@@ -69,6 +70,22 @@ class StockOrthanc:
         request = urllib.request.Request(self.base + path, data=data, method="POST")
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.load(answer)
+
+    def fetch(self, method, path, data=None):
+        """(HTTP status, {lower-case header name: value}, body bytes), without raising on HTTP error statuses. A
+        streamed answer that Orthanc aborts half-way (e.g. a ZIP whose creation fails after the 200 was sent) gives
+        the bytes received before the connection closed."""
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        try:
+            answer = urllib.request.urlopen(request, timeout=60)
+        except urllib.error.HTTPError as error:
+            answer = error
+        with answer:
+            try:
+                body = answer.read()
+            except http.client.IncompleteRead as error:
+                body = error.partial
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, body
 
     def request(self, method, path, data=None):
         """(HTTP status, parsed JSON answer or None if the body is empty or not JSON), without raising on HTTP

@@ -24,7 +24,7 @@ struct FindStatement {
         let top = query.constraints.map(\.level.depth).min().map { min($0, target) } ?? target
         let below = query.constraints.filter { $0.level.depth > target }
         let levels = ResourceLevel.allCases
-        var sql = "SELECT t\(target).pk FROM \(LevelTable.of(query.level).table) t\(target)"
+        var sql = "SELECT t\(target).pk, t\(target).public_id FROM \(LevelTable.of(query.level).table) t\(target)"
         var depth = target
         while depth > top {
             let child = LevelTable.of(levels[depth])

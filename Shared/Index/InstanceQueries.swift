@@ -64,7 +64,7 @@ public struct InstanceQueries: Sendable {
     private static let selection = """
         SELECT i.pk, i.public_id, s.public_id, i.main_tags::text, i.file_uuid, i.file_size, i.index_in_series,
                i.sop_class_uid, i.transfer_syntax_uid, i.origin, i.remote_aet, i.called_aet, i.remote_ip, i.reception_date,
-               i.http_username
+               i.http_username, ARRAY(SELECT l.label FROM instances_labels l WHERE l.resource_pk = i.pk ORDER BY l.label)
         FROM instances i JOIN series s ON s.pk = i.series_pk
         """
 
@@ -72,14 +72,14 @@ public struct InstanceQueries: Sendable {
         var records: [InstanceRecord] = []
         let rows = try await client.query(query, logger: logger)
         for try await row in rows {
-            let (key, id, series, tags, uuid, size, index, sopClass, syntax, origin, remoteAET, calledAET, remoteIP, received, user) =
-                try row.decode((Int64, String, String, String, String, Int64, Int32?, String?, String?, String, String?, String?,
-                                String?, Date, String?).self)
+            let (key, id, series, tags, uuid, size, index, sopClass, syntax, origin, remoteAET, calledAET, remoteIP, received, user,
+                 labels) = try row.decode((Int64, String, String, String, String, Int64, Int32?, String?, String?, String, String?,
+                                           String?, String?, Date, String?, [String]).self)
             records.append(InstanceRecord(
                 key: key, publicID: PublicID(unchecked: id), parentSeries: PublicID(unchecked: series),
                 mainTags: ResourceQueries.tags(tags), fileUUID: uuid, fileSize: size, indexInSeries: index.map(Int.init),
                 sopClassUID: sopClass, transferSyntaxUID: syntax, origin: origin, remoteAET: remoteAET, calledAET: calledAET,
-                remoteIP: remoteIP, receptionDate: received, httpUsername: user))
+                remoteIP: remoteIP, receptionDate: received, httpUsername: user, labels: labels))
         }
         return records
     }

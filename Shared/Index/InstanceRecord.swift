@@ -19,4 +19,6 @@ public struct InstanceRecord: Sendable, Hashable {
     public var remoteIP: String?
     public var receptionDate: Date
     public var httpUsername: String?
+    /// Labels, sorted.
+    public var labels: [String] = []
 }

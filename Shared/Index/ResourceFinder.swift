@@ -13,17 +13,18 @@ public struct ResourceFinder: Sendable {
         self.logger = database.logger
     }
 
-    /// Row keys at `query.level` that satisfy every constraint and the labels, in index order, paged.
-    public func keys(_ query: FindQuery) async throws -> [Int64] {
+    /// Row keys and public IDs at `query.level` that satisfy every constraint and the labels, in Orthanc's order,
+    /// paged: one round trip.
+    public func matches(_ query: FindQuery) async throws -> [(key: Int64, id: PublicID)] {
         guard !query.matchesNothing else { return [] }
         var statement = FindStatement()
         let sql = statement.sql(for: query)
-        var keys: [Int64] = []
-        for try await key in try await client.query(PostgresQuery(unsafeSQL: sql, binds: statement.bindings), logger: logger)
-            .decode(Int64.self) {
-            keys.append(key)
+        var found: [(key: Int64, id: PublicID)] = []
+        for try await (key, id) in try await client.query(PostgresQuery(unsafeSQL: sql, binds: statement.bindings), logger: logger)
+            .decode((Int64, String).self) {
+            found.append((key, PublicID(unchecked: id)))
         }
-        return keys
+        return found
     }
 
     /// Resources of any level whose identifier (PatientID, StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID)

@@ -13,11 +13,15 @@ public struct ResourceQueries: Sendable {
         self.logger = database.logger
     }
 
-    /// Row keys of a level in index order, skipping `since`, at most `limit` (all when nil).
-    public func keys(_ level: ResourceLevel, since: Int = 0, limit: Int? = nil) async throws -> [Int64] {
-        let sql = "SELECT pk FROM \(LevelTable.of(level).table) ORDER BY pk OFFSET \(max(0, since)) LIMIT "
+    /// Row keys and public IDs of a level in index order, skipping `since`, at most `limit` (all when nil).
+    public func page(_ level: ResourceLevel, since: Int = 0, limit: Int? = nil) async throws -> [(key: Int64, id: PublicID)] {
+        let sql = "SELECT pk, public_id FROM \(LevelTable.of(level).table) ORDER BY pk OFFSET \(max(0, since)) LIMIT "
             + (limit.map { String(max(0, $0)) } ?? "ALL")
-        return try await keys(PostgresQuery(unsafeSQL: sql))
+        var page: [(key: Int64, id: PublicID)] = []
+        for try await (key, id) in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode((Int64, String).self) {
+            page.append((key, PublicID(unchecked: id)))
+        }
+        return page
     }
 
     /// Row keys of the `target` level related to resource `id` of level `anchor` (its descendants or its ancestor).
@@ -48,46 +52,51 @@ public struct ResourceQueries: Sendable {
 
     /// One patient, study or series with its children, or nil when it is not indexed.
     public func resource(_ level: ResourceLevel, _ id: PublicID) async throws -> ResourceRecord? {
-        guard let key = try await key(of: id, at: level) else { return nil }
-        return try await records(level, keys: [key]).first
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id.value)
+        return try await records(level, where: "r.public_id = $1", binds: bindings).first
     }
 
-    /// Patients, studies or series with their children, in the order of `keys`.
+    /// Patients, studies or series with their children and labels, in the order of `keys`.
     public func records(_ level: ResourceLevel, keys: [Int64]) async throws -> [ResourceRecord] {
-        guard !keys.isEmpty, level != .instance, let childLevel = level.child else { return [] }
+        guard !keys.isEmpty else { return [] }
+        let found = try await records(level, where: "r.pk = ANY($1)", binds: try binds(keys))
+        let byKey = Dictionary(found.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        return keys.compactMap { byKey[$0] }
+    }
+
+    /// One statement per call: the row, its parent's ID, its children and labels (and, for a series, the index of
+    /// each instance) aggregated in subqueries, so that `GET /studies/{id}` costs one round trip.
+    private func records(_ level: ResourceLevel, where condition: String, binds: PostgresBindings) async throws -> [ResourceRecord] {
+        guard level != .instance, let childLevel = level.child else { return [] }
         let table = LevelTable.of(level)
+        let child = LevelTable.of(childLevel)
         let parentJoin = level.parent.map { "LEFT JOIN \(LevelTable.of($0).table) p ON p.pk = r.\(table.parentColumn ?? "pk")" } ?? ""
+        let indices = level == .series
+            ? "ARRAY(SELECT COALESCE(i.index_in_series, -1) FROM instances i WHERE i.series_pk = r.pk ORDER BY i.pk)"
+            : "ARRAY[]::INTEGER[]"
         let sql = """
             SELECT r.pk, r.public_id, r.main_tags::text, \(level.parent == nil ? "NULL::text" : "p.public_id"),
                    r.last_update, r.is_stable, \(level == .series ? "r.expected_instances" : "NULL::integer"),
-                   \(level == .study ? "COALESCE(r.patient_tags, p.main_tags)::text" : "NULL::text")
+                   \(level == .study ? "COALESCE(r.patient_tags, p.main_tags)::text" : "NULL::text"),
+                   ARRAY(SELECT c.public_id FROM \(child.table) c WHERE c.\(child.parentColumn ?? "pk") = r.pk ORDER BY c.pk),
+                   ARRAY(SELECT l.label FROM \(table.table)_labels l WHERE l.resource_pk = r.pk ORDER BY l.label),
+                   \(indices)
             FROM \(table.table) r \(parentJoin)
-            WHERE r.pk = ANY($1)
+            WHERE \(condition)
             """
-        var records: [Int64: ResourceRecord] = [:]
-        for try await (key, id, tags, parent, lastUpdate, stable, expected, patientTags) in try await client.query(
-            PostgresQuery(unsafeSQL: sql, binds: try binds(keys)), logger: logger)
-            .decode((Int64, String, String, String?, Date, Bool, Int32?, String?).self) {
-            records[key] = ResourceRecord(
+        var records: [ResourceRecord] = []
+        for try await (key, id, tags, parent, lastUpdate, stable, expected, patientTags, children, labels, indices) in try await client.query(
+            PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+            .decode((Int64, String, String, String?, Date, Bool, Int32?, String?, [String], [String], [Int32]).self) {
+            records.append(ResourceRecord(
                 key: key, level: level, publicID: PublicID(unchecked: id), mainTags: Self.tags(tags),
-                parent: parent.map(PublicID.init(unchecked:)), children: [], lastUpdate: lastUpdate, isStable: stable,
-                patientMainTags: patientTags.map(Self.tags), expectedInstances: expected.map(Int.init), indicesInSeries: [])
+                parent: parent.map(PublicID.init(unchecked:)), children: children.map(PublicID.init(unchecked:)),
+                lastUpdate: lastUpdate, isStable: stable, patientMainTags: patientTags.map(Self.tags),
+                expectedInstances: expected.map(Int.init), indicesInSeries: indices.map { $0 < 0 ? nil : Int($0) },
+                labels: labels))
         }
-        let child = LevelTable.of(childLevel)
-        let childColumn = child.parentColumn ?? "pk"
-        for try await (parentKey, id) in try await client.query(PostgresQuery(
-            unsafeSQL: "SELECT \(childColumn), public_id FROM \(child.table) WHERE \(childColumn) = ANY($1) ORDER BY pk",
-            binds: try binds(keys)), logger: logger).decode((Int64, String).self) {
-            records[parentKey]?.children.append(PublicID(unchecked: id))
-        }
-        if level == .series {
-            for try await (seriesKey, index) in try await client.query(PostgresQuery(
-                unsafeSQL: "SELECT series_pk, index_in_series FROM instances WHERE series_pk = ANY($1)", binds: try binds(keys)),
-                logger: logger).decode((Int64, Int32?).self) {
-                records[seriesKey]?.indicesInSeries.append(index.map(Int.init))
-            }
-        }
-        return keys.compactMap { records[$0] }
+        return records
     }
 
     /// Labels of resources of `level`, by row key, each list sorted.

@@ -17,6 +17,8 @@ public struct ResourceRecord: Sendable, Hashable {
     /// Series: `ExpectedNumberOfInstances` and the `IndexInSeries` of each instance, for `Status`.
     public var expectedInstances: Int?
     public var indicesInSeries: [Int?]
+    /// Labels, sorted.
+    public var labels: [String] = []
 
     /// Orthanc's series `Status`: `Unknown` without an expected count or with an instance of unknown index,
     /// `Inconsistent` with an index out of range or repeated, `Complete` when all are there, else `Missing`.

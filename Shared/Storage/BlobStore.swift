@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Model
+import NIOCore
 import NIOPosix
 
 /// Blobs on a directory that several processes share (a local disk or a shared volume).
@@ -108,6 +109,51 @@ public struct BlobStore: Sendable {
         } catch {
             throw TesseraError(.cannotWriteFile, details: String(describing: error))
         }
+    }
+
+    /// Reads a blob in chunks of at most `chunkSize` bytes, handing each to `body` in order: large files are
+    /// never held in memory whole. Each read runs on the store's thread pool.
+    public func stream(_ uuid: String, chunkSize: Int = 1 << 20,
+                       _ body: (ByteBuffer) async throws -> Void) async throws {
+        let target = path(of: uuid)
+        let descriptor = try await threadPool.runIfActive { () throws(TesseraError) -> Int32 in
+            let descriptor = open(target, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                throw errno == ENOENT ? TesseraError(.inexistentFile, details: "blob \(uuid)") : self.failure("open", target)
+            }
+            return descriptor
+        }
+        defer { close(descriptor) }
+        var offset: off_t = 0
+        while true {
+            let position = offset
+            let chunk = try await threadPool.runIfActive { () throws(TesseraError) -> ByteBuffer in
+                var buffer = ByteBufferAllocator().buffer(capacity: chunkSize)
+                var failure: Int32 = 0
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { pointer in
+                    while true {
+                        let count = pread(descriptor, pointer.baseAddress, chunkSize, position)
+                        if count >= 0 { return count }
+                        if errno != EINTR { failure = errno; return 0 }
+                    }
+                }
+                guard failure == 0 else {
+                    throw TesseraError(.internalError, message: "Cannot read a stored file",
+                                       details: "blob \(uuid): \(String(cString: strerror(failure)))")
+                }
+                return buffer
+            }
+            if chunk.readableBytes == 0 { return }
+            offset += off_t(chunk.readableBytes)
+            try await body(chunk)
+        }
+    }
+
+    /// The size of a blob in bytes; nil when it is missing.
+    public func size(of uuid: String) -> Int64? {
+        var status = stat()
+        guard stat(path(of: uuid), &status) == 0 else { return nil }
+        return Int64(status.st_size)
     }
 
     /// Whether a blob exists.

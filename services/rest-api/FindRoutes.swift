@@ -26,12 +26,12 @@ struct FindRoutes {
                 throw TesseraError(.badRequest, details: "The body must contain a JSON object")
             }
             let find = try FindRequest(json, caseSensitivePN: caseSensitivePN)
-            let keys = try await matchingKeys(find)
+            let matches = try await matching(find)
             guard find.expand else {
-                return OrthancJSON.response(.array(try await renderer.resources.publicIDs(find.query.level, keys: keys).map { .string($0.value) }))
+                return OrthancJSON.response(.array(matches.map { .string($0.id.value) }))
             }
             return OrthancJSON.response(.array(try await renderer.render(
-                find.query.level, keys: keys, format: find.format, requestedTags: find.requestedTags)))
+                find.query.level, keys: matches.map(\.key), format: find.format, requestedTags: find.requestedTags)))
         }
         router.post("/tools/lookup") { request, _ in
             var request = request
@@ -46,12 +46,14 @@ struct FindRoutes {
 
     /// The page of matching keys. Without file constraints PostgreSQL pages; with them, candidates are read in
     /// index order until the page is full, and a query needing more than `maximumFileScan` files is refused.
-    private func matchingKeys(_ find: FindRequest) async throws -> [Int64] {
-        guard !find.fileConstraints.isEmpty else { return try await finder.keys(find.query) }
+    private func matching(_ find: FindRequest) async throws -> [(key: Int64, id: PublicID)] {
+        guard !find.fileConstraints.isEmpty else { return try await finder.matches(find.query) }
         var candidates = find.query
         candidates.since = 0
         candidates.limit = maximumFileScan + 1
-        let keys = try await finder.keys(candidates)
+        let found = try await finder.matches(candidates)
+        let keys = found.map(\.key)
+        let ids = Dictionary(found.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
         let wanted = find.query.limit.map { find.query.since + $0 }
         if keys.count > maximumFileScan, wanted == nil || wanted! > maximumFileScan {
             throw TesseraError(.parameterOutOfRange, message: "Query too broad",
@@ -75,6 +77,6 @@ struct FindRoutes {
                 if let wanted, matches.count >= wanted { break }
             }
         }
-        return Array(matches.dropFirst(find.query.since).prefix(find.query.limit ?? Int.max))
+        return matches.dropFirst(find.query.since).prefix(find.query.limit ?? Int.max).compactMap { key in ids[key].map { (key, $0) } }
     }
 }

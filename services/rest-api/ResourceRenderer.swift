@@ -18,21 +18,33 @@ struct ResourceRenderer {
         "NumberOfSeriesRelatedInstances",
     ]
 
+    /// One resource by ID (one statement when no tags are requested); nil when it is not indexed.
+    func render(_ level: ResourceLevel, id: PublicID, format: DicomJSONFormat = .human,
+                requestedTags: [FindRequest.RequestedTag] = []) async throws -> JSONValue? {
+        guard requestedTags.isEmpty else {
+            guard let key = try await resources.key(of: id, at: level) else { return nil }
+            return try await render(level, keys: [key], format: format, requestedTags: requestedTags).first
+        }
+        if level == .instance {
+            return try await instances.instance(id).map { ResourceJSON.instance($0, labels: $0.labels, format: format) }
+        }
+        return try await resources.resource(level, id).map { ResourceJSON.resource($0, labels: $0.labels, format: format) }
+    }
+
     /// Resources of `level` in the order of `keys`.
     func render(_ level: ResourceLevel, keys: [Int64], format: DicomJSONFormat = .human,
                 requestedTags: [FindRequest.RequestedTag] = []) async throws -> [JSONValue] {
-        let labels = try await resources.labels(level, keys: keys)
         // Each resource with the main tags it knows (a study also knows its patient's).
         var rendered: [(key: Int64, id: PublicID, json: JSONValue, tags: [String: String])] = []
         if level == .instance {
             for record in try await instances.records(keys: keys) {
                 rendered.append((record.key, record.publicID,
-                                 ResourceJSON.instance(record, labels: labels[record.key] ?? [], format: format), record.mainTags))
+                                 ResourceJSON.instance(record, labels: record.labels, format: format), record.mainTags))
             }
         } else {
             for record in try await resources.records(level, keys: keys) {
                 rendered.append((record.key, record.publicID,
-                                 ResourceJSON.resource(record, labels: labels[record.key] ?? [], format: format),
+                                 ResourceJSON.resource(record, labels: record.labels, format: format),
                                  record.mainTags.merging(record.patientMainTags ?? [:]) { own, _ in own }))
             }
         }

@@ -20,8 +20,8 @@ struct ResourceRoutes {
             }
             router.get(RouterPath("\(collection)/{id}")) { request, context in
                 let parameters = try ListParameters(request)
-                guard let id = Self.id(context), let key = try await resources.key(of: id, at: level),
-                      let json = try await render(level, keys: [key], parameters).first else { return Response(status: .notFound) }
+                guard let id = Self.id(context), let json = try await renderer.render(
+                    level, id: id, format: parameters.format, requestedTags: parameters.requestedTags) else { return Response(status: .notFound) }
                 return OrthancJSON.response(json)
             }
             // Descendants (always expanded, as Orthanc answers them) and ancestors.
@@ -63,11 +63,19 @@ struct ResourceRoutes {
         }
         router.get("/instances/{id}/file") { _, context in
             guard let id = Self.id(context), let record = try await instances.instance(id) else { return Response(status: .notFound) }
-            let bytes = try await blobs.read(record.fileUUID)
+            // Streamed from the blob store in chunks: a multi-gigabyte file never sits in memory.
+            let blobs = self.blobs
+            let uuid = record.fileUUID
+            guard let size = blobs.size(of: uuid) else {
+                throw TesseraError(.inexistentFile, details: "The stored file of instance \(id.value) is missing")
+            }
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/dicom", .contentDisposition: "filename=\"\(record.fileUUID).dcm\""],
-                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                body: ResponseBody(contentLength: Int(size)) { writer in
+                    try await blobs.stream(uuid) { chunk in try await writer.write(chunk) }
+                    try await writer.finish(nil)
+                })
         }
         router.get("/statistics") { _, _ in
             OrthancJSON.response(ResourceJSON.statistics(try await resources.statistics(), of: nil))
@@ -80,11 +88,11 @@ struct ResourceRoutes {
     private static func id(_ context: APIRequestContext) -> PublicID? { context.publicID }
 
     private func list(_ level: ResourceLevel, _ parameters: ListParameters) async throws -> Response {
-        let keys = try await resources.keys(level, since: parameters.since, limit: parameters.limit)
+        let page = try await resources.page(level, since: parameters.since, limit: parameters.limit)
         if parameters.expand {
-            return OrthancJSON.response(.array(try await render(level, keys: keys, parameters)))
+            return OrthancJSON.response(.array(try await render(level, keys: page.map(\.key), parameters)))
         }
-        return OrthancJSON.response(.array(try await resources.publicIDs(level, keys: keys).map { .string($0.value) }))
+        return OrthancJSON.response(.array(page.map { .string($0.id.value) }))
     }
 
     private func render(_ level: ResourceLevel, keys: [Int64], _ parameters: ListParameters) async throws -> [JSONValue] {

@@ -43,6 +43,7 @@ do {
                    reaper: reaper).add(to: router)
     MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)
+    TagAggregateRoutes(resources: resources, instances: instances, blobs: blobs).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
                                 overwrite: configuration.overwriteInstances, logger: logger)
     UploadRoutes(ingest: ingest, resources: resources, notifications: notifications,
