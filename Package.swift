@@ -142,6 +142,7 @@ let package = Package(
             dependencies: [
                 "Model", "DICOM", "Events", "Index",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/IntegrationTests"

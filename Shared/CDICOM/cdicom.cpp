@@ -5,6 +5,8 @@
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcostrmb.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmdata/dcspchrs.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
@@ -502,6 +504,55 @@ const cdicom_item *cdicom_item_element_item(const cdicom_item *item, unsigned lo
     DcmSequenceOfItems *sequence = dynamic_cast<DcmSequenceOfItems *>(element);
     if (sequence == nullptr || item_index >= sequence->card()) return nullptr;
     return fromItem(sequence->getItem(item_index));
+}
+
+namespace {
+/// The pixel sequence of encapsulated pixel data in the main dataset, or NULL.
+DcmPixelSequence *pixelSequence(const cdicom_item *item, DcmElement *element) {
+    DcmPixelData *pixels = dynamic_cast<DcmPixelData *>(element);
+    if (pixels == nullptr || asItem(item)->ident() != EVR_dataset) return nullptr;
+    E_TransferSyntax xfer = static_cast<DcmDataset *>(asItem(item))->getOriginalXfer();
+    if (!DcmXfer(xfer).isEncapsulated()) return nullptr;
+    DcmPixelSequence *sequence = nullptr;
+    if (pixels->getEncapsulatedRepresentation(xfer, nullptr, sequence).bad()) return nullptr;
+    return sequence;
+}
+
+uint8_t *copyBytes(const Uint8 *source, size_t length) {
+    uint8_t *out = static_cast<uint8_t *>(std::malloc(length == 0 ? 1 : length));
+    if (out != nullptr && length > 0) std::memcpy(out, source, length);
+    return out;
+}
+}  // namespace
+
+int cdicom_item_element_raw(const cdicom_item *item, unsigned long index, long fragment, uint8_t **bytes, size_t *length) {
+    DcmElement *element = elementAt(item, index);
+    if (element == nullptr || !element->isLeaf() || bytes == nullptr || length == nullptr) return 0;
+    if (fragment >= 0) {
+        DcmPixelSequence *sequence = pixelSequence(item, element);
+        DcmPixelItem *piece = nullptr;
+        if (sequence == nullptr || sequence->getItem(piece, static_cast<unsigned long>(fragment)).bad() || piece == nullptr) return 0;
+        Uint8 *data = nullptr;
+        if (piece->getUint8Array(data).bad() && piece->getLength() > 0) return 0;
+        *length = piece->getLength();
+        *bytes = copyBytes(data, *length);
+        return *bytes != nullptr ? 1 : 0;
+    }
+    Uint32 size = element->getLength();
+    uint8_t *out = static_cast<uint8_t *>(std::malloc(size == 0 ? 1 : size));
+    if (out == nullptr) return 0;
+    if (size > 0 && element->getPartialValue(out, 0, size, nullptr, EBO_LittleEndian).bad()) {
+        std::free(out);
+        return 0;
+    }
+    *bytes = out;
+    *length = size;
+    return 1;
+}
+
+long cdicom_item_element_fragment_count(const cdicom_item *item, unsigned long index) {
+    DcmPixelSequence *sequence = pixelSequence(item, elementAt(item, index));
+    return sequence == nullptr ? -1 : static_cast<long>(sequence->card());
 }
 
 }  // extern "C"

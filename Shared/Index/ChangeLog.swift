@@ -30,6 +30,15 @@ public struct ChangeLog: Sendable {
         try await records("SELECT seq, change_type, resource_level, public_id, changed_at FROM changes ORDER BY seq DESC LIMIT 1").first
     }
 
+    /// The last sequence number ever given (it survives `clear()` and deletions, as Orthanc's does).
+    public func lastAllocated() async throws -> Int64 {
+        for try await (value, called) in try await client.query(
+            "SELECT last_value, is_called FROM changes_seq_seq", logger: logger).decode((Int64, Bool).self) {
+            return called ? value : 0
+        }
+        return 0
+    }
+
     /// The highest sequence number (0 when the log is empty).
     public func lastSeq() async throws -> Int64 {
         for try await seq in try await client.query("SELECT COALESCE(MAX(seq), 0) FROM changes", logger: logger).decode(Int64.self) {

@@ -53,6 +53,37 @@ public struct InstanceQueries: Sendable {
         return files
     }
 
+    /// The instances below the given resources (any level; a resource and its ancestor may both be listed), in
+    /// Orthanc's archive order: patients, studies and series by public ID, instances as they arrived.
+    public func archiveEntries(_ resources: [(ResourceLevel, PublicID)]) async throws -> [ArchiveEntry] {
+        guard !resources.isEmpty else { return [] }
+        var bindings = PostgresBindings()
+        var filters: [String] = []
+        for (level, id) in resources {
+            bindings.append(id.value)
+            filters.append("t\(level.depth).public_id = $\(bindings.count)")
+        }
+        let sql = """
+            SELECT DISTINCT t3.pk, t3.public_id, t3.file_uuid, t3.file_size, t2.public_id, t1.public_id, t0.public_id,
+                   t0.main_tags::text, t1.main_tags::text, t2.main_tags::text
+            FROM instances t3 JOIN series t2 ON t2.pk = t3.series_pk JOIN studies t1 ON t1.pk = t2.study_pk
+                 JOIN patients t0 ON t0.pk = t1.patient_pk
+            WHERE \(filters.joined(separator: " OR "))
+            ORDER BY t0.public_id, t1.public_id, t2.public_id, t3.pk
+            """
+        var entries: [ArchiveEntry] = []
+        for try await (key, id, uuid, size, series, study, patient, patientTags, studyTags, seriesTags) in try await client.query(
+            PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            .decode((Int64, String, String, Int64, String, String, String, String, String, String).self) {
+            entries.append(ArchiveEntry(
+                instanceKey: key, instance: PublicID(unchecked: id), fileUUID: uuid, fileSize: size,
+                series: PublicID(unchecked: series), study: PublicID(unchecked: study), patient: PublicID(unchecked: patient),
+                patientTags: ResourceQueries.tags(patientTags), studyTags: ResourceQueries.tags(studyTags),
+                seriesTags: ResourceQueries.tags(seriesTags)))
+        }
+        return entries
+    }
+
     /// Number of indexed instances.
     public func count() async throws -> Int {
         for try await count in try await client.query("SELECT COUNT(*) FROM instances", logger: logger).decode(Int64.self) {

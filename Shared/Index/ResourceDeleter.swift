@@ -40,6 +40,11 @@ public struct ResourceDeleter: Sendable {
             for target in ResourceLevel.allCases where target.depth >= level.depth {
                 let table = LevelTable.of(target).table
                 try await connection.query(PostgresQuery(unsafeSQL: """
+                    INSERT INTO pending_blob_deletions (file_uuid)
+                    SELECT uuid FROM \(table)_attachments WHERE resource_pk IN (\(LevelTable.relatedKeysSQL(anchor: level, target: target)))
+                    ON CONFLICT DO NOTHING
+                    """, binds: bindings), logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: """
                     DELETE FROM changes WHERE public_id IN (SELECT public_id FROM \(table)
                         WHERE pk IN (\(LevelTable.relatedKeysSQL(anchor: level, target: target))))
                     """, binds: bindings), logger: logger)
@@ -51,10 +56,17 @@ public struct ResourceDeleter: Sendable {
                 guard let child = ancestorLevel.child, let column = LevelTable.of(child).parentColumn else { break }
                 let table = LevelTable.of(ancestorLevel).table
                 var removed: String?
+                // The ancestor's own attachments are queued in the same statement (one snapshot) as its deletion.
                 for try await publicID in try await connection.query(PostgresQuery(unsafeSQL: """
-                    DELETE FROM \(table) WHERE pk = \(key)
-                        AND NOT EXISTS (SELECT 1 FROM \(LevelTable.of(child).table) WHERE \(column) = \(key))
-                    RETURNING public_id
+                    WITH gone AS (
+                        DELETE FROM \(table) WHERE pk = \(key)
+                            AND NOT EXISTS (SELECT 1 FROM \(LevelTable.of(child).table) WHERE \(column) = \(key))
+                        RETURNING pk, public_id),
+                    queued AS (
+                        INSERT INTO pending_blob_deletions (file_uuid)
+                        SELECT a.uuid FROM \(table)_attachments a JOIN gone g ON a.resource_pk = g.pk
+                        ON CONFLICT DO NOTHING)
+                    SELECT public_id FROM gone
                     """), logger: logger).decode(String.self) {
                     removed = publicID
                 }

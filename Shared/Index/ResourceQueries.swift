@@ -38,6 +38,30 @@ public struct ResourceQueries: Sendable {
         return try await keys(PostgresQuery(unsafeSQL: "SELECT pk FROM \(LevelTable.of(level).table) WHERE public_id = $1", binds: bindings)).first
     }
 
+    /// The level of a resource whose level is not known (`/tools/create-archive`, bulk deletion); nil when unknown.
+    public func level(of id: PublicID) async throws -> ResourceLevel? {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id.value)
+        let sql = ResourceLevel.allCases.map { "SELECT \($0.code)::SMALLINT FROM \(LevelTable.of($0).table) WHERE public_id = $1" }
+            .joined(separator: " UNION ALL ") + " LIMIT 1"
+        for try await code in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).decode(Int16.self) {
+            return ResourceLevel(code: code)
+        }
+        return nil
+    }
+
+    /// The calling AE title that sent a series' first instance (Orthanc's series `RemoteAET` metadata).
+    public func firstRemoteAET(ofSeries id: PublicID) async throws -> String? {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id.value)
+        for try await aet in try await client.query(PostgresQuery(unsafeSQL: """
+            SELECT i.remote_aet FROM instances i JOIN series s ON s.pk = i.series_pk WHERE s.public_id = $1 ORDER BY i.pk LIMIT 1
+            """, binds: bindings), logger: logger).decode(String?.self) {
+            return aet
+        }
+        return nil
+    }
+
     /// Public IDs of rows, in the order of `keys`.
     public func publicIDs(_ level: ResourceLevel, keys: [Int64]) async throws -> [PublicID] {
         guard !keys.isEmpty else { return [] }

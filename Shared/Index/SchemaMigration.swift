@@ -112,6 +112,28 @@ public struct SchemaMigration: Sendable {
                     PRIMARY KEY (resource_pk, label))
                 """,
                 "CREATE INDEX \(table)_labels_label ON \(table)_labels (label)",
+                // User metadata (codes 1024-65535) and user attachments, written through the REST API.
+                """
+                CREATE TABLE \(table)_metadata (
+                    resource_pk BIGINT NOT NULL REFERENCES \(table) (pk) ON DELETE CASCADE,
+                    code INTEGER NOT NULL,
+                    value TEXT NOT NULL,
+                    seq BIGSERIAL,
+                    PRIMARY KEY (resource_pk, code))
+                """,
+                """
+                CREATE TABLE \(table)_attachments (
+                    resource_pk BIGINT NOT NULL REFERENCES \(table) (pk) ON DELETE CASCADE,
+                    content_type INTEGER NOT NULL,
+                    uuid TEXT NOT NULL,
+                    uncompressed_size BIGINT NOT NULL,
+                    uncompressed_md5 TEXT NOT NULL,
+                    compressed_size BIGINT NOT NULL,
+                    compressed_md5 TEXT NOT NULL,
+                    is_compressed BOOLEAN NOT NULL,
+                    seq BIGSERIAL,
+                    PRIMARY KEY (resource_pk, content_type))
+                """,
             ]
         } + [
             // Blobs of deleted instances, removed from storage after the deleting transaction commits. A row
@@ -120,6 +142,19 @@ public struct SchemaMigration: Sendable {
             CREATE TABLE pending_blob_deletions (
                 file_uuid TEXT PRIMARY KEY,
                 enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+            // Orthanc's export log (LogExportedResources), written by the jobs that send to modalities and peers.
+            """
+            CREATE TABLE exports (
+                seq BIGSERIAL PRIMARY KEY,
+                resource_level SMALLINT NOT NULL,
+                public_id TEXT NOT NULL,
+                remote_modality TEXT NOT NULL,
+                patient_id TEXT NOT NULL,
+                study_instance_uid TEXT,
+                series_instance_uid TEXT,
+                sop_instance_uid TEXT,
+                exported_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """,
         ]),
     ]

@@ -25,6 +25,10 @@ public struct TesseraConfiguration: Sendable {
     public var overwriteInstances = false
     /// `CaseSensitivePN`: whether person-name searches distinguish case (default false, as Orthanc).
     public var caseSensitivePN = false
+    /// `UserMetadata`: names of user metadata (codes 1024-65535).
+    public var userMetadata: [String: Int] = [:]
+    /// `UserContentType`: names of user attachments (codes 1024-65535) with their MIME type.
+    public var userContentTypes: [String: (code: Int, mime: String)] = [:]
     /// `AcceptedTransferSyntaxes` and the `...TransferSyntaxAccepted` group switches.
     public var transferSyntaxes = TransferSyntaxPolicy()
     /// `RemoteAccessAllowed`: serve REST clients that are not on the loopback interface.
@@ -75,6 +79,28 @@ public struct TesseraConfiguration: Sendable {
         maximumPduLength = try int("MaximumPduLength") ?? maximumPduLength
         overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
         caseSensitivePN = try bool("CaseSensitivePN") ?? caseSensitivePN
+        if let declared = document["UserMetadata"] {
+            guard case .object(let members) = declared else { throw Self.badType("UserMetadata", "an object") }
+            for (name, value) in members {
+                guard let code = value.intValue, MetadataName.userRange.contains(code) else {
+                    throw Self.badType("UserMetadata", "an object of numbers between 1024 and 65535")
+                }
+                userMetadata[name] = code
+            }
+        }
+        if let declared = document["UserContentType"] {
+            guard case .object(let members) = declared else { throw Self.badType("UserContentType", "an object") }
+            for (name, value) in members {
+                // Orthanc accepts a number, or [number, MIME type].
+                if let code = value.intValue, MetadataName.userRange.contains(code) {
+                    userContentTypes[name] = (code, "application/octet-stream")
+                } else if case .array(let pair) = value, let code = pair.first?.intValue, MetadataName.userRange.contains(code) {
+                    userContentTypes[name] = (code, pair.dropFirst().first?.stringValue ?? "application/octet-stream")
+                } else {
+                    throw Self.badType("UserContentType", "an object of numbers (or [number, MIME type]) between 1024 and 65535")
+                }
+            }
+        }
         if let patterns = document["AcceptedTransferSyntaxes"] {
             switch patterns {
             case .string(let one): transferSyntaxes.patterns = [one]

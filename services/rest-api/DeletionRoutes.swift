@@ -10,6 +10,7 @@ struct DeletionRoutes {
     let finder: ResourceFinder
     let resources: ResourceQueries
     let changes: ChangeLog
+    let exports: ExportLog
     let reaper: BlobReaper
     var maximumBodySize = 16 << 20
 
@@ -28,29 +29,30 @@ struct DeletionRoutes {
         }
         router.post("/tools/bulk-delete") { request, context in
             var request = request
-            let body = try JSONValue.parse(Data(buffer: try await request.collectBody(upTo: maximumBodySize)))
-            guard case .array(let items)? = body["Resources"] else {
-                throw TesseraError(.badRequest, details: "The body must contain a JSON object with a \"Resources\" array of identifiers")
+            let buffer = try await request.collectBody(upTo: maximumBodySize)
+            guard let body = try? JSONValue.parse(Data(buffer: buffer)), case .object = body else {
+                throw TesseraError(.badRequest, details: "The body must contain a JSON object")
             }
-            var ids: [PublicID] = []
-            for item in items {
-                guard let text = item.stringValue else {
-                    throw TesseraError(.badRequest, details: "\"Resources\" must hold strings")
-                }
-                // Unknown or malformed identifiers are skipped, as Orthanc does.
-                if let id = PublicID(validating: text) { ids.append(id) }
+            guard case .array(let items)? = body["Resources"], items.allSatisfy({ $0.stringValue != nil }) else {
+                throw TesseraError(.badFileFormat, details: "List of strings expected in field: Resources")
             }
-            for id in ids {
-                for level in ResourceLevel.allCases where try await resources.key(of: id, at: level) != nil {
+            // Unknown or malformed identifiers are skipped, as Orthanc does; a resource already gone with an
+            // ancestor listed before it is skipped too.
+            for id in items.compactMap({ $0.stringValue.flatMap(PublicID.init(validating:)) }) {
+                if let level = try await resources.level(of: id) {
                     _ = try await deleter.delete(level, id)
                 }
             }
             await reap(context)
-            return OrthancJSON.response(.object([:]))
+            return MetadataRoutes.text("", etag: nil)
         }
         router.delete("/changes") { _, _ in
             try await changes.clear()
-            return OrthancJSON.response(.object([:]))
+            return MetadataRoutes.text("", etag: nil)
+        }
+        router.delete("/exports") { _, _ in
+            try await exports.clear()
+            return MetadataRoutes.text("", etag: nil)
         }
     }
 

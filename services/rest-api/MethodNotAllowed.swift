@@ -21,14 +21,23 @@ enum MethodNotAllowed {
 
     /// The 405 answers of every route Tessera serves.
     static func registerAll(on router: Router<APIRequestContext>) {
-        register(["/tools/find", "/tools/lookup", "/tools/bulk-delete"], on: router, allowed: [.post])
+        register(["/tools/find", "/tools/lookup", "/tools/bulk-delete", "/tools/create-archive", "/tools/create-media",
+                  "/tools/create-media-extended"], on: router, allowed: [.post])
         register(["/tools/labels", "/statistics", "/system", "/patients", "/studies", "/series"], on: router, allowed: [.get])
         register(["/instances"], on: router, allowed: [.get, .post])
-        register(["/changes"], on: router, allowed: [.get, .delete])
+        register(["/changes", "/exports"], on: router, allowed: [.get, .delete])
         for level in ["patients", "studies", "series", "instances"] {
             register(["/\(level)/{id}"], on: router, allowed: [.get, .delete])
             register(["/\(level)/{id}/labels/{label}"], on: router, allowed: [.get, .put, .delete])
-            register(["/\(level)/{id}/labels", "/\(level)/{id}/statistics", "/\(level)/{id}/metadata"], on: router, allowed: [.get])
+            register(["/\(level)/{id}/labels", "/\(level)/{id}/statistics", "/\(level)/{id}/metadata", "/\(level)/{id}/attachments"],
+                     on: router, allowed: [.get])
+            register(["/\(level)/{id}/metadata/{name}", "/\(level)/{id}/attachments/{name}"], on: router, allowed: [.get, .put, .delete])
+            register(["/\(level)/{id}/attachments/{name}/verify-md5", "/\(level)/{id}/attachments/{name}/compress",
+                      "/\(level)/{id}/attachments/{name}/uncompress"], on: router, allowed: [.post])
+            if level != "instances" {
+                register(["/\(level)/{id}/shared-tags", "/\(level)/{id}/instances-tags"], on: router, allowed: [.get])
+                register(["/\(level)/{id}/archive", "/\(level)/{id}/media"], on: router, allowed: [.get, .post])
+            }
         }
     }
 }

@@ -15,6 +15,8 @@ struct OrthancErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("Request failed", metadata: ["uri": "\(request.uri.path)", "error": "\(error)"])
             }
             return Self.response(for: error, request: request)
+        } catch is Forbidden {
+            return Response(status: .forbidden)
         } catch let error as HTTPError where error.status == .notFound {
             return Self.response(for: TesseraError(.unknownResource), request: request)
         } catch let error as HTTPError {

@@ -40,23 +40,9 @@ struct ResourceRoutes {
                     return OrthancJSON.response(parent)
                 }
             }
-            router.get(RouterPath("\(collection)/{id}/metadata")) { request, context in
-                guard let id = Self.id(context), let values = try await metadata(level, id) else { return Response(status: .notFound) }
-                if try ListParameters(request).expand {
-                    return OrthancJSON.response(.object(values.mapValues(JSONValue.string)))
-                }
-                return OrthancJSON.response(.array(values.keys.sorted().map(JSONValue.string)))
-            }
-            router.get(RouterPath("\(collection)/{id}/metadata/{name}")) { _, context in
-                guard let id = Self.id(context), let values = try await metadata(level, id) else { return Response(status: .notFound) }
-                guard let name = context.parameters.get("name"), let value = values[name] else {
-                    throw TesseraError(.inexistentItem, message: "Unknown metadata")
-                }
-                return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: value)))
-            }
             router.get(RouterPath("\(collection)/{id}/statistics")) { _, context in
                 guard let id = Self.id(context), let statistics = try await resources.statistics(level, id) else {
-                    return Response(status: .notFound)
+                    throw TesseraError(.unknownResource)
                 }
                 return OrthancJSON.response(ResourceJSON.statistics(statistics, of: level))
             }
@@ -99,22 +85,16 @@ struct ResourceRoutes {
         try await renderer.render(level, keys: keys, format: parameters.format, requestedTags: parameters.requestedTags)
     }
 
-    private func metadata(_ level: ResourceLevel, _ id: PublicID) async throws -> [String: String]? {
-        if level == .instance {
-            return try await instances.instance(id).map(ResourceJSON.metadata)
-        }
-        return try await resources.resource(level, id).map { ["LastUpdate": OrthancDate.format($0.lastUpdate)] }
-    }
-
     /// `GET /changes?since=&limit=` (default limit 100, at most 10,000) and `GET /changes?last`.
     private func changeLog(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         if query["last"] != nil {
             let last = try await changes.last()
+            let lastSeq = if let last { last.seq } else { try await changes.lastAllocated() }
             return OrthancJSON.response(.object([
                 "Changes": .array(last.map { [ResourceJSON.change($0)] } ?? []),
                 "Done": .bool(true),
-                "Last": .number(Double(last?.seq ?? 0)),
+                "Last": .number(Double(lastSeq)),
             ]))
         }
         let parameters = try ListParameters(request)
@@ -122,10 +102,11 @@ struct ResourceRoutes {
         let since = Int64(parameters.since)
         let fetched = try await changes.list(since: since, limit: limit + 1)
         let page = Array(fetched.prefix(limit))
+        let lastSeq = if let last = page.last { last.seq } else { try await changes.lastAllocated() }
         return OrthancJSON.response(.object([
             "Changes": .array(page.map(ResourceJSON.change)),
             "Done": .bool(fetched.count <= limit),
-            "Last": .number(Double(page.last?.seq ?? since)),
+            "Last": .number(Double(lastSeq)),
         ]))
     }
 }

@@ -18,11 +18,11 @@ struct TagAggregateRoutes {
             let base = "/\(level.collection)/{id}"
             if level != .instance {
                 router.get(RouterPath(base + "/shared-tags")) { request, context in
-                    guard let files = try await childFiles(level, context) else { return Response(status: .notFound) }
+                    guard let files = try await childFiles(level, context) else { throw TesseraError(.unknownResource) }
                     return OrthancJSON.response(try await sharedTags(files, format: TagRoutes.format(request, default: .full)))
                 }
                 router.get(RouterPath(base + "/instances-tags")) { request, context in
-                    guard let files = try await childFiles(level, context) else { return Response(status: .notFound) }
+                    guard let files = try await childFiles(level, context) else { throw TesseraError(.unknownResource) }
                     let renderer = DicomJSONRenderer(format: try TagRoutes.format(request, default: .full))
                     var members: [String: JSONValue] = [:]
                     for (id, uuid) in files {
@@ -86,7 +86,7 @@ struct TagAggregateRoutes {
                         _ context: APIRequestContext) async throws -> Response {
         let format = try TagRoutes.format(request, default: .full)
         guard let id = context.publicID, let key = try await resources.key(of: id, at: level),
-              let uuid = try await instances.firstFiles(of: level, keys: [key])[key] else { return Response(status: .notFound) }
+              let uuid = try await instances.firstFiles(of: level, keys: [key])[key] else { throw TesseraError(.unknownResource) }
         guard case .object(let tags) = try await render(uuid, DicomJSONRenderer(format: format)) else {
             return OrthancJSON.response(.object([:]))
         }

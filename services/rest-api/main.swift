@@ -39,11 +39,19 @@ do {
     FindRoutes(finder: finder, instances: instances, renderer: renderer, blobs: blobs,
                caseSensitivePN: configuration.caseSensitivePN).add(to: router)
     LabelRoutes(labels: LabelStore(database: database), resources: resources).add(to: router)
+    let exports = ExportLog(database: database)
     DeletionRoutes(deleter: ResourceDeleter(database: database), finder: finder, resources: resources, changes: changes,
-                   reaper: reaper).add(to: router)
+                   exports: exports, reaper: reaper).add(to: router)
+    ExportRoutes(exports: exports).add(to: router)
     MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)
     TagAggregateRoutes(resources: resources, instances: instances, blobs: blobs).add(to: router)
+    ContentRoutes(instances: instances, blobs: blobs).add(to: router)
+    AttachmentRoutes(store: AttachmentStore(database: database), instances: instances, resources: resources, blobs: blobs,
+                     userTypes: configuration.userContentTypes).add(to: router)
+    MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database),
+                   userNames: configuration.userMetadata).add(to: router)
+    ArchiveRoutes(instances: instances, resources: resources, blobs: blobs).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
                                 overwrite: configuration.overwriteInstances, logger: logger)
     UploadRoutes(ingest: ingest, resources: resources, notifications: notifications,

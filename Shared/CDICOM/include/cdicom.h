@@ -119,6 +119,15 @@ long cdicom_item_element_item_count(const cdicom_item *item, unsigned long index
 /// Item `item_index` of the sequence at `index`, or NULL.
 const cdicom_item *cdicom_item_element_item(const cdicom_item *item, unsigned long index, unsigned long item_index);
 
+/// The element's value as stored: padding kept, binary values in little-endian order (Orthanc's
+/// `/instances/{id}/content/...`). For encapsulated pixel data, `fragment` selects an item (0 is the basic offset
+/// table); -1 is the element's own value. Returns 1 with bytes to release with cdicom_free, 0 when unavailable.
+int cdicom_item_element_raw(const cdicom_item *item, unsigned long index, long fragment, uint8_t **bytes, size_t *length);
+
+/// Number of items of encapsulated pixel data at `index` (offset table included), or -1 when the element is not
+/// encapsulated pixel data of the main dataset.
+long cdicom_item_element_fragment_count(const cdicom_item *item, unsigned long index);
+
 // MARK: - Network: C-STORE / C-ECHO SCP
 
 /// One instance received by C-STORE, as a Part-10 file in memory. Valid only during the callback.

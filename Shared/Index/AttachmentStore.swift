@@ -1,0 +1,112 @@
+import Logging
+import Model
+import PostgresNIO
+
+/// User attachments of resources (content types 1024-65535), written by the REST API. A replaced or removed
+/// attachment's blob is queued in `pending_blob_deletions` in the same transaction; each change logs
+/// `UpdatedAttachment`.
+public struct AttachmentStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(database: IndexDatabase) {
+        self.client = database.client
+        self.logger = database.logger
+    }
+
+    /// The user attachments of a resource, in the order first attached; nil when the resource is unknown.
+    public func list(_ level: ResourceLevel, _ id: PublicID) async throws -> [AttachmentRecord]? {
+        let table = LevelTable.of(level).table
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id.value)
+        var found = false
+        var records: [AttachmentRecord] = []
+        for try await (type, uuid, size, md5, compressedSize, compressedMD5, compressed) in try await client.query(PostgresQuery(unsafeSQL: """
+            SELECT a.content_type, a.uuid, a.uncompressed_size, a.uncompressed_md5, a.compressed_size, a.compressed_md5, a.is_compressed
+            FROM \(table) r LEFT JOIN \(table)_attachments a ON a.resource_pk = r.pk WHERE r.public_id = $1 ORDER BY a.seq
+            """, binds: bindings), logger: logger).decode((Int32?, String?, Int64?, String?, Int64?, String?, Bool?).self) {
+            found = true
+            if let type, let uuid, let size, let md5, let compressedSize, let compressedMD5, let compressed {
+                records.append(AttachmentRecord(contentType: Int(type), uuid: uuid, uncompressedSize: size, uncompressedMD5: md5,
+                                                compressedSize: compressedSize, compressedMD5: compressedMD5, isCompressed: compressed))
+            }
+        }
+        return found ? records : nil
+    }
+
+    /// Stores (or replaces) an attachment; returns whether one was replaced, nil when the resource is unknown (the
+    /// new blob is then queued for removal too).
+    public func put(_ level: ResourceLevel, _ id: PublicID, _ record: AttachmentRecord) async throws -> Bool? {
+        let table = LevelTable.of(level).table
+        let logger = self.logger
+        return try await client.withTransaction(logger: logger) { connection -> Bool? in
+            var bindings = PostgresBindings(capacity: 8)
+            bindings.append(id.value)
+            bindings.append(Int32(record.contentType))
+            var previous: String??
+            for try await old in try await connection.query(PostgresQuery(unsafeSQL: """
+                SELECT a.uuid FROM \(table) r LEFT JOIN \(table)_attachments a ON a.resource_pk = r.pk AND a.content_type = $2
+                WHERE r.public_id = $1 FOR UPDATE OF r
+                """, binds: bindings), logger: logger).decode(String?.self) {
+                previous = .some(old)
+            }
+            guard let previous else {
+                try await Self.queue([record.uuid], on: connection, logger: logger)
+                return nil
+            }
+            bindings.append(record.uuid)
+            bindings.append(record.uncompressedSize)
+            bindings.append(record.uncompressedMD5)
+            bindings.append(record.compressedSize)
+            bindings.append(record.compressedMD5)
+            bindings.append(record.isCompressed)
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO \(table)_attachments (resource_pk, content_type, uuid, uncompressed_size, uncompressed_md5,
+                                                  compressed_size, compressed_md5, is_compressed)
+                SELECT pk, $2, $3, $4, $5, $6, $7, $8 FROM \(table) WHERE public_id = $1
+                ON CONFLICT (resource_pk, content_type) DO UPDATE SET uuid = EXCLUDED.uuid,
+                    uncompressed_size = EXCLUDED.uncompressed_size, uncompressed_md5 = EXCLUDED.uncompressed_md5,
+                    compressed_size = EXCLUDED.compressed_size, compressed_md5 = EXCLUDED.compressed_md5,
+                    is_compressed = EXCLUDED.is_compressed
+                """, binds: bindings), logger: logger)
+            if let old = previous { try await Self.queue([old], on: connection, logger: logger) }
+            try await InstanceWriter.appendChanges([(.updatedAttachment, level, id)], on: connection, logger: logger)
+            return previous != nil
+        }
+    }
+
+    /// Removes an attachment; returns whether it existed (nil when the resource is unknown).
+    public func remove(_ level: ResourceLevel, _ id: PublicID, contentType: Int) async throws -> Bool? {
+        let table = LevelTable.of(level).table
+        let logger = self.logger
+        return try await client.withTransaction(logger: logger) { connection -> Bool? in
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(id.value)
+            bindings.append(Int32(contentType))
+            var exists = false
+            var removed: [String] = []
+            for try await uuid in try await connection.query(PostgresQuery(unsafeSQL: """
+                WITH target AS (SELECT pk FROM \(table) WHERE public_id = $1),
+                     gone AS (DELETE FROM \(table)_attachments a USING target t
+                              WHERE a.resource_pk = t.pk AND a.content_type = $2 RETURNING a.uuid)
+                SELECT NULL::text FROM target UNION ALL SELECT uuid FROM gone
+                """, binds: bindings), logger: logger).decode(String?.self) {
+                exists = true
+                if let uuid { removed.append(uuid) }
+            }
+            guard exists else { return nil }
+            guard !removed.isEmpty else { return false }
+            try await Self.queue(removed, on: connection, logger: logger)
+            try await InstanceWriter.appendChanges([(.updatedAttachment, level, id)], on: connection, logger: logger)
+            return true
+        }
+    }
+
+    private static func queue(_ uuids: [String], on connection: PostgresConnection, logger: Logger) async throws {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(uuids)
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO pending_blob_deletions (file_uuid) SELECT UNNEST($1::text[]) ON CONFLICT DO NOTHING
+            """, binds: bindings), logger: logger)
+    }
+}

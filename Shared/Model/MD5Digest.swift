@@ -1,0 +1,26 @@
+import Crypto
+
+/// Lower-case hex MD5, as Orthanc prints attachment and metadata digests (ETags, `/md5`).
+public enum MD5Digest {
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        Insecure.MD5.hash(data: Array(bytes)).map { byte in
+            let text = String(byte, radix: 16)
+            return byte < 16 ? "0" + text : text
+        }.joined()
+    }
+}
+
+/// An MD5 computed over chunks (a stored file read piece by piece).
+public struct MD5Stream {
+    private var hasher = Insecure.MD5()
+
+    public init() {}
+
+    public mutating func update(_ chunk: some Sequence<UInt8>) {
+        hasher.update(data: Array(chunk))
+    }
+
+    public var hex: String {
+        hasher.finalize().map { byte in byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }.joined()
+    }
+}

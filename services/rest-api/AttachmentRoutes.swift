@@ -1,0 +1,205 @@
+import Archive
+import Foundation
+import Hummingbird
+import Index
+import Model
+import Storage
+
+/// `/{level}/{id}/attachments...` as Orthanc 1.10 answers them. Instances carry the `dicom` attachment (the stored
+/// file; its MD5 is computed when asked); user attachments (content types 1024-65535, by number or by a name
+/// declared in `UserContentType`) can be put, compressed, uncompressed and deleted. `dicom` cannot be written (403).
+struct AttachmentRoutes {
+    let store: AttachmentStore
+    let instances: InstanceQueries
+    let resources: ResourceQueries
+    let blobs: BlobStore
+    let userTypes: [String: (code: Int, mime: String)]
+    var maximumSize = 256 << 20
+
+    static let dicom = 1
+    static let operations = ["compress", "compressed-data", "compressed-md5", "compressed-size", "data", "info",
+                             "is-compressed", "md5", "size", "uncompress", "verify-md5", "uuid"]
+
+    func add(to router: Router<APIRequestContext>) {
+        for level in ResourceLevel.allCases {
+            let base = "/\(level.collection)/{id}/attachments"
+            router.get(RouterPath(base)) { request, context in
+                guard let id = context.publicID, let attached = try await attachments(level, id) else {
+                    throw TesseraError(.unknownResource)
+                }
+                if request.uri.queryParameters["full"] != nil {
+                    return OrthancJSON.response(.object(Dictionary(attached.map { (name(of: $0.contentType), JSONValue.number(Double($0.contentType))) },
+                                                                   uniquingKeysWith: { first, _ in first })))
+                }
+                return OrthancJSON.response(.array(attached.map { .string(name(of: $0.contentType)) }))
+            }
+            router.get(RouterPath(base + "/{name}")) { _, context in
+                let record = try await attachment(level, context)
+                var response = OrthancJSON.response(.array(Self.operations.map(JSONValue.string)))
+                response.headers[.eTag] = Self.etag(record)
+                return response
+            }
+            for operation in ["size", "compressed-size", "md5", "compressed-md5", "is-compressed"] {
+                router.get(RouterPath(base + "/{name}/\(operation)")) { _, context in
+                    let record = try await attachment(level, context)
+                    let text: String = switch operation {
+                    case "size": String(record.uncompressedSize)
+                    case "compressed-size": String(record.compressedSize)
+                    case "md5": record.uncompressedMD5
+                    case "compressed-md5": record.compressedMD5
+                    default: record.isCompressed ? "1" : "0"
+                    }
+                    var response = MetadataRoutes.text(text, etag: nil)
+                    response.headers[.eTag] = Self.etag(record)
+                    return response
+                }
+            }
+            router.get(RouterPath(base + "/{name}/info")) { _, context in
+                let record = try await attachment(level, context)
+                var response = OrthancJSON.response(.object([
+                    "CompressedMD5": .string(record.compressedMD5), "CompressedSize": .number(Double(record.compressedSize)),
+                    "ContentType": .number(Double(record.contentType)), "UncompressedMD5": .string(record.uncompressedMD5),
+                    "UncompressedSize": .number(Double(record.uncompressedSize)), "Uuid": .string(record.uuid),
+                ]))
+                response.headers[.eTag] = Self.etag(record)
+                return response
+            }
+            router.get(RouterPath(base + "/{name}/data")) { _, context in
+                let record = try await attachment(level, context)
+                let bytes = try await blobs.read(record.uuid)
+                let content = record.isCompressed ? try Self.uncompressed(bytes) : bytes
+                let isDicom = record.contentType == Self.dicom
+                var response = Response(status: .ok, headers: [
+                    .contentType: isDicom ? "application/dicom" : mime(of: record.contentType),
+                    .contentDisposition: "filename=\"\(record.uuid)\(isDicom ? ".dcm" : "")\"",
+                ], body: .init(byteBuffer: ByteBuffer(bytes: content)))
+                response.headers[.eTag] = Self.etag(record)
+                return response
+            }
+            router.get(RouterPath(base + "/{name}/compressed-data")) { _, context in
+                let record = try await attachment(level, context)
+                var response = Response(status: .ok, headers: [.contentType: "application/octet-stream"],
+                                        body: .init(byteBuffer: ByteBuffer(bytes: try await blobs.read(record.uuid))))
+                response.headers[.eTag] = Self.etag(record)
+                return response
+            }
+            router.post(RouterPath(base + "/{name}/verify-md5")) { _, context in
+                let record = try await attachment(level, context)
+                let stored = try await blobs.read(record.uuid)
+                guard MD5Digest.hex(stored) == record.compressedMD5 else {
+                    throw TesseraError(.corruptedFile, details: "MD5 mismatch for attachment \(record.uuid)")
+                }
+                return OrthancJSON.response(.object([:]))
+            }
+            for compress in [true, false] {
+                router.post(RouterPath(base + "/{name}/\(compress ? "compress" : "uncompress")")) { _, context in
+                    let record = try await attachment(level, context)
+                    guard record.contentType != Self.dicom else { throw Forbidden() }
+                    if record.isCompressed != compress, let id = context.publicID {
+                        let stored = try await blobs.read(record.uuid)
+                        let content = record.isCompressed ? try Self.uncompressed(stored) : stored
+                        _ = try await save(level, id, contentType: record.contentType, content: content, compress: compress)
+                    }
+                    return OrthancJSON.response(.object([:]))
+                }
+            }
+            router.put(RouterPath(base + "/{name}")) { request, context in
+                let type = try contentType(context)
+                guard MetadataName.userRange.contains(type) else { throw Forbidden() }
+                guard let id = context.publicID else { throw TesseraError(.unknownResource) }
+                var request = request
+                let body = try await request.collectBody(upTo: maximumSize)
+                let content = Array(body.readableBytesView)
+                guard let (record, replaced) = try await save(level, id, contentType: type, content: content, compress: false) else {
+                    throw TesseraError(.unknownResource)
+                }
+                var response = OrthancJSON.response(.object([:]))
+                response.headers[.eTag] = "\"\(replaced ? 1 : 0)-\(record.uncompressedMD5)\""
+                return response
+            }
+            router.delete(RouterPath(base + "/{name}")) { _, context in
+                let type = try contentType(context)
+                guard MetadataName.userRange.contains(type) else { throw Forbidden() }
+                guard let id = context.publicID, let removed = try await store.remove(level, id, contentType: type), removed else {
+                    throw TesseraError(.unknownResource)
+                }
+                return MetadataRoutes.text("", etag: nil)
+            }
+        }
+    }
+
+    /// Writes the blob, then the row (the row's transaction queues any blob it replaces).
+    private func save(_ level: ResourceLevel, _ id: PublicID, contentType: Int, content: [UInt8],
+                      compress: Bool) async throws -> (AttachmentRecord, Bool)? {
+        let md5 = MD5Digest.hex(content)
+        let stored: [UInt8]
+        if compress {
+            guard let compressed = ZlibCompression.compress(content) else { throw TesseraError(.internalError, details: "zlib") }
+            stored = compressed
+        } else {
+            stored = content
+        }
+        let blob = try await blobs.write(stored)
+        let record = AttachmentRecord(contentType: contentType, uuid: blob.uuid, uncompressedSize: Int64(content.count),
+                                      uncompressedMD5: md5, compressedSize: Int64(stored.count),
+                                      compressedMD5: compress ? MD5Digest.hex(stored) : md5, isCompressed: compress)
+        guard let replaced = try await store.put(level, id, record) else { return nil }
+        return (record, replaced)
+    }
+
+    /// The `dicom` attachment of an instance (when `level` is instance) followed by the user attachments.
+    private func attachments(_ level: ResourceLevel, _ id: PublicID) async throws -> [AttachmentRecord]? {
+        guard let user = try await store.list(level, id) else { return nil }
+        guard level == .instance, let instance = try await instances.instance(id) else { return user }
+        return [Self.dicomRecord(instance, md5: nil)] + user
+    }
+
+    private func attachment(_ level: ResourceLevel, _ context: APIRequestContext) async throws -> AttachmentRecord {
+        let type = try contentType(context)
+        guard let id = context.publicID else { throw TesseraError(.unknownResource) }
+        if type == Self.dicom, level == .instance, let instance = try await instances.instance(id) {
+            // Orthanc stores the MD5 at ingest; Tessera computes it when asked (same value).
+            var digest = MD5Stream()
+            try await blobs.stream(instance.fileUUID) { digest.update($0.readableBytesView) }
+            return Self.dicomRecord(instance, md5: digest.hex)
+        }
+        guard let record = try await store.list(level, id)?.first(where: { $0.contentType == type }) else {
+            throw TesseraError(.unknownResource)
+        }
+        return record
+    }
+
+    private static func dicomRecord(_ instance: InstanceRecord, md5: String?) -> AttachmentRecord {
+        AttachmentRecord(contentType: dicom, uuid: instance.fileUUID, uncompressedSize: instance.fileSize,
+                         uncompressedMD5: md5 ?? "", compressedSize: instance.fileSize, compressedMD5: md5 ?? "",
+                         isCompressed: false)
+    }
+
+    /// `dicom`, a declared user name, or a number; an unknown name is 404 "Accessing an inexistent item".
+    private func contentType(_ context: APIRequestContext) throws(TesseraError) -> Int {
+        let text = context.parameters.get("name") ?? ""
+        if text == "dicom" { return Self.dicom }
+        if text == "dicom-until-pixel-data" { return 3 }
+        if let code = Int(text), code >= 0 { return code }
+        guard let declared = userTypes[text] else { throw TesseraError(.inexistentItem) }
+        return declared.code
+    }
+
+    private func name(of type: Int) -> String {
+        if type == Self.dicom { return "dicom" }
+        return userTypes.filter { $0.value.code == type }.map(\.key).min() ?? String(type)
+    }
+
+    private func mime(of type: Int) -> String {
+        userTypes.values.first { $0.code == type }?.mime ?? "application/octet-stream"
+    }
+
+    private static func etag(_ record: AttachmentRecord) -> String { "\"0-\(record.uncompressedMD5)\"" }
+
+    private static func uncompressed(_ bytes: [UInt8]) throws(TesseraError) -> [UInt8] {
+        guard let content = ZlibCompression.uncompress(bytes) else {
+            throw TesseraError(.corruptedFile, details: "A compressed attachment cannot be read")
+        }
+        return content
+    }
+}

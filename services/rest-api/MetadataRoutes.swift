@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import Index
+import Model
+
+/// `/{level}/{id}/metadata` (list, `?expand`), `/metadata/{name}` (GET, PUT, DELETE) as Orthanc 1.10 answers them:
+/// system entries recorded at ingest are read-only (403), user entries (1024-65535, by number or by a name declared
+/// in `UserMetadata`) can be written; an unknown name is 404 "Accessing an inexistent item". Values come with
+/// Orthanc's ETag (`"<revision>-<md5>"`).
+struct MetadataRoutes {
+    let resources: ResourceQueries
+    let instances: InstanceQueries
+    let store: MetadataStore
+    let userNames: [String: Int]
+    var maximumValueSize = 16 << 20
+
+    func add(to router: Router<APIRequestContext>) {
+        for level in ResourceLevel.allCases {
+            let base = "/\(level.collection)/{id}/metadata"
+            router.get(RouterPath(base)) { request, context in
+                guard let id = context.publicID, let entries = try await entries(level, id) else { throw TesseraError(.unknownResource) }
+                if try ListParameters(request).expand {
+                    return OrthancJSON.response(.object(Dictionary(entries.map { ($0.0, JSONValue.string($0.1)) },
+                                                                   uniquingKeysWith: { first, _ in first })))
+                }
+                return OrthancJSON.response(.array(entries.map { .string($0.0) }))
+            }
+            router.get(RouterPath(base + "/{name}")) { _, context in
+                let name = try parse(context)
+                guard let id = context.publicID, let entries = try await entries(level, id) else { throw TesseraError(.unknownResource) }
+                guard let value = entries.first(where: { $0.0 == name.name(user: userNames) })?.1 else {
+                    return Response(status: .notFound)
+                }
+                return Self.text(value, etag: "0-" + MD5Digest.hex(value.utf8))
+            }
+            router.put(RouterPath(base + "/{name}")) { request, context in
+                let name = try writable(context)
+                var request = request
+                let body = try await request.collectBody(upTo: maximumValueSize)
+                let value = String(decoding: body.readableBytesView, as: UTF8.self)
+                guard let id = context.publicID, let replaced = try await store.set(level, id, code: name.code, value: value) else {
+                    throw TesseraError(.unknownResource)
+                }
+                return Self.text("", etag: "\(replaced ? 1 : 0)-" + MD5Digest.hex(value.utf8))
+            }
+            router.delete(RouterPath(base + "/{name}")) { _, context in
+                let name = try writable(context)
+                guard let id = context.publicID, let removed = try await store.remove(level, id, code: name.code), removed else {
+                    throw TesseraError(.unknownResource)
+                }
+                return Self.text("", etag: nil)
+            }
+        }
+    }
+
+    private func parse(_ context: APIRequestContext) throws(TesseraError) -> MetadataName {
+        guard let text = context.parameters.get("name"), let name = MetadataName.parse(text, user: userNames) else {
+            throw TesseraError(.inexistentItem)
+        }
+        return name
+    }
+
+    /// A user entry; system entries answer 403 with no body, as Orthanc's.
+    private func writable(_ context: APIRequestContext) throws -> MetadataName {
+        let name = try parse(context)
+        guard name.isUser else { throw Forbidden() }
+        return name
+    }
+
+    /// System entries of the level (in Orthanc's order), then user entries in the order they were first set.
+    private func entries(_ level: ResourceLevel, _ id: PublicID) async throws -> [(String, String)]? {
+        guard let user = try await store.values(level, id) else { return nil }
+        var entries: [(String, String)] = []
+        switch level {
+        case .instance:
+            guard let record = try await instances.instance(id) else { return nil }
+            let values = ResourceJSON.metadata(record)
+            for name in ["IndexInSeries", "ReceptionDate", "RemoteAET", "Origin", "TransferSyntax", "SopClassUid", "RemoteIP",
+                         "CalledAET", "HttpUsername"] {
+                if let value = values[name] { entries.append((name, value)) }
+            }
+        default:
+            guard let record = try await resources.resource(level, id) else { return nil }
+            entries.append(("LastUpdate", OrthancDate.format(record.lastUpdate)))
+            if level == .series {
+                entries.append(("RemoteAET", try await resources.firstRemoteAET(ofSeries: id) ?? ""))
+            }
+        }
+        return entries + user.map { (MetadataName(code: $0.code).name(user: userNames), $0.value) }
+    }
+
+    static func text(_ value: String, etag: String?) -> Response {
+        var headers: HTTPFields = [.contentType: "text/plain"]
+        if let etag { headers[.eTag] = "\"\(etag)\"" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value)))
+    }
+}
+
+/// Orthanc's 403 for writes it refuses (system metadata, the DICOM attachment): no body.
+struct Forbidden: Error, HTTPResponseError {
+    var status: HTTPResponse.Status { .forbidden }
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: .forbidden)
+    }
+}
