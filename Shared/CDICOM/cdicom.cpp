@@ -7,6 +7,8 @@
 #include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmdata/dcpixseq.h"
 #include "dcmtk/dcmdata/dcpxitem.h"
+#include "dcmtk/dcmdata/dcdicdir.h"
+#include "dcmtk/dcmdata/dcdirrec.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmdata/dcspchrs.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
@@ -554,6 +556,174 @@ long cdicom_item_element_fragment_count(const cdicom_item *item, unsigned long i
     DcmPixelSequence *sequence = pixelSequence(item, elementAt(item, index));
     return sequence == nullptr ? -1 : static_cast<long>(sequence->card());
 }
+
+struct cdicom_dicomdir {
+    DcmDicomDir dir;
+    bool extended;
+    cdicom_dicomdir(const char *path, bool extended) : dir(OFFilename(path), "ORTHANC_MEDIA"), extended(extended) {}
+};
+
+namespace {
+/// The dataset's character set, for the DICOMDIR values being added (set by cdicom_dicomdir_add).
+thread_local const cdicom_charset *recordCharset = nullptr;
+
+/// A value converted to UTF-8, then with its non-ASCII characters dropped (Orthanc writes DICOMDIR records in
+/// ASCII: "Buc^Jérôme" becomes "Buc^Jrme", an ISO 2022 name loses its escape sequences with its ideographs).
+bool asciiValue(DcmItem &source, const DcmTagKey &key, OFString &value) {
+    DcmElement *element = nullptr;
+    if (source.findAndGetElement(key, element, OFFalse).bad() || element == nullptr) return false;
+    std::string text;
+    if (!orthancText(element, recordCharset, text)) text.clear();
+    OFString raw(text.c_str());
+    value.clear();
+    for (size_t i = 0; i < raw.length(); i++) {
+        unsigned char c = static_cast<unsigned char>(raw[i]);
+        if (c >= 32 && c < 127) value += raw[i];
+    }
+    return true;
+}
+
+void copyTag(DcmItem &source, DcmDirectoryRecord &record, const DcmTagKey &key, bool whenEmpty, bool always) {
+    OFString value;
+    bool present = asciiValue(source, key, value);
+    if ((present && (whenEmpty || !value.empty())) || always) record.putAndInsertString(key, value.c_str());
+}
+
+/// The first of `keys` present (even empty), else `fallback`.
+void copyFirst(DcmItem &source, DcmDirectoryRecord &record, const DcmTagKey &target,
+               std::initializer_list<DcmTagKey> keys, const OFString &fallback) {
+    for (const DcmTagKey &key : keys) {
+        OFString value;
+        if (asciiValue(source, key, value)) {
+            record.putAndInsertString(target, value.c_str());
+            return;
+        }
+    }
+    record.putAndInsertString(target, fallback.c_str());
+}
+
+/// The sub-record of `parent` of type `type` whose `key` equals `value`, created when missing.
+DcmDirectoryRecord *childRecord(DcmDirectoryRecord &parent, E_DirRecType type, const DcmTagKey &key, const OFString &value,
+                                bool &created) {
+    for (unsigned long i = 0; i < parent.cardSub(); i++) {
+        DcmDirectoryRecord *child = parent.getSub(i);
+        OFString existing;
+        // A key left out of a record (an empty PatientID) matches an empty value.
+        if (child != nullptr && child->getRecordType() == type) {
+            if (child->findAndGetOFStringArray(key, existing).bad()) existing.clear();
+        }
+        if (child != nullptr && child->getRecordType() == type && existing == value) {
+            created = false;
+            return child;
+        }
+    }
+    DcmDirectoryRecord *record = new DcmDirectoryRecord(type, nullptr, OFFilename());
+    parent.insertSub(record);
+    created = true;
+    return record;
+}
+
+void copyCharset(DcmItem &source, DcmDirectoryRecord &record) {
+    OFString value;
+    if (source.findAndGetOFStringArray(DCM_SpecificCharacterSet, value).good()) {
+        record.putAndInsertString(DCM_SpecificCharacterSet, value.c_str());
+    }
+}
+}  // namespace
+
+cdicom_dicomdir *cdicom_dicomdir_create(const char *path, int extended, char *error, size_t error_length) {
+    if (path == nullptr) return nullptr;
+    cdicom_dicomdir *dir = new (std::nothrow) cdicom_dicomdir(path, extended != 0);
+    if (dir == nullptr || dir->dir.error().bad()) {
+        copyError(error, error_length, dir == nullptr ? "out of memory" : dir->dir.error().text());
+        delete dir;
+        return nullptr;
+    }
+    return dir;
+}
+
+int cdicom_dicomdir_add(cdicom_dicomdir *dir, const char *file_path, const char *file_id, char *error, size_t error_length) {
+    if (dir == nullptr || file_path == nullptr || file_id == nullptr) return 0;
+    DcmFileFormat format;
+    OFCondition status = format.loadFile(OFFilename(file_path), EXS_Unknown, EGL_noChange, 4096);
+    if (status.bad()) {
+        copyError(error, error_length, status.text());
+        return 0;
+    }
+    DcmDataset &data = *format.getDataset();
+    DcmMetaInfo &meta = *format.getMetaInfo();
+    OFString specificCharacterSet;
+    data.findAndGetOFStringArray(DCM_SpecificCharacterSet, specificCharacterSet);
+    cdicom_charset *charset = cdicom_charset_create(specificCharacterSet.c_str(), nullptr, 0);
+    recordCharset = charset;
+    struct Release {
+        cdicom_charset *charset;
+        ~Release() { recordCharset = nullptr; cdicom_charset_free(charset); }
+    } release{charset};
+    OFString transferSyntax, sopClass, sopInstance;
+    if (meta.findAndGetOFStringArray(DCM_TransferSyntaxUID, transferSyntax).bad() || transferSyntax.empty()) {
+        copyError(error, error_length, "the file has no meta header (no TransferSyntaxUID): it cannot be put on a medium");
+        return 0;
+    }
+    data.findAndGetOFStringArray(DCM_SOPClassUID, sopClass);
+    data.findAndGetOFStringArray(DCM_SOPInstanceUID, sopInstance);
+    OFString patientID, studyUID, seriesUID;
+    asciiValue(data, DCM_PatientID, patientID);
+    asciiValue(data, DCM_StudyInstanceUID, studyUID);
+    asciiValue(data, DCM_SeriesInstanceUID, seriesUID);
+
+    OFString now, today;
+    DcmDate::getCurrentDate(today);
+    DcmTime::getCurrentTime(now);
+    bool created = false;
+    DcmDirectoryRecord &root = dir->dir.getRootRecord();
+    DcmDirectoryRecord *patient = childRecord(root, ERT_Patient, DCM_PatientID, patientID, created);
+    if (created) {
+        copyCharset(data, *patient);
+        copyTag(data, *patient, DCM_PatientID, false, false);
+        if (!patientID.empty() && !patient->tagExists(DCM_PatientID)) patient->putAndInsertString(DCM_PatientID, patientID.c_str());
+        copyTag(data, *patient, DCM_PatientName, true, true);
+    }
+    DcmDirectoryRecord *study = childRecord(*patient, ERT_Study, DCM_StudyInstanceUID, studyUID, created);
+    if (created) {
+        copyCharset(data, *study);
+        copyFirst(data, *study, DCM_StudyDate, {DCM_StudyDate, DCM_SeriesDate, DCM_AcquisitionDate, DCM_ContentDate}, today);
+        copyFirst(data, *study, DCM_StudyTime, {DCM_StudyTime, DCM_SeriesTime, DCM_AcquisitionTime, DCM_ContentTime}, now);
+        copyTag(data, *study, DCM_AccessionNumber, true, true);
+        copyTag(data, *study, DCM_StudyDescription, true, true);
+        study->putAndInsertString(DCM_StudyInstanceUID, studyUID.c_str());
+        copyTag(data, *study, DCM_StudyID, false, false);
+    }
+    DcmDirectoryRecord *series = childRecord(*study, ERT_Series, DCM_SeriesInstanceUID, seriesUID, created);
+    if (created) {
+        copyCharset(data, *series);
+        copyTag(data, *series, DCM_Modality, true, true);
+        series->putAndInsertString(DCM_SeriesInstanceUID, seriesUID.c_str());
+        copyTag(data, *series, DCM_SeriesNumber, false, false);
+        if (dir->extended) copyTag(data, *series, DCM_SeriesDescription, true, false);
+    }
+    DcmDirectoryRecord *image = new DcmDirectoryRecord(ERT_Image, nullptr, OFFilename());
+    copyCharset(data, *image);
+    image->putAndInsertString(DCM_ReferencedFileID, file_id);
+    image->putAndInsertString(DCM_ReferencedSOPClassUIDInFile, sopClass.c_str());
+    image->putAndInsertString(DCM_ReferencedSOPInstanceUIDInFile, sopInstance.c_str());
+    image->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, transferSyntax.c_str());
+    copyTag(data, *image, DCM_InstanceNumber, true, true);
+    series->insertSub(image);
+    return 1;
+}
+
+int cdicom_dicomdir_write(cdicom_dicomdir *dir, char *error, size_t error_length) {
+    if (dir == nullptr) return 0;
+    OFCondition status = dir->dir.write(EXS_LittleEndianExplicit, EET_UndefinedLength, EGL_withoutGL);
+    if (status.bad()) {
+        copyError(error, error_length, status.text());
+        return 0;
+    }
+    return 1;
+}
+
+void cdicom_dicomdir_free(cdicom_dicomdir *dir) { delete dir; }
 
 }  // extern "C"
 

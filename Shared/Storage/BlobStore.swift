@@ -156,6 +156,17 @@ public struct BlobStore: Sendable {
         return Int64(status.st_size)
     }
 
+    /// Runs blocking work that reads blobs by path (see ``path(of:)``) on the store's thread pool.
+    public func performBlocking<Result: Sendable>(_ body: @escaping @Sendable () throws(TesseraError) -> Result) async throws(TesseraError) -> Result {
+        do {
+            return try await threadPool.runIfActive { try body() }
+        } catch let error as TesseraError {
+            throw error
+        } catch {
+            throw TesseraError(.internalError, details: String(describing: error))
+        }
+    }
+
     /// Whether a blob exists.
     public func exists(_ uuid: String) -> Bool {
         FileManager.default.fileExists(atPath: path(of: uuid))

@@ -1,4 +1,5 @@
 import Archive
+import DICOM
 import Foundation
 import Hummingbird
 import Index
@@ -18,40 +19,51 @@ struct ArchiveRoutes {
 
     func add(to router: Router<APIRequestContext>) {
         for level in [ResourceLevel.patient, .study, .series] {
-            let path = "/\(level.collection)/{id}/archive"
-            router.get(RouterPath(path)) { _, context in
-                try await archive(level, context)
+            for kind in [Kind.archive, .media] {
+                let path = "/\(level.collection)/{id}/\(kind == .archive ? "archive" : "media")"
+                router.get(RouterPath(path)) { request, context in
+                    let extended = request.uri.queryParameters["extended"] != nil
+                    return try await answer(level, context, kind: kind == .media && extended ? .extendedMedia : kind)
+                }
+                router.post(RouterPath(path)) { request, context in
+                    var request = request
+                    let body = try await request.collectBody(upTo: maximumBodySize)
+                    var extended = false
+                    if body.readableBytes > 0 {
+                        guard let options = try? JSONValue.parse(Data(buffer: body)), case .object = options else {
+                            throw TesseraError(.badRequest, details: "The body must contain a JSON object")
+                        }
+                        try Self.refuseUnsupported(options)
+                        extended = options["Extended"]?.boolValue ?? false
+                    }
+                    return try await answer(level, context, kind: kind == .media && extended ? .extendedMedia : kind)
+                }
             }
+        }
+        for (path, kind) in [("/tools/create-archive", Kind.archive), ("/tools/create-media", .media),
+                             ("/tools/create-media-extended", .extendedMedia)] {
             router.post(RouterPath(path)) { request, context in
                 var request = request
                 let body = try await request.collectBody(upTo: maximumBodySize)
-                if body.readableBytes > 0 {
-                    guard let options = try? JSONValue.parse(Data(buffer: body)), case .object = options else {
-                        throw TesseraError(.badRequest, details: "The body must contain a JSON object")
-                    }
-                    try Self.refuseUnsupported(options)
+                let ids = try Self.resources(in: body)
+                var resolved: [(ResourceLevel, PublicID)] = []
+                for id in ids {
+                    guard let level = try await resources.level(of: id) else { throw TesseraError(.unknownResource, details: id.value) }
+                    resolved.append((level, id))
                 }
-                return try await archive(level, context)
+                return try await stream(resolved, filename: "Archive.zip", kind: kind, logger: context.logger)
             }
-        }
-        router.post("/tools/create-archive") { request, context in
-            var request = request
-            let body = try await request.collectBody(upTo: maximumBodySize)
-            let ids = try Self.resources(in: body)
-            var resolved: [(ResourceLevel, PublicID)] = []
-            for id in ids {
-                guard let level = try await resources.level(of: id) else { throw TesseraError(.unknownResource, details: id.value) }
-                resolved.append((level, id))
-            }
-            return try await stream(resolved, filename: "Archive.zip", logger: context.logger)
         }
     }
 
-    private func archive(_ level: ResourceLevel, _ context: APIRequestContext) async throws -> Response {
+    /// A plain archive, or a medium (files under IMAGES/ and a DICOMDIR), possibly extended.
+    enum Kind { case archive, media, extendedMedia }
+
+    private func answer(_ level: ResourceLevel, _ context: APIRequestContext, kind: Kind) async throws -> Response {
         guard let id = context.publicID, try await resources.key(of: id, at: level) != nil else {
             throw TesseraError(.unknownResource)
         }
-        return try await stream([(level, id)], filename: "\(id.value).zip", logger: context.logger)
+        return try await stream([(level, id)], filename: "\(id.value).zip", kind: kind, logger: context.logger)
     }
 
     /// `{"Resources": [...]}` or a plain list of IDs, as Orthanc accepts; `Asynchronous` and `Transcode` refused.
@@ -94,20 +106,40 @@ struct ArchiveRoutes {
 
     /// Streams the archive: each entry's local header, the file read in chunks, its data descriptor, then the
     /// central directory. A file that cannot be read mid-way ends the response early (as Orthanc's would).
-    private func stream(_ requested: [(ResourceLevel, PublicID)], filename: String, logger: Logger) async throws -> Response {
+    private func stream(_ requested: [(ResourceLevel, PublicID)], filename: String, kind: Kind,
+                        logger: Logger) async throws -> Response {
         let entries = try await instances.archiveEntries(requested)
-        let names = ArchiveLayout.paths(entries)
         let blobs = self.blobs
-        let sizes = entries.map { blobs.size(of: $0.fileUUID).map(UInt64.init) ?? UInt64($0.fileSize) }
+        var names = kind == .archive ? ArchiveLayout.paths(entries) : entries.indices.map { "IMAGES/IM\($0)" }
+        var sources = entries.map(\.fileUUID)
+        var sizes = entries.map { blobs.size(of: $0.fileUUID).map(UInt64.init) ?? UInt64($0.fileSize) }
+        var directory: String?
+        if kind != .archive {
+            // The DICOMDIR is written before the answer starts, so a file that cannot go on a medium is a clear
+            // error rather than a truncated download. It is streamed last and removed afterwards.
+            let built = try await Self.dicomdir(entries.map(\.fileUUID), blobs: blobs, extended: kind == .extendedMedia)
+            directory = built.folder
+            names.append("DICOMDIR")
+            sources.append(built.path)
+            sizes.append(UInt64(built.size))
+        }
+        let folder = directory
+        let (entryNames, entrySources, entrySizes, blobCount) = (names, sources, sizes, entries.count)
         return Response(
             status: .ok,
             headers: [.contentType: "application/zip", .contentDisposition: "filename=\"\(filename)\""],
             body: ResponseBody { writer in
                 var zip = ZipStreamWriter()
                 do {
-                    for index in entries.indices {
-                        try await writer.write(zip.beginEntry(names[index], size: sizes[index]))
-                        try await blobs.stream(entries[index].fileUUID) { chunk in
+                    for index in entryNames.indices {
+                        try await writer.write(zip.beginEntry(entryNames[index], size: entrySizes[index]))
+                        if index < blobCount {
+                            try await blobs.stream(entrySources[index]) { chunk in
+                                zip.entryData(chunk)
+                                try await writer.write(chunk)
+                            }
+                        } else {
+                            let chunk = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: entrySources[index])))
                             zip.entryData(chunk)
                             try await writer.write(chunk)
                         }
@@ -115,10 +147,38 @@ struct ArchiveRoutes {
                     }
                     try await writer.write(zip.finish())
                     try await writer.finish(nil)
+                    if let folder { try? FileManager.default.removeItem(atPath: folder) }
                 } catch {
+                    if let folder { try? FileManager.default.removeItem(atPath: folder) }
                     logger.error("Archive stopped before its end", metadata: ["error": "\(error)", "archive": "\(filename)"])
                     throw error
                 }
             })
+    }
+
+    /// Writes the DICOMDIR of `files` (referenced as IMAGES\\IM<n>) in a fresh temporary folder.
+    static func dicomdir(_ files: [String], blobs: BlobStore, extended: Bool) async throws -> (folder: String, path: String, size: Int) {
+        let folder = NSTemporaryDirectory() + "tessera-media-" + UUID().uuidString
+        let paths = files.map { blobs.path(of: $0) }
+        return try await blobs.performBlocking { () throws(TesseraError) -> (folder: String, path: String, size: Int) in
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw TesseraError(.cannotWriteFile, details: "\(folder): \(error)")
+            }
+            let path = folder + "/DICOMDIR"
+            do throws(TesseraError) {
+                let writer = try DicomDirWriter(path: path, extended: extended)
+                for (index, file) in paths.enumerated() {
+                    try writer.add(path: file, fileID: "IMAGES\\IM\(index)")
+                }
+                try writer.write()
+            } catch {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw error
+            }
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+            return (folder, path, size)
+        }
     }
 }

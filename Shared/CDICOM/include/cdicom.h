@@ -128,6 +128,23 @@ int cdicom_item_element_raw(const cdicom_item *item, unsigned long index, long f
 /// encapsulated pixel data of the main dataset.
 long cdicom_item_element_fragment_count(const cdicom_item *item, unsigned long index);
 
+// MARK: - DICOMDIR (media)
+
+/// A DICOMDIR being built (DCMTK's DcmDicomDir), with Orthanc's record layout: PATIENT, STUDY, SERIES, IMAGE.
+typedef struct cdicom_dicomdir cdicom_dicomdir;
+
+/// Starts a DICOMDIR to be written at `path` (File-set ID "ORTHANC_MEDIA"); `extended` adds SeriesDescription.
+cdicom_dicomdir *cdicom_dicomdir_create(const char *path, int extended, char *error, size_t error_length);
+
+/// Adds the Part-10 file at `file_path`, referenced as `file_id` (components separated by '\\'). Returns 0 with a
+/// reason when the file cannot be referenced (no meta header, for instance).
+int cdicom_dicomdir_add(cdicom_dicomdir *dir, const char *file_path, const char *file_id, char *error, size_t error_length);
+
+/// Writes the DICOMDIR (Explicit VR Little Endian). Returns 0 with a reason on failure.
+int cdicom_dicomdir_write(cdicom_dicomdir *dir, char *error, size_t error_length);
+
+void cdicom_dicomdir_free(cdicom_dicomdir *dir);
+
 // MARK: - Network: C-STORE / C-ECHO SCP
 
 /// One instance received by C-STORE, as a Part-10 file in memory. Valid only during the callback.
