@@ -27,16 +27,10 @@ extension ClusterTests {
 
         @Test("Every recorded archive and medium has the entries, bytes and DICOMDIR records stock Orthanc gave")
         func recorded() async throws {
-            let stack = try await IsolatedStack.start(environment, name: "tessera_archives", apiPort: 18054, indexerMetricsPort: 19113,
-                                                      extra: ["ORTHANC__STABLE_AGE": "100000"])
             let scratch = try environment.temporaryFolder("archives")
-            do {
-                let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/tags")
-                    .filter { $0.hasSuffix(".dcm") && $0 != "rtplan.dcm" }.sorted()
-                for file in files {
-                    let answer = try await stack.api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/tags/\(file)"))))
-                    #expect(answer.status == 200, "\(file)")
-                }
+            try await IsolatedStack.with(environment, name: "tessera_archives", apiPort: 18054, indexerMetricsPort: 19113,
+                                                      extra: ["ORTHANC__STABLE_AGE": "100000"]) { stack in
+                #expect(try await stack.uploadTagFixtures().isEmpty)
                 let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/resources/archives.json"))
                 let cases = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
                 var compared = 0
@@ -78,11 +72,7 @@ extension ClusterTests {
                 let rtstruct = try #require(cases.first { ($0["name"] as? String ?? "").hasPrefix("media of rtstruct") }?["path"] as? String)
                 let refused = try await stack.api.get(rtstruct)
                 #expect(refused.status == 400 && (try? refused.json() as? [String: Any])?["OrthancStatus"] as? Int == 15)
-            } catch {
-                await stack.stop()
-                throw error
             }
-            await stack.stop()
         }
     }
 }

@@ -91,15 +91,9 @@ extension ClusterTests {
         @Test("Every recorded find, lookup and deletion answers as stock Orthanc did")
         func recorded() async throws {
             // No Stable* changes during the test (stock Orthanc was recorded with a StableAge of 100000 s too).
-            let stack = try await IsolatedStack.start(environment, name: "tessera_find", apiPort: 18045, indexerMetricsPort: 19105,
-                                                      extra: ["ORTHANC__STABLE_AGE": "100000"])
-            do {
-                let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/tags")
-                    .filter { $0.hasSuffix(".dcm") && $0 != "rtplan.dcm" }.sorted()
-                for file in files {
-                    let answer = try await stack.api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/tags/\(file)"))))
-                    #expect(answer.status == 200, "\(file)")
-                }
+            try await IsolatedStack.with(environment, name: "tessera_find", apiPort: 18045, indexerMetricsPort: 19105,
+                                                      extra: ["ORTHANC__STABLE_AGE": "100000"]) { stack in
+                #expect(try await stack.uploadTagFixtures().isEmpty)
                 let all = try cases()
                 #expect(all.count >= 30)
                 // One case records only the change types logged after the deletions (none): the next one has the
@@ -126,11 +120,7 @@ extension ClusterTests {
                     #expect(Self.sameAnswer(mine, recorded.answer, paged: paged),
                             "\(recorded.name): \(String(decoding: answer.body, as: UTF8.self).prefix(2000))")
                 }
-            } catch {
-                await stack.stop()
-                throw error
             }
-            await stack.stop()
         }
     }
 }

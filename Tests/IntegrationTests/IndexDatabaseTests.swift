@@ -1,5 +1,5 @@
 import Foundation
-import Index
+@testable import Index
 import Logging
 import Model
 import PostgresNIO
@@ -61,6 +61,49 @@ extension ClusterTests {
                     #expect(rows == SchemaMigration.all.count)
                     for try await exists in try await databases[0].client.query(
                         "SELECT to_regclass('instances') IS NOT NULL", logger: logger).decode(Bool.self) { #expect(exists) }
+                    tasks.cancelAll()
+                }
+            }
+        }
+
+        @Test("Find constraints on names, IDs, dates, accession numbers, modalities and descriptions can use an index")
+        func findUsesIndexes() async throws {
+            try await withScratchDatabase { name in
+                let database = IndexDatabase(settings: settings(name), logger: logger)
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { await database.client.run() }
+                    try await database.migrate()
+                    let name = DicomTag(0x0010, 0x0010)
+                    func constraint(_ level: ResourceLevel, _ tagName: String, _ vr: String, _ value: String) throws -> FindQuery.Constraint {
+                        FindQuery.Constraint(level: level, name: tagName,
+                                             constraint: try #require(try TagConstraint.parse(tag: name, vr: vr, value: value, caseSensitive: false)))
+                    }
+                    let cases: [(FindQuery, String)] = [
+                        (FindQuery(level: .study, constraints: [try constraint(.patient, "PatientName", "PN", "SMI*")]), "studies_find_patient_patientname"),
+                        (FindQuery(level: .patient, constraints: [try constraint(.patient, "PatientName", "PN", "*MITH*")]), "patients_find_patientname"),
+                        (FindQuery(level: .study, constraints: [try constraint(.patient, "PatientID", "LO", "ID-42")]), "studies_find_patient_patientid"),
+                        (FindQuery(level: .study, constraints: [try constraint(.study, "StudyDate", "DA", "20200101-20201231")]), "studies_find_studydate"),
+                        (FindQuery(level: .study, constraints: [try constraint(.study, "AccessionNumber", "SH", "A123")]), "studies_find_accessionnumber"),
+                        (FindQuery(level: .study, constraints: [try constraint(.study, "StudyDescription", "LO", "*CHEST*")]), "studies_find_studydescription"),
+                        (FindQuery(level: .series, constraints: [try constraint(.series, "Modality", "CS", "CT\\MR")]), "series_find_modality"),
+                        (FindQuery(level: .series, constraints: [try constraint(.series, "SeriesDescription", "LO", "AX*")]), "series_find_seriesdescription"),
+                    ]
+                    for (query, index) in cases {
+                        var statement = FindStatement()
+                        let sql = statement.sql(for: query)
+                        // With sequential scans priced out, the plan shows whether an index can serve the query at all
+                        // (on a nearly empty table the planner would scan either way).
+                        let plan = try await database.client.withTransaction(logger: logger) { connection in
+                            try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
+                            var lines: [String] = []
+                            for try await line in try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql, binds: statement.bindings),
+                                                                             logger: logger).decode(String.self) {
+                                lines.append(line)
+                            }
+                            return lines.joined(separator: "\n")
+                        }
+                        #expect(plan.contains(index), "\(index) not used:\n\(plan)")
+                    }
                     tasks.cancelAll()
                 }
             }

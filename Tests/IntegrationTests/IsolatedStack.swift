@@ -37,6 +37,35 @@ struct IsolatedStack {
                              apiPort: apiPort, storage: storage, processes: [indexer, api])
     }
 
+    /// Uploads every `.dcm` of the tag fixtures (Tests/UnitTests/Fixtures/tags) except `rtplan.dcm`, in file-name order,
+    /// as the stock-Orthanc recorders did; returns the files that were not answered 200.
+    @discardableResult
+    func uploadTagFixtures() async throws -> [String] {
+        let folder = environment.repository + "/Tests/UnitTests/Fixtures/tags"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+            .filter { $0.hasSuffix(".dcm") && $0 != "rtplan.dcm" }.sorted()
+        var refused: [String] = []
+        for file in files {
+            let answer = try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(file)"))))
+            if answer.status != 200 { refused.append(file) }
+        }
+        return refused
+    }
+
+    /// Runs `body` against a started stack, then stops it whatever happens.
+    static func with(_ environment: TestEnvironment, name: String, apiPort: Int, indexerMetricsPort: Int, json: String = "{}",
+                     extra: [String: String] = [:], _ body: (IsolatedStack) async throws -> Void) async throws {
+        let stack = try await start(environment, name: name, apiPort: apiPort, indexerMetricsPort: indexerMetricsPort,
+                                    json: json, extra: extra)
+        do {
+            try await body(stack)
+        } catch {
+            await stack.stop()
+            throw error
+        }
+        await stack.stop()
+    }
+
     /// Stops the processes and drops the database.
     func stop() async {
         for process in processes { kill(process.pid, SIGKILL) }

@@ -29,14 +29,7 @@ extension ClusterTests {
         }
 
         func withStack(_ name: String, port: Int, metrics: Int, _ body: (IsolatedStack) async throws -> Void) async throws {
-            let stack = try await IsolatedStack.start(environment, name: name, apiPort: port, indexerMetricsPort: metrics)
-            do {
-                try await body(stack)
-            } catch {
-                await stack.stop()
-                throw error
-            }
-            await stack.stop()
+            try await IsolatedStack.with(environment, name: name, apiPort: port, indexerMetricsPort: metrics, body)
         }
 
         @Test("Labels: put, test, list, find with All/Any/None, shown in resources, validated, gone with the resource")

@@ -79,17 +79,11 @@ extension ClusterTests {
 
         @Test("Every recorded resource request answers as stock Orthanc did")
         func recorded() async throws {
-            let stack = try await IsolatedStack.start(
+            try await IsolatedStack.with(
                 environment, name: "tessera_resources", apiPort: 18053, indexerMetricsPort: 19112,
                 json: #"{"UserMetadata": {"Sample": 1024}, "UserContentType": {"report": [1025, "application/pdf"]}, "LogExportedResources": true}"#,
-                extra: ["ORTHANC__STABLE_AGE": "100000"])
-            do {
-                let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/tags")
-                    .filter { $0.hasSuffix(".dcm") && $0 != "rtplan.dcm" }.sorted()
-                for file in files {
-                    let answer = try await stack.api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/tags/\(file)"))))
-                    #expect(answer.status == 200, "\(file)")
-                }
+                extra: ["ORTHANC__STABLE_AGE": "100000"]) { stack in
+                #expect(try await stack.uploadTagFixtures().isEmpty)
                 let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/resources/cases.json"))
                 let cases = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
                 #expect(cases.count > 200)
@@ -141,11 +135,7 @@ extension ClusterTests {
                     }
                 }
                 #expect(compared > 180)
-            } catch {
-                await stack.stop()
-                throw error
             }
-            await stack.stop()
         }
     }
 }

@@ -18,8 +18,7 @@ extension ClusterTests {
             let smallest = try #require(sizes.min()), largest = try #require(sizes.max())
             let total = sizes.reduce(0, +)
             let perPatient = Dictionary(grouping: zip(set.entries, sizes), by: { $0.0.ParentPatient }).mapValues { $0.map(\.1).reduce(0, +) }
-            let stack = try await IsolatedStack.start(environment, name: "tessera_statistics", apiPort: 18051, indexerMetricsPort: 19110)
-            do {
+            try await IsolatedStack.with(environment, name: "tessera_statistics", apiPort: 18051, indexerMetricsPort: 19110) { stack in
                 let api = stack.api
                 let uploads = Task {
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -62,11 +61,7 @@ extension ClusterTests {
                 let own = try await api.json("/patients/\(patient)/statistics")
                 #expect(own["CountInstances"] as? Int == 40 && own["CountStudies"] as? Int == 2 && own["CountSeries"] as? Int == 4)
                 #expect(own["DiskSize"] as? String == perPatient[patient].map(String.init))
-            } catch {
-                await stack.stop()
-                throw error
             }
-            await stack.stop()
         }
     }
 }
