@@ -14,10 +14,12 @@ public struct InstanceQueries: Sendable {
     }
 
     /// One instance, or nil when it is not indexed.
+    /// A named prepared statement: parsed and planned once per connection.
     public func instance(_ id: PublicID) async throws -> InstanceRecord? {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(id.value)
-        return try await records(PostgresQuery(unsafeSQL: Self.selection + " WHERE i.public_id = $1", binds: bindings)).first
+        for try await row in try await client.execute(InstanceByPublicID(id: id.value), logger: logger) {
+            return try Self.record(row)
+        }
+        return nil
     }
 
     /// Instances in the order of `keys`.
@@ -92,7 +94,7 @@ public struct InstanceQueries: Sendable {
         return 0
     }
 
-    private static let selection = """
+    static let selection = """
         SELECT i.pk, i.public_id, s.public_id, i.main_tags::text, i.file_uuid, i.file_size, i.index_in_series,
                i.sop_class_uid, i.transfer_syntax_uid, i.origin, i.remote_aet, i.called_aet, i.remote_ip, i.reception_date,
                i.http_username, ARRAY(SELECT l.label FROM instances_labels l WHERE l.resource_pk = i.pk ORDER BY l.label)
@@ -103,15 +105,19 @@ public struct InstanceQueries: Sendable {
         var records: [InstanceRecord] = []
         let rows = try await client.query(query, logger: logger)
         for try await row in rows {
-            let (key, id, series, tags, uuid, size, index, sopClass, syntax, origin, remoteAET, calledAET, remoteIP, received, user,
-                 labels) = try row.decode((Int64, String, String, String, String, Int64, Int32?, String?, String?, String, String?,
-                                           String?, String?, Date, String?, [String]).self)
-            records.append(InstanceRecord(
-                key: key, publicID: PublicID(unchecked: id), parentSeries: PublicID(unchecked: series),
-                mainTags: ResourceQueries.tags(tags), fileUUID: uuid, fileSize: size, indexInSeries: index.map(Int.init),
-                sopClassUID: sopClass, transferSyntaxUID: syntax, origin: origin, remoteAET: remoteAET, calledAET: calledAET,
-                remoteIP: remoteIP, receptionDate: received, httpUsername: user, labels: labels))
+            records.append(try Self.record(row))
         }
         return records
+    }
+
+    static func record(_ row: PostgresRow) throws -> InstanceRecord {
+        let (key, id, series, tags, uuid, size, index, sopClass, syntax, origin, remoteAET, calledAET, remoteIP, received, user,
+             labels) = try row.decode((Int64, String, String, String, String, Int64, Int32?, String?, String?, String, String?,
+                                       String?, String?, Date, String?, [String]).self)
+        return InstanceRecord(
+            key: key, publicID: PublicID(unchecked: id), parentSeries: PublicID(unchecked: series),
+            mainTags: ResourceQueries.tags(tags), fileUUID: uuid, fileSize: size, indexInSeries: index.map(Int.init),
+            sopClassUID: sopClass, transferSyntaxUID: syntax, origin: origin, remoteAET: remoteAET, calledAET: calledAET,
+            remoteIP: remoteIP, receptionDate: received, httpUsername: user, labels: labels)
     }
 }

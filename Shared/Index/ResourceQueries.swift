@@ -74,11 +74,22 @@ public struct ResourceQueries: Sendable {
         return keys.compactMap { byKey[$0] }
     }
 
-    /// One patient, study or series with its children, or nil when it is not indexed.
+    /// One patient, study or series with its children, or nil when it is not indexed. A named prepared statement per
+    /// level: `GET /studies/{id}` is parsed and planned once per connection, not once per request.
     public func resource(_ level: ResourceLevel, _ id: PublicID) async throws -> ResourceRecord? {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(id.value)
-        return try await records(level, where: "r.public_id = $1", binds: bindings).first
+        switch level {
+        case .patient: return try await first(ResourceByPublicID<PatientLevel>(id: id.value), level)
+        case .study: return try await first(ResourceByPublicID<StudyLevel>(id: id.value), level)
+        case .series: return try await first(ResourceByPublicID<SeriesLevel>(id: id.value), level)
+        case .instance: return nil
+        }
+    }
+
+    private func first<Level: StatementLevel>(_ statement: ResourceByPublicID<Level>, _ level: ResourceLevel) async throws -> ResourceRecord? {
+        for try await row in try await client.execute(statement, logger: logger) {
+            return Self.record(level, row)
+        }
+        return nil
     }
 
     /// Patients, studies or series with their children and labels, in the order of `keys`.
@@ -92,14 +103,28 @@ public struct ResourceQueries: Sendable {
     /// One statement per call: the row, its parent's ID, its children and labels (and, for a series, the index of
     /// each instance) aggregated in subqueries, so that `GET /studies/{id}` costs one round trip.
     private func records(_ level: ResourceLevel, where condition: String, binds: PostgresBindings) async throws -> [ResourceRecord] {
-        guard level != .instance, let childLevel = level.child else { return [] }
+        guard level != .instance else { return [] }
+        var records: [ResourceRecord] = []
+        for try await row in try await client.query(PostgresQuery(unsafeSQL: Self.recordSQL(level, where: condition), binds: binds),
+                                                    logger: logger).decode(RecordRow.self) {
+            records.append(Self.record(level, row))
+        }
+        return records
+    }
+
+    /// The columns of a patient, study or series record (see ``recordSQL(_:where:)``).
+    typealias RecordRow = (Int64, String, String, String?, Date, Bool, Int32?, String?, [String], [String], [Int32])
+
+    /// One statement per resource: the row, its parent's ID, its children and labels (and, for a series, the index of
+    /// each instance) aggregated in subqueries.
+    static func recordSQL(_ level: ResourceLevel, where condition: String) -> String {
         let table = LevelTable.of(level)
-        let child = LevelTable.of(childLevel)
+        let child = LevelTable.of(level.child ?? .instance)
         let parentJoin = level.parent.map { "LEFT JOIN \(LevelTable.of($0).table) p ON p.pk = r.\(table.parentColumn ?? "pk")" } ?? ""
         let indices = level == .series
             ? "ARRAY(SELECT COALESCE(i.index_in_series, -1) FROM instances i WHERE i.series_pk = r.pk ORDER BY i.pk)"
             : "ARRAY[]::INTEGER[]"
-        let sql = """
+        return """
             SELECT r.pk, r.public_id, r.main_tags::text, \(level.parent == nil ? "NULL::text" : "p.public_id"),
                    r.last_update, r.is_stable, \(level == .series ? "r.expected_instances" : "NULL::integer"),
                    \(level == .study ? "COALESCE(r.patient_tags, p.main_tags)::text" : "NULL::text"),
@@ -109,18 +134,16 @@ public struct ResourceQueries: Sendable {
             FROM \(table.table) r \(parentJoin)
             WHERE \(condition)
             """
-        var records: [ResourceRecord] = []
-        for try await (key, id, tags, parent, lastUpdate, stable, expected, patientTags, children, labels, indices) in try await client.query(
-            PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            .decode((Int64, String, String, String?, Date, Bool, Int32?, String?, [String], [String], [Int32]).self) {
-            records.append(ResourceRecord(
-                key: key, level: level, publicID: PublicID(unchecked: id), mainTags: Self.tags(tags),
-                parent: parent.map(PublicID.init(unchecked:)), children: children.map(PublicID.init(unchecked:)),
-                lastUpdate: lastUpdate, isStable: stable, patientMainTags: patientTags.map(Self.tags),
-                expectedInstances: expected.map(Int.init), indicesInSeries: indices.map { $0 < 0 ? nil : Int($0) },
-                labels: labels))
-        }
-        return records
+    }
+
+    static func record(_ level: ResourceLevel, _ row: RecordRow) -> ResourceRecord {
+        let (key, id, mainTags, parent, lastUpdate, stable, expected, patientTags, children, labels, indices) = row
+        return ResourceRecord(
+            key: key, level: level, publicID: PublicID(unchecked: id), mainTags: Self.tags(mainTags),
+            parent: parent.map(PublicID.init(unchecked:)), children: children.map(PublicID.init(unchecked:)),
+            lastUpdate: lastUpdate, isStable: stable, patientMainTags: patientTags.map(Self.tags),
+            expectedInstances: expected.map(Int.init), indicesInSeries: indices.map { $0 < 0 ? nil : Int($0) },
+            labels: labels)
     }
 
     /// Labels of resources of `level`, by row key, each list sorted.
