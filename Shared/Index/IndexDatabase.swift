@@ -18,6 +18,10 @@ public struct IndexDatabase: Sendable {
             password: settings.password, database: settings.database, tls: .disable)
         configuration.options.maximumConnections = settings.maximumConnections
         configuration.options.connectTimeout = .seconds(10)
+        // Every statement has a deadline: a runaway query is cancelled by the server rather than holding a connection.
+        if settings.statementTimeoutSeconds > 0 {
+            configuration.options.additionalStartupParameters = [("statement_timeout", "\(settings.statementTimeoutSeconds * 1000)")]
+        }
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
     }
@@ -28,6 +32,8 @@ public struct IndexDatabase: Sendable {
     public func migrate() async throws -> Int {
         let logger = self.logger
         return try await client.withConnection { connection in
+            // Migrations may build indexes over large tables: no statement deadline while they run.
+            try await connection.query("SET statement_timeout = 0", logger: logger)
             try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLockKey))", logger: logger)
             do {
                 try await connection.query("""
@@ -51,9 +57,11 @@ public struct IndexDatabase: Sendable {
                     current = migration.version
                 }
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLockKey))", logger: logger)
+                try await connection.query("RESET statement_timeout", logger: logger)
                 return current
             } catch {
                 _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLockKey))", logger: logger)
+                _ = try? await connection.query("RESET statement_timeout", logger: logger)
                 throw error
             }
         }

@@ -8,6 +8,9 @@ public struct DatabaseSettings: Sendable, Hashable {
     public var database = "tessera"
     /// Connections each process keeps open at most (Orthanc's `IndexConnectionsCount`).
     public var maximumConnections = 10
+    /// Longest a statement may run, in seconds, before PostgreSQL cancels it (`PostgreSQL.StatementTimeout`,
+    /// Tessera's own key; 0 disables). Migrations run without it.
+    public var statementTimeoutSeconds = 60
 
     public init() {}
 }

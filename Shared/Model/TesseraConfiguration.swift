@@ -132,6 +132,7 @@ public struct TesseraConfiguration: Sendable {
             database.password = postgres["Password"]?.stringValue ?? database.password
             database.database = postgres["Database"]?.stringValue ?? database.database
             database.maximumConnections = try int("IndexConnectionsCount", in: postgres) ?? database.maximumConnections
+            database.statementTimeoutSeconds = try int("StatementTimeout", in: postgres) ?? database.statementTimeoutSeconds
         }
         if let kafka = document["Kafka"] {
             broker.bootstrapServers = kafka["BootstrapServers"]?.stringValue ?? broker.bootstrapServers

@@ -66,6 +66,26 @@ extension ClusterTests {
             }
         }
 
+        @Test("A statement running past PostgreSQL.StatementTimeout is cancelled by the server")
+        func statementTimeout() async throws {
+            try await withScratchDatabase { name in
+                var limited = settings(name)
+                limited.statementTimeoutSeconds = 1
+                let database = IndexDatabase(settings: limited, logger: logger)
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { await database.client.run() }
+                    try await database.migrate()
+                    let started = ContinuousClock.now
+                    await #expect(throws: PSQLError.self) {
+                        for try await _ in try await database.client.query("SELECT pg_sleep(5)::text", logger: logger) {}
+                    }
+                    #expect(ContinuousClock.now - started < .seconds(4))
+                    try await database.client.query("SELECT pg_sleep(0.1)", logger: logger)
+                    tasks.cancelAll()
+                }
+            }
+        }
+
         @Test("Find constraints on names, IDs, dates, accession numbers, modalities and descriptions can use an index")
         func findUsesIndexes() async throws {
             try await withScratchDatabase { name in
