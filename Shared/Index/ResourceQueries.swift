@@ -62,18 +62,6 @@ public struct ResourceQueries: Sendable {
         return nil
     }
 
-    /// Public IDs of rows, in the order of `keys`.
-    public func publicIDs(_ level: ResourceLevel, keys: [Int64]) async throws -> [PublicID] {
-        guard !keys.isEmpty else { return [] }
-        var byKey: [Int64: PublicID] = [:]
-        for try await (key, id) in try await client.query(PostgresQuery(
-            unsafeSQL: "SELECT pk, public_id FROM \(LevelTable.of(level).table) WHERE pk = ANY($1)", binds: try binds(keys)),
-            logger: logger).decode((Int64, String).self) {
-            byKey[key] = PublicID(unchecked: id)
-        }
-        return keys.compactMap { byKey[$0] }
-    }
-
     /// One patient, study or series with its children, or nil when it is not indexed. A named prepared statement per
     /// level: `GET /studies/{id}` is parsed and planned once per connection, not once per request.
     public func resource(_ level: ResourceLevel, _ id: PublicID) async throws -> ResourceRecord? {

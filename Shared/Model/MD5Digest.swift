@@ -3,10 +3,9 @@ import Crypto
 /// Lower-case hex MD5, as Orthanc prints attachment and metadata digests (ETags, `/md5`).
 public enum MD5Digest {
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        Insecure.MD5.hash(data: Array(bytes)).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+        var digest = MD5Stream()
+        digest.update(bytes)
+        return digest.hex
     }
 }
 

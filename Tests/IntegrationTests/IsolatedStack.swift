@@ -75,18 +75,28 @@ struct IsolatedStack {
         }
     }
 
-    private static func admin(_ environment: TestEnvironment,
-                              _ body: @escaping @Sendable (PostgresClient, Logger) async throws -> Void) async throws {
+    /// Runs `body` with a client of `database` on the test cluster's PostgreSQL (the pool runs while it does).
+    static func withClient<Result: Sendable>(_ environment: TestEnvironment, database: String,
+                                             _ body: (PostgresClient, Logger) async throws -> Result) async throws -> Result {
         var settings = DatabaseSettings()
         settings.host = "127.0.0.1"
         settings.port = environment.postgresPort
-        settings.database = "postgres"
+        settings.database = database
         let logger = Logger(label: "test.isolated")
-        let admin = IndexDatabase(settings: settings, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await admin.client.run() }
+        let index = IndexDatabase(settings: settings, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await index.client.run() }
             defer { tasks.cancelAll() }
-            try await body(admin.client, logger)
+            return try await body(index.client, logger)
         }
+    }
+
+    /// Runs `body` with a client of this stack's database.
+    func withClient<Result: Sendable>(_ body: (PostgresClient, Logger) async throws -> Result) async throws -> Result {
+        try await Self.withClient(environment, database: name, body)
+    }
+
+    private static func admin(_ environment: TestEnvironment, _ body: (PostgresClient, Logger) async throws -> Void) async throws {
+        try await withClient(environment, database: "postgres", body)
     }
 }

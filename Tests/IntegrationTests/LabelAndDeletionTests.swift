@@ -194,7 +194,7 @@ extension ClusterTests {
         }
 
         private func queue(_ stack: IsolatedStack, _ uuids: [String]) async throws {
-            try await database(stack) { client, logger in
+            try await stack.withClient { client, logger in
                 for uuid in uuids {
                     try await client.query("INSERT INTO pending_blob_deletions (file_uuid) VALUES (\(uuid))", logger: logger)
                 }
@@ -202,38 +202,13 @@ extension ClusterTests {
         }
 
         private func pending(_ stack: IsolatedStack) async throws -> Int {
-            let count = LockedBox(0)
-            try await database(stack) { client, logger in
+            try await stack.withClient { client, logger in
+                var count = 0
                 for try await value in try await client.query("SELECT COUNT(*) FROM pending_blob_deletions", logger: logger).decode(Int64.self) {
-                    count.value = Int(value)
+                    count = Int(value)
                 }
-            }
-            return count.value
-        }
-
-        private func database(_ stack: IsolatedStack, _ body: @escaping @Sendable (PostgresClient, Logger) async throws -> Void) async throws {
-            var settings = DatabaseSettings()
-            settings.host = "127.0.0.1"
-            settings.port = environment.postgresPort
-            settings.database = stack.name
-            let logger = Logger(label: "test.delete")
-            let database = IndexDatabase(settings: settings, logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { await database.client.run() }
-                defer { tasks.cancelAll() }
-                try await body(database.client, logger)
+                return count
             }
         }
-    }
-}
-
-/// A mutable box for results of `@Sendable` closures in tests.
-final class LockedBox<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }

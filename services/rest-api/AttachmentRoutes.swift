@@ -66,27 +66,27 @@ struct AttachmentRoutes {
             }
             router.get(RouterPath(base + "/{name}/data")) { _, context in
                 let record = try await attachment(level, context)
-                let bytes = try await blobs.read(record.uuid)
-                let content = record.isCompressed ? try Self.uncompressed(bytes) : bytes
                 let isDicom = record.contentType == Self.dicom
-                var response = Response(status: .ok, headers: [
+                var headers: HTTPFields = [
                     .contentType: isDicom ? "application/dicom" : mime(of: record.contentType),
                     .contentDisposition: "filename=\"\(record.uuid)\(isDicom ? ".dcm" : "")\"",
-                ], body: .init(byteBuffer: ByteBuffer(bytes: content)))
-                response.headers[.eTag] = Self.etag(record)
-                return response
+                ]
+                headers[.eTag] = Self.etag(record)
+                guard record.isCompressed else { return try BlobResponse.stream(record.uuid, from: blobs, headers: headers) }
+                let content = try Self.uncompressed(try await blobs.read(record.uuid))
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content)))
             }
             router.get(RouterPath(base + "/{name}/compressed-data")) { _, context in
                 let record = try await attachment(level, context)
-                var response = Response(status: .ok, headers: [.contentType: "application/octet-stream"],
-                                        body: .init(byteBuffer: ByteBuffer(bytes: try await blobs.read(record.uuid))))
-                response.headers[.eTag] = Self.etag(record)
-                return response
+                var headers: HTTPFields = [.contentType: "application/octet-stream"]
+                headers[.eTag] = Self.etag(record)
+                return try BlobResponse.stream(record.uuid, from: blobs, headers: headers)
             }
             router.post(RouterPath(base + "/{name}/verify-md5")) { _, context in
                 let record = try await attachment(level, context)
-                let stored = try await blobs.read(record.uuid)
-                guard MD5Digest.hex(stored) == record.compressedMD5 else {
+                var digest = MD5Stream()
+                try await blobs.stream(record.uuid) { digest.update($0.readableBytesView) }
+                guard digest.hex == record.compressedMD5 else {
                     throw TesseraError(.corruptedFile, details: "MD5 mismatch for attachment \(record.uuid)")
                 }
                 return OrthancJSON.response(.object([:]))

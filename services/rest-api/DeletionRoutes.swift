@@ -7,7 +7,6 @@ import Model
 /// Blobs are removed by ``BlobReaper`` once the deletion has committed.
 struct DeletionRoutes {
     let deleter: ResourceDeleter
-    let finder: ResourceFinder
     let resources: ResourceQueries
     let changes: ChangeLog
     let exports: ExportLog

@@ -22,7 +22,7 @@ struct ExportRoutes {
             let page = Array(fetched.prefix(limit))
             return OrthancJSON.response(.object([
                 "Exports": .array(page.map(Self.entry)),
-                "Done": .bool(fetched.count <= limit && limit > 0 || fetched.isEmpty && limit > 0),
+                "Done": .bool(limit > 0 && fetched.count <= limit),
                 "Last": .number(Double(page.last?.seq ?? 0)),
             ]))
         }

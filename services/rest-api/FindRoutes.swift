@@ -55,7 +55,7 @@ struct FindRoutes {
         let keys = found.map(\.key)
         let ids = Dictionary(found.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
         let wanted = find.query.limit.map { find.query.since + $0 }
-        if keys.count > maximumFileScan, wanted == nil || wanted! > maximumFileScan {
+        if keys.count > maximumFileScan, wanted.map({ $0 > maximumFileScan }) ?? true {
             throw TesseraError(.parameterOutOfRange, message: "Query too broad",
                                details: "More than \(maximumFileScan) resources match the indexed tags, and tags outside the index need their files read: add constraints on main DICOM tags, or a Limit")
         }

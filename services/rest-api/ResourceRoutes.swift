@@ -49,19 +49,9 @@ struct ResourceRoutes {
         }
         router.get("/instances/{id}/file") { _, context in
             guard let id = Self.id(context), let record = try await instances.instance(id) else { return Response(status: .notFound) }
-            // Streamed from the blob store in chunks: a multi-gigabyte file never sits in memory.
-            let blobs = self.blobs
-            let uuid = record.fileUUID
-            guard let size = blobs.size(of: uuid) else {
-                throw TesseraError(.inexistentFile, details: "The stored file of instance \(id.value) is missing")
-            }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/dicom", .contentDisposition: "filename=\"\(record.fileUUID).dcm\""],
-                body: ResponseBody(contentLength: Int(size)) { writer in
-                    try await blobs.stream(uuid) { chunk in try await writer.write(chunk) }
-                    try await writer.finish(nil)
-                })
+            return try BlobResponse.stream(record.fileUUID, from: blobs, headers: [
+                .contentType: "application/dicom", .contentDisposition: "filename=\"\(record.fileUUID).dcm\"",
+            ])
         }
         router.get("/statistics") { _, _ in
             OrthancJSON.response(ResourceJSON.statistics(try await resources.statistics(), of: nil))

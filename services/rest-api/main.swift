@@ -40,7 +40,7 @@ do {
                caseSensitivePN: configuration.caseSensitivePN).add(to: router)
     LabelRoutes(labels: LabelStore(database: database), resources: resources).add(to: router)
     let exports = ExportLog(database: database)
-    DeletionRoutes(deleter: ResourceDeleter(database: database), finder: finder, resources: resources, changes: changes,
+    DeletionRoutes(deleter: ResourceDeleter(database: database), resources: resources, changes: changes,
                    exports: exports, reaper: reaper).add(to: router)
     ExportRoutes(exports: exports).add(to: router)
     MethodNotAllowed.registerAll(on: router)
