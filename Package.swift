@@ -4,7 +4,7 @@ import PackageDescription
 /// DCMTK 3.6.7 libraries (Debian `libdcmtk-dev`). Listed explicitly: `pkg-config dcmtk` is broken on Debian (see TOOLCHAIN.md).
 let dcmtkLibraries: [LinkerSetting] = [
     "dcmnet", "dcmdata", "dcmimage", "dcmimgle", "dcmjpeg", "ijg8", "ijg12", "ijg16",
-    "dcmjpls", "dcmtkcharls", "oflog", "ofstd",
+    "dcmjpls", "dcmtkcharls", "oflog", "ofstd", "z",
 ].map { .linkedLibrary($0) }
 
 /// librdkafka 2.16, installed by scripts/bootstrap (Debian's 2.0.2 cannot talk to the tansu broker). The file is given
@@ -82,6 +82,8 @@ let package = Package(
                 "DICOM", "Model", "Storage", "Events",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Shared/Ingest"
         ),
@@ -91,8 +93,19 @@ let package = Package(
                 "Model",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Shared/Index"
+        ),
+        .target(
+            name: "Indexing",
+            dependencies: [
+                "DICOM", "Events", "Index", "Model", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Indexing"
         ),
         .target(
             name: "ServiceKit",
@@ -116,13 +129,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "tessera-indexer",
-            dependencies: ["Model", "Events", "Index", "Storage", "ServiceKit"],
+            dependencies: ["Model", "Events", "Index", "Indexing", "Storage", "ServiceKit"],
             path: "services/indexer"
         ),
         .executableTarget(
             name: "tessera-api",
             dependencies: [
-                "DICOM", "Model", "Index", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
+                "DICOM", "Model", "Index", "Indexing", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -133,7 +146,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "Storage", "Archive", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest",
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",
             resources: [.copy("Fixtures")]
         ),

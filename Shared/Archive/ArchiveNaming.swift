@@ -1,6 +1,7 @@
 /// Folder and file names inside archives, as Orthanc 1.10 builds them (`ArchiveJob`): folders
 /// `PatientID PatientName/AccessionNumber StudyDescription/Modality SeriesDescription`, files
-/// `<first two letters of Modality><counter>.dcm` padded to eight characters.
+/// `<first two letters of Modality><counter>.dcm` padded to eight characters. Names never contain a path: only letters,
+/// digits, `.`, `_` and spaces, and never a name made of dots alone.
 public enum ArchiveNaming {
     /// A folder name from its raw text (`"ID NAME"`): non-ASCII and control characters dropped, then
     /// `Unknown <Level>` when nothing is left, then `^` as a space, only letters, digits, `.`, `_` and single spaces.
@@ -21,12 +22,17 @@ public enum ArchiveNaming {
                 result.append(Character(Unicode.Scalar(character)))
             }
         }
+        // A name of dots only ("." or "..") would climb out of the archive's folders when extracted.
+        if !result.isEmpty && result.allSatisfy({ $0 == "." }) {
+            return String(repeating: "_", count: result.count)
+        }
         return result
     }
 
     /// The file name of the `counter`-th instance of a series whose Modality is `modality`.
     public static func file(modality: String, counter: Int) -> String {
-        let prefix = String(modality.uppercased().prefix(2))
+        // Letters and digits only: a Modality of "../" must not put a path into the name.
+        let prefix = String(modality.uppercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(2))
         let digits = String(counter)
         let width = max(digits.count, 8 - prefix.count)
         return prefix + String(repeating: "0", count: width - digits.count) + digits + ".dcm"

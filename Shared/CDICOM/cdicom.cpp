@@ -1,5 +1,7 @@
 // DCMTK 3.6.7 behind the plain-C API of include/cdicom.h.
 #include "include/cdicom.h"
+#include "internal.hpp"
+#include "scan.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -20,6 +22,7 @@
 
 #include <atomic>
 #include <iconv.h>
+#include <memory>
 #include <cstdio>
 #include <type_traits>
 #include <cstdlib>
@@ -37,11 +40,8 @@ struct cdicom_file {
 
 namespace {
 
-void copyError(char *error, size_t length, const std::string &message) {
-    if (error == nullptr || length == 0) return;
-    std::strncpy(error, message.c_str(), length - 1);
-    error[length - 1] = '\0';
-}
+using tessera::copyError;
+using tessera::guarded;
 
 DcmItem *asItem(const cdicom_item *item) {
     return reinterpret_cast<DcmItem *>(const_cast<cdicom_item *>(item));
@@ -72,38 +72,45 @@ char *duplicate(const OFString &value) {
 extern "C" {
 
 void cdicom_global_init(int verbose) {
-    OFLog::configure(verbose ? OFLogger::INFO_LOG_LEVEL : OFLogger::ERROR_LOG_LEVEL);
-    DJDecoderRegistration::registerCodecs();
-    DJLSDecoderRegistration::registerCodecs();
-    DcmRLEDecoderRegistration::registerCodecs();
+    guarded(0, [&] {
+        OFLog::configure(verbose ? OFLogger::INFO_LOG_LEVEL : OFLogger::ERROR_LOG_LEVEL);
+        DJDecoderRegistration::registerCodecs();
+        DJLSDecoderRegistration::registerCodecs();
+        DcmRLEDecoderRegistration::registerCodecs();
+        return 0;
+    });
 }
 
 int cdicom_dictionary_loaded(void) { return dcmDataDict.isDictionaryLoaded() ? 1 : 0; }
 
 int cdicom_dictionary_lookup(const char *name, uint16_t *group, uint16_t *element, char vr[3]) {
-    if (name == nullptr || group == nullptr || element == nullptr || vr == nullptr) return 0;
-    DcmTag tag;
-    unsigned int g = 0, e = 0;
-    char rest = 0;
-    if (std::strlen(name) == 9 && std::sscanf(name, "%4x,%4x%c", &g, &e, &rest) == 2) {
-        tag = DcmTag(DcmTagKey(static_cast<Uint16>(g), static_cast<Uint16>(e)));
-    } else if (DcmTag::findTagFromName(name, tag).bad()) {
-        return 0;
-    }
-    *group = tag.getGroup();
-    *element = tag.getElement();
-    const char *vrName = tag.getVR().getValidVRName();
-    std::snprintf(vr, 3, "%s", vrName != nullptr ? vrName : "UN");
-    return 1;
+    return guarded(0, [&]() -> int {
+        if (name == nullptr || group == nullptr || element == nullptr || vr == nullptr) return 0;
+        DcmTag tag;
+        unsigned int g = 0, e = 0;
+        char rest = 0;
+        if (std::strlen(name) == 9 && std::sscanf(name, "%4x,%4x%c", &g, &e, &rest) == 2) {
+            tag = DcmTag(DcmTagKey(static_cast<Uint16>(g), static_cast<Uint16>(e)));
+        } else if (DcmTag::findTagFromName(name, tag).bad()) {
+            return 0;
+        }
+        *group = tag.getGroup();
+        *element = tag.getElement();
+        const char *vrName = tag.getVR().getValidVRName();
+        std::snprintf(vr, 3, "%s", vrName != nullptr ? vrName : "UN");
+        return 1;
+    });
 }
 
 int cdicom_dictionary_name(uint16_t group, uint16_t element, char *name, size_t length) {
-    if (name == nullptr || length == 0) return 0;
-    DcmTag tag(DcmTagKey(group, element));
-    const char *text = tag.getTagName();
-    if (text == nullptr || std::strcmp(text, DcmTag_ERROR_TagName) == 0) return 0;
-    std::snprintf(name, length, "%s", text);
-    return 1;
+    return guarded(0, [&]() -> int {
+        if (name == nullptr || length == 0) return 0;
+        DcmTag tag(DcmTagKey(group, element));
+        const char *text = tag.getTagName();
+        if (text == nullptr || std::strcmp(text, DcmTag_ERROR_TagName) == 0) return 0;
+        std::snprintf(name, length, "%s", text);
+        return 1;
+    });
 }
 
 void cdicom_free(void *pointer) { std::free(pointer); }
@@ -111,43 +118,50 @@ void cdicom_free(void *pointer) { std::free(pointer); }
 // MARK: - Files and datasets
 
 cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, char *error, size_t error_length) {
-    if (bytes == nullptr || length == 0) {
-        copyError(error, error_length, "empty input");
-        return nullptr;
-    }
-    cdicom_file *file = new (std::nothrow) cdicom_file();
-    if (file == nullptr) {
-        copyError(error, error_length, "out of memory");
-        return nullptr;
-    }
-    DcmInputBufferStream stream;
-    stream.setBuffer(bytes, static_cast<offile_off_t>(length));
-    stream.setEos();
-    file->format.transferInit();
-    OFCondition status = file->format.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-    file->format.transferEnd();
-    if (status.bad()) {
-        copyError(error, error_length, status.text());
-        delete file;
-        return nullptr;
-    }
-    return file;
+    return guarded<cdicom_file *>(nullptr, error, error_length, [&]() -> cdicom_file * {
+        if (bytes == nullptr || length == 0) {
+            copyError(error, error_length, "empty input");
+            return nullptr;
+        }
+        // DCMTK's parser recurses once per nested sequence and trusts length fields: check the structure first.
+        tessera::scan::Result checked = tessera::scan::checkBuffer(bytes, length, tessera::scan::Limits());
+        if (!checked.ok) {
+            copyError(error, error_length, checked.error);
+            return nullptr;
+        }
+        std::unique_ptr<cdicom_file> file(new cdicom_file());
+        DcmInputBufferStream stream;
+        stream.setBuffer(bytes, static_cast<offile_off_t>(length));
+        stream.setEos();
+        file->format.transferInit();
+        OFCondition status = file->format.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+        file->format.transferEnd();
+        if (status.bad()) {
+            copyError(error, error_length, status.text());
+            return nullptr;
+        }
+        return file.release();
+    });
 }
 
 cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, char *error, size_t error_length) {
-    cdicom_file *file = new (std::nothrow) cdicom_file();
-    if (file == nullptr) {
-        copyError(error, error_length, "out of memory");
-        return nullptr;
-    }
-    OFCondition status = file->format.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange,
-                                               max_read_length, ERM_autoDetect);
-    if (status.bad()) {
-        copyError(error, error_length, status.text());
-        delete file;
-        return nullptr;
-    }
-    return file;
+    return guarded<cdicom_file *>(nullptr, error, error_length, [&]() -> cdicom_file * {
+        if (path == nullptr) return nullptr;
+        // DCMTK's parser recurses once per nested sequence and trusts length fields: check the structure first.
+        tessera::scan::Result checked = tessera::scan::checkFile(path, tessera::scan::Limits());
+        if (!checked.ok) {
+            copyError(error, error_length, checked.error);
+            return nullptr;
+        }
+        std::unique_ptr<cdicom_file> file(new cdicom_file());
+        OFCondition status = file->format.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, max_read_length,
+                                                   ERM_autoDetect);
+        if (status.bad()) {
+            copyError(error, error_length, status.text());
+            return nullptr;
+        }
+        return file.release();
+    });
 }
 
 void cdicom_file_free(cdicom_file *file) { delete file; }
@@ -161,108 +175,122 @@ const cdicom_item *cdicom_file_meta(const cdicom_file *file) {
 }
 
 int cdicom_item_contains(const cdicom_item *item, uint16_t group, uint16_t element) {
-    return findElement(item, group, element) != nullptr ? 1 : 0;
+    return guarded(0, [&]() -> int {
+        return findElement(item, group, element) != nullptr ? 1 : 0;
+    });
 }
 
 int cdicom_item_vr(const cdicom_item *item, uint16_t group, uint16_t element, char vr[3]) {
-    DcmElement *found = findElement(item, group, element);
-    if (found == nullptr) return 0;
-    DcmVR name(found->getVR());
-    const char *text = name.getVRName();
-    vr[0] = text[0];
-    vr[1] = text[0] == '\0' ? '\0' : text[1];
-    vr[2] = '\0';
-    return 1;
+    return guarded(0, [&]() -> int {
+        DcmElement *found = findElement(item, group, element);
+        if (found == nullptr) return 0;
+        DcmVR name(found->getVR());
+        const char *text = name.getVRName();
+        vr[0] = text[0];
+        vr[1] = text[0] == '\0' ? '\0' : text[1];
+        vr[2] = '\0';
+        return 1;
+    });
 }
 
 int cdicom_item_string(const cdicom_item *item, uint16_t group, uint16_t element, char **value) {
-    DcmElement *found = findElement(item, group, element);
-    if (found == nullptr || found->ident() == EVR_SQ) return 0;
-    OFString text;
-    if (found->getOFStringArray(text).bad()) return 0;
-    // Orthanc strips the padding of string values (space, or NUL for UI).
-    while (!text.empty() && (text[text.length() - 1] == ' ' || text[text.length() - 1] == '\0')) {
-        text.erase(text.length() - 1);
-    }
-    *value = duplicate(text);
-    return *value != nullptr ? 1 : 0;
+    return guarded(0, [&]() -> int {
+        DcmElement *found = findElement(item, group, element);
+        if (found == nullptr || found->ident() == EVR_SQ) return 0;
+        OFString text;
+        if (found->getOFStringArray(text).bad()) return 0;
+        // Orthanc strips the padding of string values (space, or NUL for UI).
+        while (!text.empty() && (text[text.length() - 1] == ' ' || text[text.length() - 1] == '\0')) {
+            text.erase(text.length() - 1);
+        }
+        *value = duplicate(text);
+        return *value != nullptr ? 1 : 0;
+    });
 }
 
 int cdicom_item_float64(const cdicom_item *item, uint16_t group, uint16_t element, unsigned long position,
                         double *value) {
-    DcmElement *found = findElement(item, group, element);
-    if (found == nullptr) return 0;
-    switch (found->ident()) {
-    case EVR_FL: {
-        Float32 v;
-        if (found->getFloat32(v, position).bad()) return 0;
-        *value = v;
-        return 1;
-    }
-    case EVR_FD:
-    case EVR_DS: {
-        Float64 v;
-        if (found->getFloat64(v, position).bad()) return 0;
-        *value = v;
-        return 1;
-    }
-    default: {
-        int64_t v;
-        if (!cdicom_item_int64(item, group, element, position, &v)) return 0;
-        *value = static_cast<double>(v);
-        return 1;
-    }
-    }
+    return guarded(0, [&]() -> int {
+        DcmElement *found = findElement(item, group, element);
+        if (found == nullptr) return 0;
+        switch (found->ident()) {
+        case EVR_FL: {
+            Float32 v;
+            if (found->getFloat32(v, position).bad()) return 0;
+            *value = v;
+            return 1;
+        }
+        case EVR_FD:
+        case EVR_DS: {
+            Float64 v;
+            if (found->getFloat64(v, position).bad()) return 0;
+            *value = v;
+            return 1;
+        }
+        default: {
+            int64_t v;
+            if (!cdicom_item_int64(item, group, element, position, &v)) return 0;
+            *value = static_cast<double>(v);
+            return 1;
+        }
+        }
+    });
 }
 
 int cdicom_item_int64(const cdicom_item *item, uint16_t group, uint16_t element, unsigned long position,
                       int64_t *value) {
-    DcmElement *found = findElement(item, group, element);
-    if (found == nullptr) return 0;
-    switch (found->ident()) {
-    case EVR_US: {
-        Uint16 v;
-        if (found->getUint16(v, position).bad()) return 0;
-        *value = v;
-        return 1;
-    }
-    case EVR_SS: {
-        Sint16 v;
-        if (found->getSint16(v, position).bad()) return 0;
-        *value = v;
-        return 1;
-    }
-    case EVR_UL: {
-        Uint32 v;
-        if (found->getUint32(v, position).bad()) return 0;
-        *value = v;
-        return 1;
-    }
-    case EVR_SL:
-    case EVR_IS: {
-        Sint32 v;
-        if (found->getSint32(v, position).bad()) return 0;
-        *value = v;
-        return 1;
-    }
-    default:
-        return 0;
-    }
+    return guarded(0, [&]() -> int {
+        DcmElement *found = findElement(item, group, element);
+        if (found == nullptr) return 0;
+        switch (found->ident()) {
+        case EVR_US: {
+            Uint16 v;
+            if (found->getUint16(v, position).bad()) return 0;
+            *value = v;
+            return 1;
+        }
+        case EVR_SS: {
+            Sint16 v;
+            if (found->getSint16(v, position).bad()) return 0;
+            *value = v;
+            return 1;
+        }
+        case EVR_UL: {
+            Uint32 v;
+            if (found->getUint32(v, position).bad()) return 0;
+            *value = v;
+            return 1;
+        }
+        case EVR_SL:
+        case EVR_IS: {
+            Sint32 v;
+            if (found->getSint32(v, position).bad()) return 0;
+            *value = v;
+            return 1;
+        }
+        default:
+            return 0;
+        }
+    });
 }
 
 long cdicom_item_sequence_count(const cdicom_item *item, uint16_t group, uint16_t element) {
-    DcmElement *found = findElement(item, group, element);
-    if (found == nullptr || found->ident() != EVR_SQ) return -1;
-    return static_cast<long>(static_cast<DcmSequenceOfItems *>(found)->card());
+    return guarded(-1L, [&]() -> long {
+        DcmElement *found = findElement(item, group, element);
+        if (found == nullptr || found->ident() != EVR_SQ) return -1;
+        return static_cast<long>(static_cast<DcmSequenceOfItems *>(found)->card());
+    });
 }
 
 const cdicom_item *cdicom_item_sequence_item(const cdicom_item *item, uint16_t group, uint16_t element,
                                              unsigned long index) {
-    DcmElement *found = findElement(item, group, element);
-    if (found == nullptr || found->ident() != EVR_SQ) return nullptr;
-    DcmSequenceOfItems *sequence = static_cast<DcmSequenceOfItems *>(found);
-    if (index >= sequence->card()) return nullptr;
-    return fromItem(sequence->getItem(index));
+    return guarded(static_cast<const cdicom_item *>(nullptr), [&]() -> const cdicom_item * {
+        DcmElement *found = findElement(item, group, element);
+        if (found == nullptr || found->ident() != EVR_SQ) return nullptr;
+        DcmSequenceOfItems *sequence = static_cast<DcmSequenceOfItems *>(found);
+        if (index >= sequence->card()) return nullptr;
+        return fromItem(sequence->getItem(index));
+    });
 }
 
 // MARK: - Walking a dataset element by element
@@ -426,86 +454,102 @@ bool orthancText(DcmElement *element, const cdicom_charset *charset, std::string
 extern "C" {
 
 cdicom_charset *cdicom_charset_create(const char *specific_character_set, char *error, size_t error_length) {
-    cdicom_charset *charset = new (std::nothrow) cdicom_charset();
-    if (charset == nullptr) {
-        copyError(error, error_length, "out of memory");
-        return nullptr;
-    }
-    OFString source = specific_character_set == nullptr ? "" : specific_character_set;
-    // Orthanc reads a dataset without SpecificCharacterSet as Latin-1 (its DefaultEncoding).
-    if (source.empty()) source = "ISO_IR 100";
-    OFCondition status = charset->converter.selectCharacterSet(source, "ISO_IR 192");
-    if (status.bad() && (source.find("IR 87") != OFString_npos || source.find("IR 159") != OFString_npos)) {
-        charset->wholeValue = iconv_open("UTF-8", "ISO-2022-JP-2");
-        if (charset->wholeValue != reinterpret_cast<iconv_t>(-1)) status = EC_Normal;
-    }
-    if (status.bad()) {
-        copyError(error, error_length, status.text());
-        delete charset;
-        return nullptr;
-    }
-    return charset;
+    return guarded(static_cast<cdicom_charset *>(nullptr), error, error_length, [&]() -> cdicom_charset * {
+        cdicom_charset *charset = new (std::nothrow) cdicom_charset();
+        if (charset == nullptr) {
+            copyError(error, error_length, "out of memory");
+            return nullptr;
+        }
+        OFString source = specific_character_set == nullptr ? "" : specific_character_set;
+        // Orthanc reads a dataset without SpecificCharacterSet as Latin-1 (its DefaultEncoding).
+        if (source.empty()) source = "ISO_IR 100";
+        OFCondition status = charset->converter.selectCharacterSet(source, "ISO_IR 192");
+        if (status.bad() && (source.find("IR 87") != OFString_npos || source.find("IR 159") != OFString_npos)) {
+            charset->wholeValue = iconv_open("UTF-8", "ISO-2022-JP-2");
+            if (charset->wholeValue != reinterpret_cast<iconv_t>(-1)) status = EC_Normal;
+        }
+        if (status.bad()) {
+            copyError(error, error_length, status.text());
+            delete charset;
+            return nullptr;
+        }
+        return charset;
+    });
 }
 
 void cdicom_charset_free(cdicom_charset *charset) { delete charset; }
 
 unsigned long cdicom_item_element_count(const cdicom_item *item) {
-    return item == nullptr ? 0 : asItem(item)->card();
+    return guarded(0UL, [&]() -> unsigned long {
+        return item == nullptr ? 0 : asItem(item)->card();
+    });
 }
 
 int cdicom_item_element_at(const cdicom_item *item, unsigned long index, cdicom_element_info *info) {
-    DcmElement *element = elementAt(item, index);
-    if (element == nullptr) return 0;
-    info->group = element->getGTag();
-    info->element = element->getETag();
-    DcmVR vr(element->getVR());
-    const char *name = vr.getValidVRName();
-    info->vr[0] = name[0];
-    info->vr[1] = name[0] == '\0' ? '\0' : name[1];
-    info->vr[2] = '\0';
-    info->is_sequence = element->isLeaf() ? 0 : 1;
-    return 1;
+    return guarded(0, [&]() -> int {
+        DcmElement *element = elementAt(item, index);
+        if (element == nullptr) return 0;
+        info->group = element->getGTag();
+        info->element = element->getETag();
+        DcmVR vr(element->getVR());
+        const char *name = vr.getValidVRName();
+        info->vr[0] = name[0];
+        info->vr[1] = name[0] == '\0' ? '\0' : name[1];
+        info->vr[2] = '\0';
+        info->is_sequence = element->isLeaf() ? 0 : 1;
+        return 1;
+    });
 }
 
 int cdicom_item_element_name(const cdicom_item *item, unsigned long index, char **name, char **private_creator) {
-    DcmElement *element = elementAt(item, index);
-    if (element == nullptr) return 0;
-    DcmTag tag(element->getTag());
-    *name = duplicate(OFString(tag.getTagName()));
-    const char *creator = tag.getPrivateCreator();
-    *private_creator = creator == nullptr ? nullptr : duplicate(OFString(creator));
-    return *name != nullptr ? 1 : 0;
+    return guarded(0, [&]() -> int {
+        DcmElement *element = elementAt(item, index);
+        if (element == nullptr) return 0;
+        DcmTag tag(element->getTag());
+        *name = duplicate(OFString(tag.getTagName()));
+        const char *creator = tag.getPrivateCreator();
+        *private_creator = creator == nullptr ? nullptr : duplicate(OFString(creator));
+        return *name != nullptr ? 1 : 0;
+    });
 }
 
 int cdicom_item_element_text(const cdicom_item *item, unsigned long index, const cdicom_charset *charset,
                              char **value, size_t *length) {
-    std::string text;
-    if (!orthancText(elementAt(item, index), charset, text)) return 0;
-    *value = duplicate(text, length);
-    return *value != nullptr ? 1 : 0;
+    return guarded(0, [&]() -> int {
+        std::string text;
+        if (!orthancText(elementAt(item, index), charset, text)) return 0;
+        *value = duplicate(text, length);
+        return *value != nullptr ? 1 : 0;
+    });
 }
 
 int cdicom_item_text(const cdicom_item *item, uint16_t group, uint16_t element, const cdicom_charset *charset,
                      char **value, size_t *length) {
-    std::string text;
-    if (!orthancText(findElement(item, group, element), charset, text)) return 0;
-    *value = duplicate(text, length);
-    return *value != nullptr ? 1 : 0;
+    return guarded(0, [&]() -> int {
+        std::string text;
+        if (!orthancText(findElement(item, group, element), charset, text)) return 0;
+        *value = duplicate(text, length);
+        return *value != nullptr ? 1 : 0;
+    });
 }
 
 long cdicom_item_element_item_count(const cdicom_item *item, unsigned long index) {
-    DcmElement *element = elementAt(item, index);
-    if (element == nullptr || element->isLeaf()) return -1;
-    DcmSequenceOfItems *sequence = dynamic_cast<DcmSequenceOfItems *>(element);
-    return sequence == nullptr ? -1 : static_cast<long>(sequence->card());
+    return guarded(-1L, [&]() -> long {
+        DcmElement *element = elementAt(item, index);
+        if (element == nullptr || element->isLeaf()) return -1;
+        DcmSequenceOfItems *sequence = dynamic_cast<DcmSequenceOfItems *>(element);
+        return sequence == nullptr ? -1 : static_cast<long>(sequence->card());
+    });
 }
 
 const cdicom_item *cdicom_item_element_item(const cdicom_item *item, unsigned long index, unsigned long item_index) {
-    DcmElement *element = elementAt(item, index);
-    if (element == nullptr || element->isLeaf()) return nullptr;
-    DcmSequenceOfItems *sequence = dynamic_cast<DcmSequenceOfItems *>(element);
-    if (sequence == nullptr || item_index >= sequence->card()) return nullptr;
-    return fromItem(sequence->getItem(item_index));
+    return guarded(static_cast<const cdicom_item *>(nullptr), [&]() -> const cdicom_item * {
+        DcmElement *element = elementAt(item, index);
+        if (element == nullptr || element->isLeaf()) return nullptr;
+        DcmSequenceOfItems *sequence = dynamic_cast<DcmSequenceOfItems *>(element);
+        if (sequence == nullptr || item_index >= sequence->card()) return nullptr;
+        return fromItem(sequence->getItem(item_index));
+    });
 }
 
 namespace {
@@ -528,33 +572,37 @@ uint8_t *copyBytes(const Uint8 *source, size_t length) {
 }  // namespace
 
 int cdicom_item_element_raw(const cdicom_item *item, unsigned long index, long fragment, uint8_t **bytes, size_t *length) {
-    DcmElement *element = elementAt(item, index);
-    if (element == nullptr || !element->isLeaf() || bytes == nullptr || length == nullptr) return 0;
-    if (fragment >= 0) {
-        DcmPixelSequence *sequence = pixelSequence(item, element);
-        DcmPixelItem *piece = nullptr;
-        if (sequence == nullptr || sequence->getItem(piece, static_cast<unsigned long>(fragment)).bad() || piece == nullptr) return 0;
-        Uint8 *data = nullptr;
-        if (piece->getUint8Array(data).bad() && piece->getLength() > 0) return 0;
-        *length = piece->getLength();
-        *bytes = copyBytes(data, *length);
-        return *bytes != nullptr ? 1 : 0;
-    }
-    Uint32 size = element->getLength();
-    uint8_t *out = static_cast<uint8_t *>(std::malloc(size == 0 ? 1 : size));
-    if (out == nullptr) return 0;
-    if (size > 0 && element->getPartialValue(out, 0, size, nullptr, EBO_LittleEndian).bad()) {
-        std::free(out);
-        return 0;
-    }
-    *bytes = out;
-    *length = size;
-    return 1;
+    return guarded(0, [&]() -> int {
+        DcmElement *element = elementAt(item, index);
+        if (element == nullptr || !element->isLeaf() || bytes == nullptr || length == nullptr) return 0;
+        if (fragment >= 0) {
+            DcmPixelSequence *sequence = pixelSequence(item, element);
+            DcmPixelItem *piece = nullptr;
+            if (sequence == nullptr || sequence->getItem(piece, static_cast<unsigned long>(fragment)).bad() || piece == nullptr) return 0;
+            Uint8 *data = nullptr;
+            if (piece->getUint8Array(data).bad() && piece->getLength() > 0) return 0;
+            *length = piece->getLength();
+            *bytes = copyBytes(data, *length);
+            return *bytes != nullptr ? 1 : 0;
+        }
+        Uint32 size = element->getLength();
+        uint8_t *out = static_cast<uint8_t *>(std::malloc(size == 0 ? 1 : size));
+        if (out == nullptr) return 0;
+        if (size > 0 && element->getPartialValue(out, 0, size, nullptr, EBO_LittleEndian).bad()) {
+            std::free(out);
+            return 0;
+        }
+        *bytes = out;
+        *length = size;
+        return 1;
+    });
 }
 
 long cdicom_item_element_fragment_count(const cdicom_item *item, unsigned long index) {
-    DcmPixelSequence *sequence = pixelSequence(item, elementAt(item, index));
-    return sequence == nullptr ? -1 : static_cast<long>(sequence->card());
+    return guarded(-1L, [&]() -> long {
+        DcmPixelSequence *sequence = pixelSequence(item, elementAt(item, index));
+        return sequence == nullptr ? -1 : static_cast<long>(sequence->card());
+    });
 }
 
 struct cdicom_dicomdir {
@@ -632,322 +680,128 @@ void copyCharset(DcmItem &source, DcmDirectoryRecord &record) {
 }  // namespace
 
 cdicom_dicomdir *cdicom_dicomdir_create(const char *path, int extended, char *error, size_t error_length) {
-    if (path == nullptr) return nullptr;
-    cdicom_dicomdir *dir = new (std::nothrow) cdicom_dicomdir(path, extended != 0);
-    if (dir == nullptr || dir->dir.error().bad()) {
-        copyError(error, error_length, dir == nullptr ? "out of memory" : dir->dir.error().text());
-        delete dir;
-        return nullptr;
-    }
-    return dir;
+    return guarded(static_cast<cdicom_dicomdir *>(nullptr), error, error_length, [&]() -> cdicom_dicomdir * {
+        if (path == nullptr) return nullptr;
+        cdicom_dicomdir *dir = new (std::nothrow) cdicom_dicomdir(path, extended != 0);
+        if (dir == nullptr || dir->dir.error().bad()) {
+            copyError(error, error_length, dir == nullptr ? "out of memory" : dir->dir.error().text());
+            delete dir;
+            return nullptr;
+        }
+        return dir;
+    });
 }
 
 int cdicom_dicomdir_add(cdicom_dicomdir *dir, const char *file_path, const char *file_id, char *error, size_t error_length) {
-    if (dir == nullptr || file_path == nullptr || file_id == nullptr) return 0;
-    DcmFileFormat format;
-    OFCondition status = format.loadFile(OFFilename(file_path), EXS_Unknown, EGL_noChange, 4096);
-    if (status.bad()) {
-        copyError(error, error_length, status.text());
-        return 0;
-    }
-    DcmDataset &data = *format.getDataset();
-    DcmMetaInfo &meta = *format.getMetaInfo();
-    OFString specificCharacterSet;
-    data.findAndGetOFStringArray(DCM_SpecificCharacterSet, specificCharacterSet);
-    cdicom_charset *charset = cdicom_charset_create(specificCharacterSet.c_str(), nullptr, 0);
-    recordCharset = charset;
-    struct Release {
-        cdicom_charset *charset;
-        ~Release() { recordCharset = nullptr; cdicom_charset_free(charset); }
-    } release{charset};
-    OFString transferSyntax, sopClass, sopInstance;
-    if (meta.findAndGetOFStringArray(DCM_TransferSyntaxUID, transferSyntax).bad() || transferSyntax.empty()) {
-        copyError(error, error_length, "the file has no meta header (no TransferSyntaxUID): it cannot be put on a medium");
-        return 0;
-    }
-    data.findAndGetOFStringArray(DCM_SOPClassUID, sopClass);
-    data.findAndGetOFStringArray(DCM_SOPInstanceUID, sopInstance);
-    OFString patientID, studyUID, seriesUID;
-    asciiValue(data, DCM_PatientID, patientID);
-    asciiValue(data, DCM_StudyInstanceUID, studyUID);
-    asciiValue(data, DCM_SeriesInstanceUID, seriesUID);
+    return guarded(0, error, error_length, [&]() -> int {
+        if (dir == nullptr || file_path == nullptr || file_id == nullptr) return 0;
+        tessera::scan::Result checked = tessera::scan::checkFile(file_path, tessera::scan::Limits());
+        if (!checked.ok) {
+            copyError(error, error_length, checked.error);
+            return 0;
+        }
+        DcmFileFormat format;
+        OFCondition status = format.loadFile(OFFilename(file_path), EXS_Unknown, EGL_noChange, 4096);
+        if (status.bad()) {
+            copyError(error, error_length, status.text());
+            return 0;
+        }
+        DcmDataset &data = *format.getDataset();
+        DcmMetaInfo &meta = *format.getMetaInfo();
+        OFString specificCharacterSet;
+        data.findAndGetOFStringArray(DCM_SpecificCharacterSet, specificCharacterSet);
+        cdicom_charset *charset = cdicom_charset_create(specificCharacterSet.c_str(), nullptr, 0);
+        recordCharset = charset;
+        struct Release {
+            cdicom_charset *charset;
+            ~Release() { recordCharset = nullptr; cdicom_charset_free(charset); }
+        } release{charset};
+        OFString transferSyntax, sopClass, sopInstance;
+        if (meta.findAndGetOFStringArray(DCM_TransferSyntaxUID, transferSyntax).bad() || transferSyntax.empty()) {
+            copyError(error, error_length, "the file has no meta header (no TransferSyntaxUID): it cannot be put on a medium");
+            return 0;
+        }
+        data.findAndGetOFStringArray(DCM_SOPClassUID, sopClass);
+        data.findAndGetOFStringArray(DCM_SOPInstanceUID, sopInstance);
+        OFString patientID, studyUID, seriesUID;
+        asciiValue(data, DCM_PatientID, patientID);
+        asciiValue(data, DCM_StudyInstanceUID, studyUID);
+        asciiValue(data, DCM_SeriesInstanceUID, seriesUID);
 
-    OFString now, today;
-    DcmDate::getCurrentDate(today);
-    DcmTime::getCurrentTime(now);
-    bool created = false;
-    DcmDirectoryRecord &root = dir->dir.getRootRecord();
-    DcmDirectoryRecord *patient = childRecord(root, ERT_Patient, DCM_PatientID, patientID, created);
-    if (created) {
-        copyCharset(data, *patient);
-        copyTag(data, *patient, DCM_PatientID, false, false);
-        if (!patientID.empty() && !patient->tagExists(DCM_PatientID)) patient->putAndInsertString(DCM_PatientID, patientID.c_str());
-        copyTag(data, *patient, DCM_PatientName, true, true);
-    }
-    DcmDirectoryRecord *study = childRecord(*patient, ERT_Study, DCM_StudyInstanceUID, studyUID, created);
-    if (created) {
-        copyCharset(data, *study);
-        copyFirst(data, *study, DCM_StudyDate, {DCM_StudyDate, DCM_SeriesDate, DCM_AcquisitionDate, DCM_ContentDate}, today);
-        copyFirst(data, *study, DCM_StudyTime, {DCM_StudyTime, DCM_SeriesTime, DCM_AcquisitionTime, DCM_ContentTime}, now);
-        copyTag(data, *study, DCM_AccessionNumber, true, true);
-        copyTag(data, *study, DCM_StudyDescription, true, true);
-        study->putAndInsertString(DCM_StudyInstanceUID, studyUID.c_str());
-        copyTag(data, *study, DCM_StudyID, false, false);
-    }
-    DcmDirectoryRecord *series = childRecord(*study, ERT_Series, DCM_SeriesInstanceUID, seriesUID, created);
-    if (created) {
-        copyCharset(data, *series);
-        copyTag(data, *series, DCM_Modality, true, true);
-        series->putAndInsertString(DCM_SeriesInstanceUID, seriesUID.c_str());
-        copyTag(data, *series, DCM_SeriesNumber, false, false);
-        if (dir->extended) copyTag(data, *series, DCM_SeriesDescription, true, false);
-    }
-    DcmDirectoryRecord *image = new DcmDirectoryRecord(ERT_Image, nullptr, OFFilename());
-    copyCharset(data, *image);
-    image->putAndInsertString(DCM_ReferencedFileID, file_id);
-    image->putAndInsertString(DCM_ReferencedSOPClassUIDInFile, sopClass.c_str());
-    image->putAndInsertString(DCM_ReferencedSOPInstanceUIDInFile, sopInstance.c_str());
-    image->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, transferSyntax.c_str());
-    copyTag(data, *image, DCM_InstanceNumber, true, true);
-    series->insertSub(image);
-    return 1;
+        OFString now, today;
+        DcmDate::getCurrentDate(today);
+        DcmTime::getCurrentTime(now);
+        bool created = false;
+        DcmDirectoryRecord &root = dir->dir.getRootRecord();
+        DcmDirectoryRecord *patient = childRecord(root, ERT_Patient, DCM_PatientID, patientID, created);
+        if (created) {
+            copyCharset(data, *patient);
+            copyTag(data, *patient, DCM_PatientID, false, false);
+            if (!patientID.empty() && !patient->tagExists(DCM_PatientID)) patient->putAndInsertString(DCM_PatientID, patientID.c_str());
+            copyTag(data, *patient, DCM_PatientName, true, true);
+        }
+        DcmDirectoryRecord *study = childRecord(*patient, ERT_Study, DCM_StudyInstanceUID, studyUID, created);
+        if (created) {
+            copyCharset(data, *study);
+            copyFirst(data, *study, DCM_StudyDate, {DCM_StudyDate, DCM_SeriesDate, DCM_AcquisitionDate, DCM_ContentDate}, today);
+            copyFirst(data, *study, DCM_StudyTime, {DCM_StudyTime, DCM_SeriesTime, DCM_AcquisitionTime, DCM_ContentTime}, now);
+            copyTag(data, *study, DCM_AccessionNumber, true, true);
+            copyTag(data, *study, DCM_StudyDescription, true, true);
+            study->putAndInsertString(DCM_StudyInstanceUID, studyUID.c_str());
+            copyTag(data, *study, DCM_StudyID, false, false);
+        }
+        DcmDirectoryRecord *series = childRecord(*study, ERT_Series, DCM_SeriesInstanceUID, seriesUID, created);
+        if (created) {
+            copyCharset(data, *series);
+            copyTag(data, *series, DCM_Modality, true, true);
+            series->putAndInsertString(DCM_SeriesInstanceUID, seriesUID.c_str());
+            copyTag(data, *series, DCM_SeriesNumber, false, false);
+            if (dir->extended) copyTag(data, *series, DCM_SeriesDescription, true, false);
+        }
+        DcmDirectoryRecord *image = new DcmDirectoryRecord(ERT_Image, nullptr, OFFilename());
+        copyCharset(data, *image);
+        image->putAndInsertString(DCM_ReferencedFileID, file_id);
+        image->putAndInsertString(DCM_ReferencedSOPClassUIDInFile, sopClass.c_str());
+        image->putAndInsertString(DCM_ReferencedSOPInstanceUIDInFile, sopInstance.c_str());
+        image->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, transferSyntax.c_str());
+        copyTag(data, *image, DCM_InstanceNumber, true, true);
+        series->insertSub(image);
+        return 1;
+    });
 }
 
 int cdicom_dicomdir_write(cdicom_dicomdir *dir, char *error, size_t error_length) {
-    if (dir == nullptr) return 0;
-    OFCondition status = dir->dir.write(EXS_LittleEndianExplicit, EET_UndefinedLength, EGL_withoutGL);
-    if (status.bad()) {
-        copyError(error, error_length, status.text());
-        return 0;
-    }
-    return 1;
+    return guarded(0, error, error_length, [&]() -> int {
+        if (dir == nullptr) return 0;
+        OFCondition status = dir->dir.write(EXS_LittleEndianExplicit, EET_UndefinedLength, EGL_withoutGL);
+        if (status.bad()) {
+            copyError(error, error_length, status.text());
+            return 0;
+        }
+        return 1;
+    });
 }
 
 void cdicom_dicomdir_free(cdicom_dicomdir *dir) { delete dir; }
 
-}  // extern "C"
-
-// MARK: - Network
-
-namespace {
-
-struct ScpState {
-    cdicom_store_callback callback = nullptr;
-    void *context = nullptr;
-    OFString aeTitle;
-    bool checkCalledAET = false;
-    /// Accepted transfer syntaxes (storage) and the uncompressed subset (verification), in order of preference.
-    std::vector<std::string> syntaxes, uncompressed;
-    std::vector<const char *> syntaxPointers, uncompressedPointers;
-};
-
-// DcmSCPPool constructs its workers with their default constructor, so workers find the callback here.
-ScpState g_scp;
-std::atomic<bool> g_scpExists{false};
-
-/// Serializes a received dataset as a Part-10 file in the transfer syntax it arrived in.
-bool serialize(DcmFileFormat &format, E_TransferSyntax xfer, std::vector<uint8_t> &buffer, offile_off_t &written) {
-    size_t capacity = static_cast<size_t>(format.calcElementLength(xfer, EET_ExplicitLength)) + 4096;
-    for (int attempt = 0; attempt < 4; ++attempt) {
-        buffer.resize(capacity);
-        DcmOutputBufferStream out(buffer.data(), static_cast<offile_off_t>(buffer.size()));
-        format.transferInit();
-        OFCondition status = format.write(out, xfer, EET_ExplicitLength, nullptr);
-        format.transferEnd();
-        if (status.good()) {
-            out.flush();  // drains the zlib filter of a deflated transfer syntax
-            void *data = nullptr;
-            out.flushBuffer(data, written);
-            return data == buffer.data() || written == 0 ? true : (std::memmove(buffer.data(), data, written), true);
-        }
-        if (status != EC_StreamNotifyClient) return false;
-        capacity *= 2;
-    }
-    return false;
-}
-
-class StoreWorker : public DcmThreadSCP {
-public:
-    OFCondition run(T_ASC_Association *incoming) override {
-        association = incoming;
-        OFCondition result = DcmThreadSCP::run(incoming);
-        association = nullptr;
-        return result;
-    }
-
-protected:
-    /// Orthanc's negotiation: every storage SOP class DCMTK knows (retired ones included, more than the 128
-    /// presentation contexts a DCMTK profile may hold), each with every accepted transfer syntax, the first of
-    /// ours that the SCU proposes winning; C-ECHO with the uncompressed syntaxes.
-    OFCondition negotiateAssociation() override {
-        if (association == nullptr) return DIMSE_ILLEGALASSOCIATION;
-        const char *verification[] = {UID_VerificationSOPClass};
-        OFCondition status = ASC_acceptContextsWithPreferredTransferSyntaxes(
-            association->params, verification, 1, const_cast<const char **>(g_scp.uncompressedPointers.data()),
-            static_cast<int>(g_scp.uncompressedPointers.size()));
-        if (status.bad()) return status;
-        return ASC_acceptContextsWithPreferredTransferSyntaxes(
-            association->params, dcmAllStorageSOPClassUIDs, numberOfDcmAllStorageSOPClassUIDs,
-            const_cast<const char **>(g_scp.syntaxPointers.data()), static_cast<int>(g_scp.syntaxPointers.size()));
-    }
-
-    OFBool checkCalledAETitleAccepted(const OFString &calledAE) override {
-        return !g_scp.checkCalledAET || calledAE == g_scp.aeTitle;
-    }
-
-    OFCondition handleIncomingCommand(T_DIMSE_Message *message, const DcmPresentationContextInfo &info) override {
-        if (message->CommandField != DIMSE_C_STORE_RQ) {
-            return DcmThreadSCP::handleIncomingCommand(message, info);  // C-ECHO and refusals
-        }
-        T_DIMSE_C_StoreRQ &request = message->msg.CStoreRQ;
-        DcmDataset *dataset = nullptr;
-        OFCondition received = receiveSTORERequest(request, info.presentationContextID, dataset);
-        if (received.bad()) {
-            delete dataset;
-            return received;
-        }
-        Uint16 status = STATUS_STORE_Error_CannotUnderstand;
-        if (dataset != nullptr) {
-            E_TransferSyntax xfer = dataset->getOriginalXfer();
-            if (xfer == EXS_Unknown) xfer = EXS_LittleEndianImplicit;
-            cdicom_file received(dataset);  // takes ownership of the dataset
-            DcmFileFormat &format = received.format;
-            std::vector<uint8_t> buffer;
-            offile_off_t written = 0;
-            if (format.validateMetaInfo(xfer).good() && serialize(format, xfer, buffer, written)) {
-                OFString calling = getPeerAETitle();
-                OFString called = getCalledAETitle();
-                OFString peer = getPeerIP();
-                cdicom_received_instance instance;
-                instance.bytes = buffer.data();
-                instance.length = static_cast<size_t>(written);
-                instance.calling_aet = calling.c_str();
-                instance.called_aet = called.c_str();
-                instance.peer_ip = peer.c_str();
-                instance.sop_class_uid = request.AffectedSOPClassUID;
-                instance.sop_instance_uid = request.AffectedSOPInstanceUID;
-                instance.file = &received;
-                status = g_scp.callback(g_scp.context, &instance);
-            } else {
-                status = STATUS_STORE_Refused_OutOfResources;
+int cdicom_file_pixel_data(const cdicom_file *file, int64_t *length, long *fragments) {
+    return guarded(0, [&]() -> int {
+        if (file == nullptr || length == nullptr || fragments == nullptr) return 0;
+        DcmDataset *dataset = const_cast<cdicom_file *>(file)->format.getDataset();
+        DcmElement *element = nullptr;
+        if (dataset == nullptr || dataset->findAndGetElement(DCM_PixelData, element, OFFalse).bad() || element == nullptr) return 0;
+        *length = static_cast<int64_t>(element->getLength());
+        *fragments = -1;
+        DcmPixelData *pixels = dynamic_cast<DcmPixelData *>(element);
+        E_TransferSyntax xfer = dataset->getOriginalXfer();
+        if (pixels != nullptr && DcmXfer(xfer).isEncapsulated()) {
+            DcmPixelSequence *sequence = nullptr;
+            if (pixels->getEncapsulatedRepresentation(xfer, nullptr, sequence).good() && sequence != nullptr) {
+                *fragments = static_cast<long>(sequence->card());
             }
         }
-        return sendSTOREResponse(info.presentationContextID, request, status);
-    }
-
-private:
-    T_ASC_Association *association = nullptr;
-};
-
-}  // namespace
-
-struct cdicom_scp {
-    DcmSCPPool<StoreWorker> pool;
-    std::atomic<bool> stopping{false};
-};
-
-extern "C" {
-
-cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_callback callback, void *context,
-                              char *error, size_t error_length) {
-    bool expected = false;
-    if (!g_scpExists.compare_exchange_strong(expected, true)) {
-        copyError(error, error_length, "only one DICOM SCP may run per process");
-        return nullptr;
-    }
-    cdicom_scp *scp = new cdicom_scp();
-    g_scp.callback = callback;
-    g_scp.context = context;
-    g_scp.aeTitle = options->ae_title;
-    g_scp.checkCalledAET = options->check_called_aet != 0;
-
-    DcmSCPConfig &config = scp->pool.getConfig();
-    config.setPort(options->port);
-    config.setAETitle(options->ae_title);
-    config.setRespondWithCalledAETitle(OFTrue);
-    config.setHostLookupEnabled(OFFalse);
-    config.setConnectionBlockingMode(DUL_NOBLOCK);
-    config.setConnectionTimeout(1);  // the accept loop wakes every second, so a stop is noticed
-    config.setACSETimeout(options->acse_timeout_seconds);
-    config.setDIMSETimeout(options->dimse_timeout_seconds);
-    config.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-    if (options->max_pdu > 0) config.setMaxReceivePDULength(options->max_pdu);
-    // The workers negotiate themselves (StoreWorker::negotiateAssociation); DcmSCP still wants a valid profile.
-    g_scp.syntaxes.clear();
-    g_scp.uncompressed.clear();
-    for (size_t i = 0; i < options->transfer_syntax_count; ++i) {
-        std::string uid(options->transfer_syntaxes[i]);
-        g_scp.syntaxes.push_back(uid);
-        if (uid == UID_LittleEndianExplicitTransferSyntax || uid == UID_LittleEndianImplicitTransferSyntax ||
-            uid == UID_BigEndianExplicitTransferSyntax) {
-            g_scp.uncompressed.push_back(uid);
-        }
-    }
-    if (g_scp.uncompressed.empty()) g_scp.uncompressed.push_back(UID_LittleEndianImplicitTransferSyntax);
-    g_scp.syntaxPointers.clear();
-    g_scp.uncompressedPointers.clear();
-    for (const std::string &uid : g_scp.syntaxes) g_scp.syntaxPointers.push_back(uid.c_str());
-    for (const std::string &uid : g_scp.uncompressed) g_scp.uncompressedPointers.push_back(uid.c_str());
-    OFList<OFString> verificationSyntaxes;
-    for (const std::string &uid : g_scp.uncompressed) verificationSyntaxes.push_back(uid.c_str());
-    const OFString profile = "Tessera";
-    OFCondition status = g_scp.syntaxes.empty() ? makeOFCondition(0, 1, OF_error, "no transfer syntax accepted") : EC_Normal;
-    if (status.good()) status = config.addPresentationContext(UID_VerificationSOPClass, verificationSyntaxes, ASC_SC_ROLE_DEFAULT, profile);
-    if (status.good()) status = config.setAndCheckAssociationProfile(profile);
-    if (status.bad()) {
-        copyError(error, error_length, std::string("association configuration: ") + status.text());
-        delete scp;
-        g_scpExists = false;
-        return nullptr;
-    }
-    scp->pool.setMaxThreads(options->max_associations);
-    return scp;
-}
-
-int cdicom_scp_run(cdicom_scp *scp, char *error, size_t error_length) {
-    for (;;) {
-        OFCondition status = scp->pool.listen();
-        if (scp->stopping.load()) return 0;
-        if (status == DUL_NOASSOCIATIONREQUEST || status.good()) continue;
-        copyError(error, error_length, status.text());
         return 1;
-    }
-}
-
-void cdicom_scp_stop(cdicom_scp *scp) {
-    scp->stopping = true;
-    scp->pool.stopAfterCurrentAssociations();
-}
-
-void cdicom_scp_destroy(cdicom_scp *scp) {
-    delete scp;
-    g_scpExists = false;
-}
-
-int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
-                uint32_t timeout_seconds, char *error, size_t error_length) {
-    DcmSCU scu;
-    scu.setAETitle(calling_aet);
-    scu.setPeerHostName(host);
-    scu.setPeerPort(port);
-    scu.setPeerAETitle(called_aet);
-    scu.setConnectionTimeout(static_cast<Sint32>(timeout_seconds));
-    scu.setACSETimeout(timeout_seconds);
-    scu.setDIMSETimeout(timeout_seconds);
-    scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-    OFList<OFString> syntaxes;
-    syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
-    scu.addPresentationContext(UID_VerificationSOPClass, syntaxes);
-    OFCondition status = scu.initNetwork();
-    if (status.good()) status = scu.negotiateAssociation();
-    if (status.good()) status = scu.sendECHORequest(0);
-    if (status.bad()) {
-        copyError(error, error_length, status.text());
-        scu.abortAssociation();
-        return 1;
-    }
-    scu.releaseAssociation();
-    return 0;
+    });
 }
 
 }  // extern "C"

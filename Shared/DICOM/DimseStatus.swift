@@ -1,3 +1,5 @@
+import Model
+
 /// A DIMSE response status (PS3.7 Annex C).
 public struct DimseStatus: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt16
@@ -15,4 +17,15 @@ public struct DimseStatus: RawRepresentable, Sendable, Hashable, CustomStringCon
     public static let cannotUnderstand = DimseStatus(rawValue: 0xC000)
 
     public var description: String { "0x" + String(rawValue, radix: 16, uppercase: true) }
+}
+
+extension DimseStatus {
+    /// The C-STORE status for a failed store: "cannot understand" for a file that is not a usable instance, "out of
+    /// resources" (the modality retries) when durability could not be reached.
+    public static func failure(for error: TesseraError) -> DimseStatus {
+        switch error.code {
+        case .badFileFormat, .inexistentTag, .badParameterType: .cannotUnderstand
+        default: .outOfResources
+        }
+    }
 }

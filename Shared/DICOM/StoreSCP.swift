@@ -5,9 +5,11 @@ import Model
 
 /// A multi-association C-STORE and C-ECHO SCP (DCMTK's `DcmSCPPool`).
 ///
-/// Each received instance is handed to the `handler` given to ``run(handler:)``; the DIMSE status it returns is
-/// the answer the modality gets, so the handler decides when an instance counts as stored. DCMTK's threads block
-/// while the handler runs; Swift's cooperative pool never does. One SCP per process.
+/// Each C-STORE's dataset is written by DCMTK to an incoming file as it arrives (no parsing, no re-encoding), then the
+/// `handler` given to ``run(handler:)`` is called on that association's DCMTK thread, where blocking work is fine; it
+/// answers at once or hands an asynchronous part to Swift's concurrency, whose DIMSE status the modality gets.
+/// Every request gets an answer: those still waiting when the server stops are answered "out of resources". One SCP
+/// per process.
 public final class StoreSCP: Sendable {
     private let handle: Handle
     private let sink: Sink
@@ -24,18 +26,22 @@ public final class StoreSCP: Sendable {
         let syntaxes = options.transferSyntaxes.map { strdup($0) }
         defer { syntaxes.forEach { free($0) } }
         let created: OpaquePointer? = options.aeTitle.withCString { aet in
-            syntaxes.map { UnsafePointer($0) }.withUnsafeBufferPointer { list in
-                var raw = cdicom_scp_options()
-                raw.port = UInt16(options.port)
-                raw.ae_title = aet
-                raw.max_associations = UInt16(clamping: max(1, options.maximumAssociations))
-                raw.transfer_syntaxes = list.baseAddress
-                raw.transfer_syntax_count = list.count
-                raw.check_called_aet = options.checkCalledAET ? 1 : 0
-                raw.acse_timeout_seconds = UInt32(clamping: options.timeoutSeconds)
-                raw.dimse_timeout_seconds = UInt32(clamping: options.timeoutSeconds)
-                raw.max_pdu = UInt32(clamping: options.maximumPDULength)
-                return cdicom_scp_create(&raw, storeCallback, context, &error, error.count)
+            options.incomingFolder.withCString { incoming in
+                syntaxes.map { UnsafePointer($0) }.withUnsafeBufferPointer { list in
+                    var raw = cdicom_scp_options()
+                    raw.port = UInt16(options.port)
+                    raw.ae_title = aet
+                    raw.max_associations = UInt16(clamping: max(1, options.maximumAssociations))
+                    raw.transfer_syntaxes = list.baseAddress
+                    raw.transfer_syntax_count = list.count
+                    raw.check_called_aet = options.checkCalledAET ? 1 : 0
+                    raw.acse_timeout_seconds = UInt32(clamping: options.timeoutSeconds)
+                    raw.dimse_timeout_seconds = UInt32(clamping: options.timeoutSeconds)
+                    raw.operation_timeout_seconds = UInt32(clamping: options.operationTimeoutSeconds)
+                    raw.max_pdu = UInt32(clamping: options.maximumPDULength)
+                    raw.incoming_folder = incoming
+                    return cdicom_scp_create(&raw, storeCallback, context, &error, error.count)
+                }
             }
         }
         guard let created else {
@@ -49,12 +55,13 @@ public final class StoreSCP: Sendable {
         cdicom_scp_destroy(handle.pointer)
     }
 
-    /// Accepts associations until ``stop()`` or task cancellation, calling `handler` for each received instance
-    /// (concurrently across associations). Returns once every association has ended and every handler has answered.
-    /// Throws when the port cannot be bound.
-    public func run(handler: @escaping @Sendable (ReceivedInstance) async -> DimseStatus) async throws {
+    /// Accepts associations until ``stop()`` or task cancellation, calling `handler` for each received instance (on
+    /// the receiving association's thread, concurrently across associations). Returns once every association has
+    /// ended and every request has been answered. Throws when the port cannot be bound.
+    public func run(handler: @escaping @Sendable (ReceivedInstance) -> StoreHandling) async throws {
         let (requests, continuation) = AsyncStream<StoreRequest>.makeStream(bufferingPolicy: .unbounded)
-        sink.attach(continuation)
+        sink.attach(continuation, handler: handler)
+        defer { sink.detach() }
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { [handle] in
@@ -64,7 +71,7 @@ public final class StoreSCP: Sendable {
                     // Discarding: a long-running server must not keep every finished handler's task around.
                     await withDiscardingTaskGroup { handlers in
                         for await request in requests {
-                            handlers.addTask { request.complete(await handler(request.instance)) }
+                            handlers.addTask { request.complete(await request.work()) }
                         }
                     }
                 }
@@ -75,9 +82,15 @@ public final class StoreSCP: Sendable {
         }
     }
 
-    /// Stops accepting associations; ``run(handler:)`` returns after the current ones end (within about a second).
+    /// Stops accepting associations; ``run(handler:)`` returns after the current ones end. Associations that send
+    /// another request are refused it and released, so stopping takes at most about one DIMSE timeout.
     public func stop() {
         cdicom_scp_stop(handle.pointer)
+    }
+
+    /// Associations currently open.
+    public var activeAssociations: Int {
+        Int(cdicom_scp_active_associations(handle.pointer))
     }
 
     private static func acceptLoop(_ handle: Handle, finishing continuation: AsyncStream<StoreRequest>.Continuation) async throws {
@@ -107,66 +120,102 @@ extension StoreSCP {
         let pointer: OpaquePointer
     }
 
-    /// Where the C callback finds the Swift side. The continuation is set once, before the SCP listens.
+    /// Where the C callback finds the Swift side, and the requests still waiting for an answer.
     final class Sink: @unchecked Sendable {
         private let lock = NSLock()
         private var continuation: AsyncStream<StoreRequest>.Continuation?
+        private var handler: (@Sendable (ReceivedInstance) -> StoreHandling)?
+        private var outstanding: [ObjectIdentifier: StoreRequest] = [:]
 
-        func attach(_ continuation: AsyncStream<StoreRequest>.Continuation) {
-            lock.withLock { self.continuation = continuation }
+        func attach(_ continuation: AsyncStream<StoreRequest>.Continuation,
+                    handler: @escaping @Sendable (ReceivedInstance) -> StoreHandling) {
+            lock.withLock {
+                self.continuation = continuation
+                self.handler = handler
+            }
         }
 
+        /// No more requests are taken; those not answered yet get "out of resources" (their modality retries).
+        func detach() {
+            let waiting: [StoreRequest] = lock.withLock {
+                continuation = nil
+                handler = nil
+                defer { outstanding = [:] }
+                return Array(outstanding.values)
+            }
+            waiting.forEach { $0.complete(.outOfResources) }
+        }
+
+        var currentHandler: (@Sendable (ReceivedInstance) -> StoreHandling)? { lock.withLock { handler } }
+
+        /// Queues the asynchronous part of a request; false when the server is stopping.
         func submit(_ request: StoreRequest) -> Bool {
-            guard let continuation = lock.withLock({ self.continuation }) else { return false }
-            if case .enqueued = continuation.yield(request) { return true }
-            return false
+            let accepted: Bool = lock.withLock {
+                guard let continuation, case .enqueued = continuation.yield(request) else { return false }
+                outstanding[ObjectIdentifier(request)] = request
+                return true
+            }
+            return accepted
+        }
+
+        func finished(_ request: StoreRequest) {
+            _ = lock.withLock { outstanding.removeValue(forKey: ObjectIdentifier(request)) }
         }
     }
 
     /// One C-STORE waiting for its answer; the DCMTK thread blocks on it.
     final class StoreRequest: @unchecked Sendable {
-        let instance: ReceivedInstance
+        let work: @Sendable () async -> DimseStatus
         private let done = DispatchSemaphore(value: 0)
-        private var status = DimseStatus.outOfResources
+        private let lock = NSLock()
+        private var status: DimseStatus?
 
-        init(_ instance: ReceivedInstance) {
-            self.instance = instance
+        init(_ work: @escaping @Sendable () async -> DimseStatus) {
+            self.work = work
         }
 
+        /// Sets the answer; the first one wins.
         func complete(_ status: DimseStatus) {
-            self.status = status
-            done.signal()
+            let first: Bool = lock.withLock {
+                guard self.status == nil else { return false }
+                self.status = status
+                return true
+            }
+            if first { done.signal() }
         }
 
-        /// Blocks the calling (DCMTK) thread until the handler answered; the semaphore orders the write before the read.
+        /// Blocks the calling (DCMTK) thread until the request is answered.
         func wait() -> DimseStatus {
             done.wait()
-            return status
+            return lock.withLock { status ?? .outOfResources }
         }
     }
 }
 
-/// Runs on a DCMTK worker thread for each C-STORE: copies the bytes, hands them to Swift, waits for the status.
+/// Runs on a DCMTK worker thread for each C-STORE whose dataset was written to an incoming file.
 private func storeCallback(_ context: UnsafeMutableRawPointer?, _ raw: UnsafePointer<cdicom_received_instance>?) -> UInt16 {
-    guard let context, let raw, let bytes = raw.pointee.bytes else { return DimseStatus.cannotUnderstand.rawValue }
+    guard let context, let raw, let path = raw.pointee.path else { return DimseStatus.cannotUnderstand.rawValue }
     let sink = Unmanaged<StoreSCP.Sink>.fromOpaque(context).takeUnretainedValue()
     func string(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
-    let summary: Result<InstanceSummary, TesseraError>
-    if let file = raw.pointee.file {
-        summary = Result { () throws(TesseraError) in try InstanceSummary(file: DicomFile(borrowing: file)) }
-    } else {
-        summary = .failure(TesseraError(.badFileFormat, details: "no decoded dataset"))
-    }
     let instance = ReceivedInstance(
-        bytes: Array(UnsafeBufferPointer(start: bytes, count: raw.pointee.length)),
+        path: String(cString: path),
         callingAET: string(raw.pointee.calling_aet),
         calledAET: string(raw.pointee.called_aet),
         peerIP: string(raw.pointee.peer_ip),
         sopClassUID: string(raw.pointee.sop_class_uid),
-        sopInstanceUID: string(raw.pointee.sop_instance_uid),
-        summary: summary
-    )
-    let request = StoreSCP.StoreRequest(instance)
-    guard sink.submit(request) else { return DimseStatus.outOfResources.rawValue }
-    return request.wait().rawValue
+        sopInstanceUID: string(raw.pointee.sop_instance_uid))
+    guard let handler = sink.currentHandler else {
+        unlink(instance.path)
+        return DimseStatus.outOfResources.rawValue
+    }
+    switch handler(instance) {
+    case .answer(let status):
+        return status.rawValue
+    case .then(let work):
+        let request = StoreSCP.StoreRequest(work)
+        guard sink.submit(request) else { return DimseStatus.outOfResources.rawValue }
+        let status = request.wait()
+        sink.finished(request)
+        return status.rawValue
+    }
 }

@@ -3,10 +3,15 @@ import Model
 
 /// Published once an instance's blob is durable; the indexer turns it into index rows.
 /// Keyed by StudyInstanceUID so that one study's instances stay ordered on one partition.
-/// Versioned: consumers refuse versions they do not know instead of misreading them.
+/// Versioned: consumers refuse versions they do not know instead of misreading them (the indexer dead-letters
+/// such an event; the reconciler still indexes its blob from the file).
+///
+/// Version 2 added `instance.fileMD5`; version 1 events are still read.
 public struct InstanceStoredEvent: Sendable, Hashable, Codable {
     /// The schema version this code writes.
-    public static let currentVersion = 1
+    public static let currentVersion = 2
+    /// The versions this code reads.
+    public static let readableVersions: ClosedRange<Int> = 1...2
 
     public var version: Int
     public var instance: StoredInstance
@@ -28,18 +33,28 @@ public struct InstanceStoredEvent: Sendable, Hashable, Codable {
         }
     }
 
-    /// Reads an event; throws `badJson` for a payload that is not an event of a known version.
+    /// Reads an event; throws `badJson` for a payload that is not an event of a known version, or whose blob ID is
+    /// not a UUID.
     public static func decode(_ bytes: [UInt8]) throws(TesseraError) -> InstanceStoredEvent {
-        let event: InstanceStoredEvent
+        let version: Int
         do {
-            event = try decoder.decode(InstanceStoredEvent.self, from: Data(bytes))
+            version = try decoder.decode(Header.self, from: Data(bytes)).version
         } catch {
             throw TesseraError(.badJson, message: "Not an InstanceStored event", details: String(describing: error))
         }
-        guard event.version == currentVersion else {
-            throw TesseraError(.badJson, message: "Unknown InstanceStored event version", details: "\(event.version)")
+        guard readableVersions.contains(version) else {
+            throw TesseraError(.badJson, message: "Unknown InstanceStored event version", details: "\(version)")
         }
-        return event
+        do {
+            return try decoder.decode(InstanceStoredEvent.self, from: Data(bytes))
+        } catch {
+            throw TesseraError(.badJson, message: "Not an InstanceStored event", details: String(describing: error))
+        }
+    }
+
+    /// The part every version shares.
+    private struct Header: Decodable {
+        var version: Int
     }
 
     private static let encoder: JSONEncoder = {

@@ -2,18 +2,57 @@ import CRdKafka
 import Foundation
 import Logging
 import Model
+import Synchronization
 
-/// A consumer-group member that reads in batches and commits offsets only when told to (after processing),
-/// so a crash re-delivers and never loses. Use it from one task; call ``close()`` before dropping it.
+/// A consumer-group member that reads in batches and commits offsets only when told to (after processing), so a
+/// crash re-delivers and never loses. Every librdkafka call runs on the consumer's one thread. Use it from one task;
+/// ``close()`` it before dropping it.
+///
+/// After a broker restart the member rejoins by itself once the topic exists again (the producers re-create it). Two
+/// traps are guarded against: offsets read before the group was re-formed are never committed (they would point into
+/// the old topic and skip new events), and a member left without partitions for long (librdkafka may not notice a
+/// topic re-created after it rejoined) reports ``needsReplacement``, as does a fatal error.
 public final class KafkaConsumer: Sendable {
-    private let handle: KafkaProducer.Handle
+    private let handle: Handle
+    private let thread: KafkaThread
     private let logger: Logger
-    private let closed = StopFlag()
+    private let signals: Signals
+    private let closed = Atomic<Bool>(false)
+
+    /// Makes consumers of one group (the indexer makes a new one when the old one is beyond repair), and remembers
+    /// the latest one's health for `/ready`.
+    public final class Factory: Sendable {
+        let bootstrapServers: String
+        let groupID: String
+        let sessionTimeoutMilliseconds: Int
+        let logger: Logger
+        private let latest = Mutex<KafkaConsumer?>(nil)
+
+        public init(bootstrapServers: String, groupID: String, sessionTimeoutMilliseconds: Int = 10_000, logger: Logger) {
+            self.bootstrapServers = bootstrapServers
+            self.groupID = groupID
+            self.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
+            self.logger = logger
+        }
+
+        public func make() throws(TesseraError) -> KafkaConsumer {
+            let consumer = try KafkaConsumer(bootstrapServers: bootstrapServers, groupID: groupID,
+                                             sessionTimeoutMilliseconds: sessionTimeoutMilliseconds, logger: logger)
+            latest.withLock { $0 = consumer }
+            return consumer
+        }
+
+        /// Whether the latest consumer reaches a broker.
+        public var isHealthy: Bool {
+            latest.withLock { $0 }.map { $0.isConnected && !$0.needsReplacement } ?? false
+        }
+    }
 
     /// Creates a member of `groupID`; it reads nothing until ``subscribe(_:)``.
     /// A group with no committed offset starts at the beginning of each partition.
     public init(bootstrapServers: String, groupID: String, sessionTimeoutMilliseconds: Int = 10_000,
                 logger: Logger) throws(TesseraError) {
+        let signals = Signals()
         let configuration = KafkaConfiguration(settings: [
             ("bootstrap.servers", bootstrapServers),
             ("group.id", groupID),
@@ -23,32 +62,51 @@ public final class KafkaConsumer: Sendable {
             ("session.timeout.ms", String(sessionTimeoutMilliseconds)),
             ("socket.timeout.ms", "10000"),
             ("client.id", "tessera"),
-            ("topic.metadata.refresh.interval.ms", "10000"),
+            ("topic.metadata.refresh.interval.ms", "5000"),
+            ("allow.auto.create.topics", "false"),
             // Bounds indexing lag: the tansu broker answers a fetch only when this wait expires, not when data arrives.
             ("fetch.wait.max.ms", "20"),
         ])
         let conf = try configuration.makeNative()
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(signals).toOpaque())
+        rd_kafka_conf_set_error_cb(conf, consumerError)
+        rd_kafka_conf_set_rebalance_cb(conf, consumerRebalance)
         var error = [CChar](repeating: 0, count: 512)
         guard let created = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
             rd_kafka_conf_destroy(conf)
             throw TesseraError(.brokerUnavailable, message: "Cannot create the Kafka consumer", details: KafkaConfiguration.text(error))
         }
         rd_kafka_poll_set_consumer(created)
-        self.handle = KafkaProducer.Handle(pointer: created)
+        self.handle = Handle(pointer: created)
+        self.thread = KafkaThread(name: "kafka-consumer")
         self.logger = logger
+        self.signals = signals
     }
 
     deinit {
-        if !closed.isSet {
+        if !closed.load(ordering: .relaxed) {
             rd_kafka_consumer_close(handle.pointer)
         }
         rd_kafka_destroy(handle.pointer)
     }
 
+    /// Whether the last contact with the brokers succeeded.
+    public var isConnected: Bool { !signals.brokersDown.load(ordering: .relaxed) }
+
+    /// Whether this consumer cannot go on: a fatal error, or no partition assigned for over a minute while subscribed.
+    public var needsReplacement: Bool {
+        if signals.fatal.load(ordering: .relaxed) { return true }
+        guard signals.subscribedAt.load(ordering: .relaxed) > 0, signals.assignedPartitions.load(ordering: .relaxed) == 0 else {
+            return false
+        }
+        let since = max(signals.subscribedAt.load(ordering: .relaxed), signals.unassignedAt.load(ordering: .relaxed))
+        return Signals.now() - since > 60_000
+    }
+
     /// Creates the topic when it does not exist yet.
     public func ensureTopic(_ topic: String, partitions: Int, timeoutMilliseconds: Int32 = 10_000) async throws(TesseraError) {
         let handle = self.handle
-        try await Blocking.run { () throws(TesseraError) in
+        try await thread.run { () throws(TesseraError) in
             try KafkaTopics.ensure(handle: handle.pointer, topic: topic, partitions: partitions, timeoutMilliseconds: timeoutMilliseconds)
         }
     }
@@ -63,6 +121,7 @@ public final class KafkaConsumer: Sendable {
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw TesseraError(.brokerUnavailable, message: "Cannot subscribe to \(topic)", details: KafkaConfiguration.errorText(code))
         }
+        signals.subscribedAt.store(Signals.now(), ordering: .relaxed)
     }
 
     /// Waits up to `timeoutMilliseconds` for a first message, then takes whatever else is ready, up to `maximumCount`.
@@ -70,11 +129,12 @@ public final class KafkaConsumer: Sendable {
     public func poll(maximumCount: Int, timeoutMilliseconds: Int) async -> [KafkaMessage] {
         let handle = self.handle
         let logger = self.logger
-        let closed = self.closed
-        return await Blocking.thread(named: "kafka-consumer-poll") {
+        let signals = self.signals
+        return await thread.run {
             var batch: [KafkaMessage] = []
             var wait = Int32(clamping: timeoutMilliseconds)
-            while batch.count < maximumCount && !closed.isSet {
+            let generation = signals.generation.load(ordering: .relaxed)
+            while batch.count < maximumCount {
                 guard let message = rd_kafka_consumer_poll(handle.pointer, wait) else { break }
                 defer { rd_kafka_message_destroy(message) }
                 wait = 0
@@ -85,6 +145,7 @@ public final class KafkaConsumer: Sendable {
                     }
                     continue
                 }
+                signals.brokersDown.store(false, ordering: .relaxed)
                 let payload = message.pointee.payload.map {
                     Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len))
                 } ?? []
@@ -93,23 +154,36 @@ public final class KafkaConsumer: Sendable {
                 }
                 let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
                 batch.append(KafkaMessage(topic: topic, partition: message.pointee.partition,
-                                          offset: message.pointee.offset, key: key, payload: payload))
+                                          offset: message.pointee.offset, key: key, payload: payload,
+                                          assignment: max(generation, signals.generation.load(ordering: .relaxed))))
+            }
+            if batch.isEmpty && signals.brokersDown.load(ordering: .relaxed) {
+                // Nothing came: find out whether the brokers answer again.
+                let probe = KafkaTopics.probe(handle: handle.pointer, topic: "", timeoutMilliseconds: 500)
+                if probe.reachable { signals.brokersDown.store(false, ordering: .relaxed) }
             }
             return batch
         }
     }
 
-    /// Commits, for every partition in `messages`, the offset after the last one (synchronously).
-    /// Throws when the broker refused (e.g. the partition was reassigned meanwhile: the next owner re-reads them).
-    public func commit(_ messages: [KafkaMessage]) async throws(TesseraError) {
+    /// Commits, for every partition in `messages`, the offset after the last one (synchronously). Messages read before
+    /// the partitions were last reassigned are not committed (returns false): after a broker restart their offsets
+    /// belong to the old topic, and the next owner re-reads them anyway. Throws when the broker refused.
+    @discardableResult
+    public func commit(_ messages: [KafkaMessage]) async throws(TesseraError) -> Bool {
+        let current = signals.generation.load(ordering: .relaxed)
+        guard messages.allSatisfy({ $0.assignment == current }) else {
+            logger.warning("Not committing offsets read before the partitions were reassigned")
+            return false
+        }
         var next: [String: [Int32: Int64]] = [:]
         for message in messages {
             next[message.topic, default: [:]][message.partition] = max(next[message.topic]?[message.partition] ?? 0, message.offset + 1)
         }
-        guard !next.isEmpty else { return }
+        guard !next.isEmpty else { return true }
         let offsets = next
         let handle = self.handle
-        try await Blocking.run { () throws(TesseraError) in
+        try await thread.run { () throws(TesseraError) in
             let list = rd_kafka_topic_partition_list_new(Int32(offsets.values.reduce(0) { $0 + $1.count }))
             defer { rd_kafka_topic_partition_list_destroy(list) }
             for (topic, partitions) in offsets {
@@ -122,15 +196,84 @@ public final class KafkaConsumer: Sendable {
                 throw TesseraError(.brokerUnavailable, message: "Cannot commit Kafka offsets", details: KafkaConfiguration.errorText(code))
             }
         }
+        return true
     }
 
-    /// Leaves the group cleanly (its partitions go to the other members at once). Idempotent.
+    /// Leaves the group cleanly (its partitions go to the other members at once) and ends the thread. Idempotent.
     public func close() async {
-        guard !closed.isSet else { return }
-        closed.set()
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
         let handle = self.handle
-        await Blocking.thread(named: "kafka-consumer-close") {
-            _ = rd_kafka_consumer_close(handle.pointer)
+        await thread.run { _ = rd_kafka_consumer_close(handle.pointer) }
+        await thread.stop()
+    }
+}
+
+extension KafkaConsumer {
+    /// A librdkafka handle; librdkafka is thread-safe.
+    struct Handle: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    /// What librdkafka's callbacks reported.
+    final class Signals: Sendable {
+        let brokersDown = Atomic<Bool>(false)
+        let fatal = Atomic<Bool>(false)
+        /// Bumped at every assignment, revocation or loss of partitions.
+        let generation = Atomic<UInt64>(0)
+        let assignedPartitions = Atomic<Int>(0)
+        /// Milliseconds (monotonic) of the subscription and of the last time the member lost its partitions.
+        let subscribedAt = Atomic<Int64>(0)
+        let unassignedAt = Atomic<Int64>(0)
+
+        static func now() -> Int64 {
+            Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000)
         }
     }
+}
+
+private func consumerError(_ handle: OpaquePointer?, _ code: Int32, _ reason: UnsafePointer<CChar>?, _ opaque: UnsafeMutableRawPointer?) {
+    guard let opaque else { return }
+    let signals = Unmanaged<KafkaConsumer.Signals>.fromOpaque(opaque).takeUnretainedValue()
+    let error = rd_kafka_resp_err_t(rawValue: code)
+    if error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN {
+        signals.brokersDown.store(true, ordering: .relaxed)
+    } else if error == RD_KAFKA_RESP_ERR__FATAL {
+        signals.fatal.store(true, ordering: .relaxed)
+    }
+}
+
+/// Applies librdkafka's assignments (eager or cooperative) and counts them, so that offsets read before a reassignment
+/// are never committed.
+private func consumerRebalance(_ handle: OpaquePointer?, _ error: rd_kafka_resp_err_t,
+                               _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+                               _ opaque: UnsafeMutableRawPointer?) {
+    guard let handle else { return }
+    let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+    switch error {
+    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        if cooperative {
+            if let failure = rd_kafka_incremental_assign(handle, partitions) { rd_kafka_error_destroy(failure) }
+        } else {
+            _ = rd_kafka_assign(handle, partitions)
+        }
+    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+        if cooperative {
+            if let failure = rd_kafka_incremental_unassign(handle, partitions) { rd_kafka_error_destroy(failure) }
+        } else {
+            _ = rd_kafka_assign(handle, nil)
+        }
+    default:
+        _ = rd_kafka_assign(handle, nil)
+    }
+    guard let opaque else { return }
+    let signals = Unmanaged<KafkaConsumer.Signals>.fromOpaque(opaque).takeUnretainedValue()
+    signals.generation.wrappingAdd(1, ordering: .relaxed)
+    var count = 0
+    var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    if rd_kafka_assignment(handle, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment {
+        count = Int(assignment.pointee.cnt)
+        rd_kafka_topic_partition_list_destroy(assignment)
+    }
+    signals.assignedPartitions.store(count, ordering: .relaxed)
+    if count == 0 { signals.unassignedAt.store(KafkaConsumer.Signals.now(), ordering: .relaxed) }
 }

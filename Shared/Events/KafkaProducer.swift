@@ -3,153 +3,184 @@ import Foundation
 import Logging
 import Model
 import ServiceLifecycle
+import Synchronization
 
-/// An idempotent Kafka producer (`acks=all`) whose ``send(topic:key:payload:)`` returns only once the broker
-/// acknowledged the message, or throws when it could not within the delivery timeout.
+/// A Kafka producer (`acks=all`) for one topic, whose ``send(key:payload:)`` returns only once the broker acknowledged
+/// the message with an offset, and that recovers by itself when the broker restarts.
 ///
-/// Run it in a `ServiceGroup` before the services that send through it: its ``run()`` serves delivery reports
-/// and, at graceful shutdown, flushes what is still in flight.
+/// Idempotence is off on purpose: a broker that restarts empty (the tansu broker keeps topics in memory) forgets every
+/// idempotent producer, and librdkafka then times every send out, or worse acknowledges sends as duplicates of another
+/// producer's without writing them. Retries may duplicate an event, which is harmless (indexing is idempotent and
+/// orders copies by their blob IDs, not by arrival). The producer re-creates the topic when the broker lost it, and
+/// replaces its librdkafka handle when it is no longer sound (a fatal error, brokers gone and back, an acknowledgement
+/// without an offset, a delivery stuck while the broker answers), sending again what the old handle had in flight.
+/// ``canPublish`` tells `/ready` whether publishing works now.
+///
+/// Run it in a `ServiceGroup` before the services that send through it: its ``run()`` is the one thread that serves
+/// delivery reports and checks the broker, and at graceful shutdown it flushes what is still in flight.
 public final class KafkaProducer: Service, Sendable {
-    private let handle: Handle
-    private let deliveryTimeoutMilliseconds: Int
+    private let bootstrapServers: String
+    private let topic: String
+    private let partitions: Int
+    private let deliveryTimeout: Duration
     private let logger: Logger
-    private let stopping = StopFlag()
+    private let current: Mutex<NativeProducer?>
+    private let generation = Atomic<Int>(0)
+    private let publishable = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
 
-    /// Creates the producer. `bootstrapServers` is `host:port[,host:port]`.
-    public init(bootstrapServers: String, deliveryTimeoutMilliseconds: Int = 30_000, logger: Logger) throws(TesseraError) {
-        let configuration = KafkaConfiguration(settings: [
-            ("bootstrap.servers", bootstrapServers),
-            ("enable.idempotence", "true"),
-            ("acks", "all"),
-            ("message.timeout.ms", String(deliveryTimeoutMilliseconds)),
-            ("socket.timeout.ms", "10000"),
-            ("linger.ms", "0"),  // every send is awaited by a C-STORE: do not hold it back for batching
-            ("client.id", "tessera"),
-        ])
-        let conf = try configuration.makeNative()
-        rd_kafka_conf_set_dr_msg_cb(conf, deliveryReport)
-        var error = [CChar](repeating: 0, count: 512)
-        guard let created = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &error, error.count) else {
-            rd_kafka_conf_destroy(conf)
-            throw TesseraError(.brokerUnavailable, message: "Cannot create the Kafka producer", details: KafkaConfiguration.text(error))
-        }
-        self.handle = Handle(pointer: created)
-        self.deliveryTimeoutMilliseconds = deliveryTimeoutMilliseconds
+    /// Creates the producer (no broker is needed yet). `bootstrapServers` is `host:port[,host:port]`.
+    public init(bootstrapServers: String, topic: String, partitions: Int, deliveryTimeoutMilliseconds: Int = 30_000,
+                logger: Logger) throws(TesseraError) {
+        self.bootstrapServers = bootstrapServers
+        self.topic = topic
+        self.partitions = partitions
+        self.deliveryTimeout = .milliseconds(deliveryTimeoutMilliseconds)
         self.logger = logger
+        self.current = Mutex(nil)
+        let first = try makeNative()
+        current.withLock { $0 = first }
     }
 
-    deinit {
-        rd_kafka_destroy(handle.pointer)
+    /// Whether an event sent now would be acknowledged: a broker answers, the topic exists, and the handle is sound.
+    public var canPublish: Bool { publishable.load(ordering: .relaxed) }
+
+    /// The outcome of ``send(key:payload:)``.
+    public enum Delivery: Sendable {
+        case delivered
+        /// Not acknowledged. `possiblyPersisted`: the broker may hold the event all the same (a timeout after sending).
+        case failed(TesseraError, possiblyPersisted: Bool)
     }
 
-    /// Creates the topic when it does not exist yet.
-    public func ensureTopic(_ topic: String, partitions: Int, timeoutMilliseconds: Int32 = 10_000) async throws(TesseraError) {
-        let handle = self.handle
-        try await Blocking.run { () throws(TesseraError) in
-            try KafkaTopics.ensure(handle: handle.pointer, topic: topic, partitions: partitions, timeoutMilliseconds: timeoutMilliseconds)
-        }
-    }
-
-    /// Sends one message and waits for the broker's acknowledgement (all in-sync replicas).
-    public func send(topic: String, key: String, payload: [UInt8]) async throws(TesseraError) {
-        let topicHandle = try self.topic(topic)
-        let outcome: Result<Void, TesseraError> = await withCheckedContinuation { continuation in
-            let box = Unmanaged.passRetained(DeliveryBox(continuation)).toOpaque()
-            let status = payload.withUnsafeBytes { payloadBytes in
-                key.withCString { keyBytes in
-                    rd_kafka_produce(topicHandle, -1 /* RD_KAFKA_PARTITION_UA */, 0x2 /* RD_KAFKA_MSG_F_COPY */,
-                                     UnsafeMutableRawPointer(mutating: payloadBytes.baseAddress), payloadBytes.count,
-                                     keyBytes, strlen(keyBytes), box)
-                }
+    /// Sends one message and waits for the broker's acknowledgement (all in-sync replicas), within the delivery
+    /// timeout, sending again on a new handle when the old one had to be replaced.
+    public func send(key: String, payload: [UInt8]) async -> Delivery {
+        let deadline = ContinuousClock.now + deliveryTimeout
+        var possiblyPersisted = false
+        var lastError = TesseraError(.brokerUnavailable, message: "The broker did not acknowledge an event")
+        while true {
+            guard let native = current.withLock({ $0 }) else {
+                return .failed(TesseraError(.brokerUnavailable, message: "The event producer is stopped"), possiblyPersisted: false)
             }
-            if status != 0 {
-                let reason = KafkaConfiguration.errorText(rd_kafka_last_error())
-                Unmanaged<DeliveryBox>.fromOpaque(box).release()
-                continuation.resume(returning: .failure(TesseraError(.brokerUnavailable, message: "Cannot queue an event", details: reason)))
+            let report = await native.produce(topic: topic, key: key, payload: payload)
+            switch report.outcome {
+            case .acknowledged:
+                return .delivered
+            case .acknowledgedWithoutOffset:
+                // The broker says it has the message but gives no offset: not written as far as we know.
+                native.markStale("an acknowledgement without an offset")
+                lastError = TesseraError(.brokerUnavailable, message: "The broker acknowledged an event it did not write")
+                possiblyPersisted = true
+            case .failed(let code, let persisted):
+                lastError = TesseraError(.brokerUnavailable, message: "The broker did not acknowledge an event",
+                                         details: KafkaConfiguration.errorText(code))
+                possiblyPersisted = possiblyPersisted || persisted
+                if !native.isReplaced { native.markStale("a failed delivery: \(KafkaConfiguration.errorText(code))") }
             }
-        }
-        try outcome.get()
-    }
-
-    /// Whether a broker answers a metadata request within `timeoutMilliseconds` (for `/ready`).
-    public func isBrokerReachable(timeoutMilliseconds: Int32 = 2_000) async -> Bool {
-        let handle = self.handle
-        return await Blocking.thread(named: "kafka-metadata") {
-            var metadata: UnsafePointer<rd_kafka_metadata>?
-            let code = rd_kafka_metadata(handle.pointer, 0, nil, &metadata, timeoutMilliseconds)
-            if let metadata { rd_kafka_metadata_destroy(metadata) }
-            return code == RD_KAFKA_RESP_ERR_NO_ERROR
+            guard ContinuousClock.now + .milliseconds(200) < deadline, !stopping.load(ordering: .relaxed) else {
+                return .failed(lastError, possiblyPersisted: possiblyPersisted)
+            }
+            // Let the service thread replace the handle (and re-create the topic), then send again.
+            await native.waitUntilReplaced(before: deadline)
+            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 
-    /// Serves delivery reports until graceful shutdown, then flushes in-flight messages (bounded by the delivery timeout).
+    /// Serves delivery reports, checks the broker every second (re-creating the topic and replacing the handle when
+    /// needed) until graceful shutdown, then flushes in-flight messages (bounded by the delivery timeout).
     public func run() async throws {
-        let handle = self.handle
-        let stopping = self.stopping
+        let thread = KafkaThread(name: "kafka-producer")
+        let producer = self
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                await Blocking.thread(named: "kafka-producer-poll") {
-                    while !stopping.isSet {
-                        rd_kafka_poll(handle.pointer, 100)
-                    }
-                }
+                await thread.run { producer.serve() }
             } onCancel: {
-                stopping.set()
+                producer.stopping.store(true, ordering: .relaxed)
             }
         } onGracefulShutdown: {
-            stopping.set()
+            producer.stopping.store(true, ordering: .relaxed)
         }
-        let timeout = Int32(clamping: deliveryTimeoutMilliseconds)
-        let remaining: Int32 = await Blocking.thread(named: "kafka-producer-flush") {
-            _ = rd_kafka_flush(handle.pointer, timeout)
-            return rd_kafka_outq_len(handle.pointer)
+        let timeout = Int32(clamping: deliveryTimeout.components.seconds * 1000)
+        let remaining: Int32 = await thread.run {
+            guard let native = producer.current.withLock({ $0 }) else { return 0 }
+            _ = rd_kafka_flush(native.pointer, timeout)
+            return rd_kafka_outq_len(native.pointer)
         }
+        await thread.stop()
+        publishable.store(false, ordering: .relaxed)
         if remaining > 0 {
             logger.error("Kafka producer stopped with undelivered events", metadata: ["events": "\(remaining)"])
         }
     }
 
-    private func topic(_ name: String) throws(TesseraError) -> OpaquePointer {
-        if let existing = topics.withLock({ $0[name] }) { return existing.pointer }
-        guard let created = rd_kafka_topic_new(handle.pointer, name, nil) else {
-            throw TesseraError(.brokerUnavailable, message: "Cannot open the Kafka topic", details: name)
-        }
-        return topics.withLock { table in
-            if let existing = table[name] {
-                rd_kafka_topic_destroy(created)
-                return existing.pointer
+    /// The service thread's loop: poll for delivery reports; once a second, check the broker and the handle.
+    private func serve() {
+        var lastCheck = ContinuousClock.now - .seconds(10)
+        while !stopping.load(ordering: .relaxed) {
+            guard let native = current.withLock({ $0 }) else { return }
+            rd_kafka_poll(native.pointer, 100)
+            if ContinuousClock.now - lastCheck >= .seconds(1) || native.needsAttention {
+                lastCheck = ContinuousClock.now
+                check(native)
             }
-            table[name] = Handle(pointer: created)
-            return created
         }
     }
 
-    private let topics = LockedValue<[String: Handle]>([:])
-}
-
-extension KafkaProducer {
-    /// A librdkafka handle; librdkafka is thread-safe.
-    struct Handle: @unchecked Sendable {
-        let pointer: OpaquePointer
-    }
-
-    final class DeliveryBox {
-        let continuation: CheckedContinuation<Result<Void, TesseraError>, Never>
-        init(_ continuation: CheckedContinuation<Result<Void, TesseraError>, Never>) {
-            self.continuation = continuation
+    /// Looks at the broker through `native`; re-creates the topic when it is missing and replaces the handle when it
+    /// is no longer sound.
+    private func check(_ native: NativeProducer) {
+        let probe = KafkaTopics.probe(handle: native.pointer, topic: topic, timeoutMilliseconds: 1_000)
+        var replace: String? = native.staleReason
+        if probe.reachable {
+            if probe.partitions == nil {
+                do {
+                    try KafkaTopics.ensure(handle: native.pointer, topic: topic, partitions: partitions, timeoutMilliseconds: 5_000)
+                    logger.warning("Created the event topic (the broker did not have it)", metadata: ["topic": "\(topic)"])
+                } catch {
+                    logger.warning("Cannot create the event topic yet", metadata: ["error": "\(error)"])
+                }
+            }
+            if replace == nil, native.sawBrokersDown {
+                replace = "the broker was unreachable and answers again (it may have restarted)"
+            }
+            if replace == nil, let age = native.oldestPendingAge, age > .seconds(10), probe.partitions != nil {
+                replace = "a delivery pending for \(age) while the broker answers"
+            }
         }
+        if let reason = replace {
+            self.replace(native, because: reason)
+        }
+        let sound = current.withLock { $0 }.map { !$0.isStale } ?? false
+        publishable.store(probe.reachable && probe.partitions != nil && sound, ordering: .relaxed)
     }
-}
 
-/// librdkafka calls this from `rd_kafka_poll` once per message, with the broker's verdict.
-private func deliveryReport(_ handle: OpaquePointer?, _ message: UnsafePointer<rd_kafka_message_t>?, _ opaque: UnsafeMutableRawPointer?) {
-    guard let message, let box = message.pointee._private else { return }
-    let delivery = Unmanaged<KafkaProducer.DeliveryBox>.fromOpaque(box).takeRetainedValue()
-    let code = message.pointee.err
-    if code == RD_KAFKA_RESP_ERR_NO_ERROR {
-        delivery.continuation.resume(returning: .success(()))
-    } else {
-        delivery.continuation.resume(returning: .failure(TesseraError(
-            .brokerUnavailable, message: "The broker did not acknowledge an event", details: KafkaConfiguration.errorText(code))))
+    /// Replaces the handle: in-flight messages of the old one fail with a purge error and are sent again by ``send``.
+    private func replace(_ old: NativeProducer, because reason: String) {
+        let fresh: NativeProducer
+        do {
+            fresh = try makeNative()
+        } catch {
+            logger.error("Cannot create a new Kafka producer", metadata: ["error": "\(error)"])
+            return
+        }
+        current.withLock { $0 = fresh }
+        logger.warning("Replaced the Kafka producer", metadata: ["reason": "\(reason)", "generation": "\(fresh.generation)"])
+        old.retire()
+    }
+
+    private func makeNative() throws(TesseraError) -> NativeProducer {
+        let number = generation.wrappingAdd(1, ordering: .relaxed).newValue
+        return try NativeProducer(generation: number, settings: [
+            ("bootstrap.servers", bootstrapServers),
+            ("enable.idempotence", "false"),
+            ("acks", "all"),
+            ("message.timeout.ms", String(deliveryTimeout.components.seconds * 1000)),
+            ("socket.timeout.ms", "10000"),
+            ("linger.ms", "0"),  // every send is awaited by a C-STORE: do not hold it back for batching
+            ("client.id", "tessera"),
+            // Never let a metadata request create the topic with the broker's default partition count: the producer
+            // creates it itself, with the configured partitions.
+            ("allow.auto.create.topics", "false"),
+        ])
     }
 }

@@ -3,6 +3,25 @@ import Model
 
 /// Topic administration over an existing client handle.
 enum KafkaTopics {
+    /// Whether a broker answers a metadata request within the timeout, and how many partitions `topic` has there (nil
+    /// when the broker does not know it). Blocking: call it off the cooperative pool.
+    static func probe(handle: OpaquePointer, topic: String, timeoutMilliseconds: Int32) -> (reachable: Bool, partitions: Int?) {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let code = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMilliseconds)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            return (false, nil)
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let entry = metadata.pointee.topics[index]
+            guard let name = entry.topic, String(cString: name) == topic else { continue }
+            guard entry.err == RD_KAFKA_RESP_ERR_NO_ERROR, entry.partition_cnt > 0 else { return (true, nil) }
+            return (true, Int(entry.partition_cnt))
+        }
+        return (true, nil)
+    }
+
     /// Creates `topic` with `partitions` partitions unless it exists. Blocking: call it off the cooperative pool.
     static func ensure(handle: OpaquePointer, topic: String, partitions: Int, timeoutMilliseconds: Int32) throws(TesseraError) {
         var error = [CChar](repeating: 0, count: 512)

@@ -4,7 +4,7 @@ import Model
 public struct ArchiveEntry: Sendable {
     public var instanceKey: Int64
     public var instance: PublicID
-    public var fileUUID: String
+    public var fileUUID: BlobID
     public var fileSize: Int64
     public var series: PublicID
     public var study: PublicID

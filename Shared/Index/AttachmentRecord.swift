@@ -1,14 +1,16 @@
+import Model
+
 /// A stored attachment of a resource (Orthanc's `FileInfo`).
 public struct AttachmentRecord: Sendable, Hashable {
     public var contentType: Int
-    public var uuid: String
+    public var uuid: BlobID
     public var uncompressedSize: Int64
     public var uncompressedMD5: String
     public var compressedSize: Int64
     public var compressedMD5: String
     public var isCompressed: Bool
 
-    public init(contentType: Int, uuid: String, uncompressedSize: Int64, uncompressedMD5: String, compressedSize: Int64,
+    public init(contentType: Int, uuid: BlobID, uncompressedSize: Int64, uncompressedMD5: String, compressedSize: Int64,
                 compressedMD5: String, isCompressed: Bool) {
         self.contentType = contentType
         self.uuid = uuid

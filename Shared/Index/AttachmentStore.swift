@@ -6,11 +6,11 @@ import PostgresNIO
 /// attachment's blob is queued in `pending_blob_deletions` in the same transaction; each change logs
 /// `UpdatedAttachment`.
 public struct AttachmentStore: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
@@ -21,13 +21,13 @@ public struct AttachmentStore: Sendable {
         bindings.append(id.value)
         var found = false
         var records: [AttachmentRecord] = []
-        for try await (type, uuid, size, md5, compressedSize, compressedMD5, compressed) in try await client.query(PostgresQuery(unsafeSQL: """
+        for try await (type, uuid, size, md5, compressedSize, compressedMD5, compressed) in try await database.query(PostgresQuery(unsafeSQL: """
             SELECT a.content_type, a.uuid, a.uncompressed_size, a.uncompressed_md5, a.compressed_size, a.compressed_md5, a.is_compressed
             FROM \(table) r LEFT JOIN \(table)_attachments a ON a.resource_pk = r.pk WHERE r.public_id = $1 ORDER BY a.seq
             """, binds: bindings), logger: logger).decode((Int32?, String?, Int64?, String?, Int64?, String?, Bool?).self) {
             found = true
             if let type, let uuid, let size, let md5, let compressedSize, let compressedMD5, let compressed {
-                records.append(AttachmentRecord(contentType: Int(type), uuid: uuid, uncompressedSize: size, uncompressedMD5: md5,
+                records.append(AttachmentRecord(contentType: Int(type), uuid: try BlobID.stored(uuid), uncompressedSize: size, uncompressedMD5: md5,
                                                 compressedSize: compressedSize, compressedMD5: compressedMD5, isCompressed: compressed))
             }
         }
@@ -39,7 +39,7 @@ public struct AttachmentStore: Sendable {
     public func put(_ level: ResourceLevel, _ id: PublicID, _ record: AttachmentRecord) async throws -> Bool? {
         let table = LevelTable.of(level).table
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection -> Bool? in
+        return try await database.withTransaction { connection -> Bool? in
             var bindings = PostgresBindings(capacity: 8)
             bindings.append(id.value)
             bindings.append(Int32(record.contentType))
@@ -51,10 +51,10 @@ public struct AttachmentStore: Sendable {
                 previous = .some(old)
             }
             guard let previous else {
-                try await Self.queue([record.uuid], on: connection, logger: logger)
+                try await BlobDeletionQueue.enqueue([record.uuid.value], on: connection, logger: logger)
                 return nil
             }
-            bindings.append(record.uuid)
+            bindings.append(record.uuid.value)
             bindings.append(record.uncompressedSize)
             bindings.append(record.uncompressedMD5)
             bindings.append(record.compressedSize)
@@ -69,7 +69,7 @@ public struct AttachmentStore: Sendable {
                     compressed_size = EXCLUDED.compressed_size, compressed_md5 = EXCLUDED.compressed_md5,
                     is_compressed = EXCLUDED.is_compressed
                 """, binds: bindings), logger: logger)
-            if let old = previous { try await Self.queue([old], on: connection, logger: logger) }
+            if let old = previous { try await BlobDeletionQueue.enqueue([old], on: connection, logger: logger) }
             try await InstanceWriter.appendChanges([(.updatedAttachment, level, id)], on: connection, logger: logger)
             return previous != nil
         }
@@ -79,7 +79,7 @@ public struct AttachmentStore: Sendable {
     public func remove(_ level: ResourceLevel, _ id: PublicID, contentType: Int) async throws -> Bool? {
         let table = LevelTable.of(level).table
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection -> Bool? in
+        return try await database.withTransaction { connection -> Bool? in
             var bindings = PostgresBindings(capacity: 2)
             bindings.append(id.value)
             bindings.append(Int32(contentType))
@@ -96,17 +96,9 @@ public struct AttachmentStore: Sendable {
             }
             guard exists else { return nil }
             guard !removed.isEmpty else { return false }
-            try await Self.queue(removed, on: connection, logger: logger)
+            try await BlobDeletionQueue.enqueue(removed, on: connection, logger: logger)
             try await InstanceWriter.appendChanges([(.updatedAttachment, level, id)], on: connection, logger: logger)
             return true
         }
-    }
-
-    private static func queue(_ uuids: [String], on connection: PostgresConnection, logger: Logger) async throws {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(uuids)
-        try await connection.query(PostgresQuery(unsafeSQL: """
-            INSERT INTO pending_blob_deletions (file_uuid) SELECT UNNEST($1::text[]) ON CONFLICT DO NOTHING
-            """, binds: bindings), logger: logger)
     }
 }

@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// Reads and clears Orthanc's change log (`/changes`).
 public struct ChangeLog: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     /// Transaction-level advisory lock that every writer of change rows takes just before inserting them, so
@@ -13,7 +13,7 @@ public struct ChangeLog: Sendable {
     static let lockKey: Int64 = 0x4348_414E_4745_4C
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
@@ -32,7 +32,7 @@ public struct ChangeLog: Sendable {
 
     /// The last sequence number ever given (it survives `clear()` and deletions, as Orthanc's does).
     public func lastAllocated() async throws -> Int64 {
-        for try await (value, called) in try await client.query(
+        for try await (value, called) in try await database.query(
             "SELECT last_value, is_called FROM changes_seq_seq", logger: logger).decode((Int64, Bool).self) {
             return called ? value : 0
         }
@@ -41,7 +41,7 @@ public struct ChangeLog: Sendable {
 
     /// The highest sequence number (0 when the log is empty).
     public func lastSeq() async throws -> Int64 {
-        for try await seq in try await client.query("SELECT COALESCE(MAX(seq), 0) FROM changes", logger: logger).decode(Int64.self) {
+        for try await seq in try await database.query("SELECT COALESCE(MAX(seq), 0) FROM changes", logger: logger).decode(Int64.self) {
             return seq
         }
         return 0
@@ -49,12 +49,12 @@ public struct ChangeLog: Sendable {
 
     /// Empties the log (`DELETE /changes`); sequence numbers keep increasing afterwards, as Orthanc's do.
     public func clear() async throws {
-        try await client.query("DELETE FROM changes", logger: logger)
+        try await database.query("DELETE FROM changes", logger: logger)
     }
 
     private func records(_ query: PostgresQuery) async throws -> [ChangeRecord] {
         var records: [ChangeRecord] = []
-        for try await (seq, type, level, id, date) in try await client.query(query, logger: logger)
+        for try await (seq, type, level, id, date) in try await database.query(query, logger: logger)
             .decode((Int64, Int16, Int16, String, Date).self) {
             guard let changeType = ChangeType(rawValue: Int(type)), let resourceLevel = ResourceLevel(code: level) else { continue }
             records.append(ChangeRecord(seq: seq, type: changeType, level: resourceLevel, publicID: PublicID(unchecked: id), date: date))

@@ -6,7 +6,7 @@ import PostgresNIO
 /// Orthanc's export log (`/exports`, kept when `LogExportedResources` is true). Rows are written by the jobs that
 /// send resources to modalities and peers; the REST API reads and clears them.
 public struct ExportLog: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     /// One exported resource.
@@ -23,7 +23,7 @@ public struct ExportLog: Sendable {
     }
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
@@ -34,7 +34,7 @@ public struct ExportLog: Sendable {
                    sop_instance_uid, exported_at FROM exports
             """ + (last ? " ORDER BY seq DESC LIMIT 1" : " WHERE seq > \(since) ORDER BY seq LIMIT \(Int64(limit))")
         var entries: [Entry] = []
-        for try await (seq, level, id, modality, patient, study, series, sop, date) in try await client.query(
+        for try await (seq, level, id, modality, patient, study, series, sop, date) in try await database.query(
             PostgresQuery(unsafeSQL: sql), logger: logger)
             .decode((Int64, Int16, String, String, String, String?, String?, String?, Date).self) {
             guard let resourceLevel = ResourceLevel(code: level) else { continue }
@@ -47,6 +47,6 @@ public struct ExportLog: Sendable {
 
     /// Empties the log (`DELETE /exports`); sequence numbers keep increasing.
     public func clear() async throws {
-        try await client.query("DELETE FROM exports", logger: logger)
+        try await database.query("DELETE FROM exports", logger: logger)
     }
 }

@@ -8,6 +8,10 @@ public struct IndexDatabase: Sendable {
     /// The pool; a swift-service-lifecycle `Service`.
     public let client: PostgresClient
     let logger: Logger
+    /// How long a caller waits for a pooled connection before the database counts as unavailable.
+    public let acquireTimeout: Duration
+    /// Whether this process saw the schema current (after ``migrate()``): until then, queries may meet missing tables.
+    public let schema = SchemaReadiness()
 
     /// Advisory lock key that serializes migrations across every process sharing the database ("TESSERA" in ASCII).
     static let migrationLockKey: Int64 = 0x5445_5353_4552_41
@@ -24,6 +28,7 @@ public struct IndexDatabase: Sendable {
         }
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.acquireTimeout = .seconds(max(1, settings.acquireTimeoutSeconds))
     }
 
     /// Applies the migrations this process knows and the database lacks. Processes that start together
@@ -31,7 +36,7 @@ public struct IndexDatabase: Sendable {
     @discardableResult
     public func migrate() async throws -> Int {
         let logger = self.logger
-        return try await client.withConnection { connection in
+        return try await withConnection { connection in
             // Migrations may build indexes over large tables: no statement deadline while they run.
             try await connection.query("SET statement_timeout = 0", logger: logger)
             try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLockKey))", logger: logger)
@@ -56,6 +61,7 @@ public struct IndexDatabase: Sendable {
                     logger.info("Applied index migration", metadata: ["version": "\(migration.version)"])
                     current = migration.version
                 }
+                schema.markReady()
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLockKey))", logger: logger)
                 try await connection.query("RESET statement_timeout", logger: logger)
                 return current
@@ -67,10 +73,30 @@ public struct IndexDatabase: Sendable {
         }
     }
 
-    /// Whether the database answers (for `/ready`).
+    /// Applies the migrations, retrying with a growing pause while the database cannot be reached (a service that
+    /// starts before PostgreSQL waits for it instead of exiting). Returns when the schema is current, or throws
+    /// `CancellationError` when the task is cancelled.
+    public func migrateWhenAvailable() async throws {
+        var delay = Duration.milliseconds(500)
+        while true {
+            do {
+                try await migrate()
+                return
+            } catch {
+                try Task.checkCancellation()
+                logger.warning("Cannot prepare the index yet; retrying", metadata: ["error": "\(String(reflecting: error))",
+                                                                                  "retryIn": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
+    }
+
+    /// Whether the database answers and the schema is current (for `/ready`).
     public func isReachable() async -> Bool {
+        guard schema.isReady else { return false }
         do {
-            try await client.query("SELECT 1", logger: logger)
+            try await query("SELECT 1")
             return true
         } catch {
             return false

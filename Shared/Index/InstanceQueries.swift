@@ -5,18 +5,18 @@ import PostgresNIO
 
 /// Reads instances from the index.
 public struct InstanceQueries: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
     /// One instance, or nil when it is not indexed.
     /// A named prepared statement: parsed and planned once per connection.
     public func instance(_ id: PublicID) async throws -> InstanceRecord? {
-        for try await row in try await client.execute(InstanceByPublicID(id: id.value), logger: logger) {
+        for row in try await database.execute(InstanceByPublicID(id: id.value), logger: logger) {
             return try Self.record(row)
         }
         return nil
@@ -34,7 +34,7 @@ public struct InstanceQueries: Sendable {
 
     /// The file of the first instance (lowest row key) below each resource of `level`, by the resource's row key:
     /// what `/tools/find` reads for tags that are not in the index.
-    public func firstFiles(of level: ResourceLevel, keys: [Int64]) async throws -> [Int64: String] {
+    public func firstFiles(of level: ResourceLevel, keys: [Int64]) async throws -> [Int64: BlobID] {
         guard !keys.isEmpty else { return [:] }
         let levels = ResourceLevel.allCases
         var sql = "SELECT DISTINCT ON (t\(level.depth).pk) t\(level.depth).pk, t3.file_uuid FROM instances t3"
@@ -47,10 +47,10 @@ public struct InstanceQueries: Sendable {
         sql += " WHERE t\(level.depth).pk = ANY($1) ORDER BY t\(level.depth).pk, t3.pk"
         var bindings = PostgresBindings(capacity: 1)
         bindings.append(keys)
-        var files: [Int64: String] = [:]
-        for try await (key, uuid) in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        var files: [Int64: BlobID] = [:]
+        for try await (key, uuid) in try await database.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             .decode((Int64, String).self) {
-            files[key] = uuid
+            files[key] = try BlobID.stored(uuid)
         }
         return files
     }
@@ -74,11 +74,11 @@ public struct InstanceQueries: Sendable {
             ORDER BY t0.public_id, t1.public_id, t2.public_id, t3.pk
             """
         var entries: [ArchiveEntry] = []
-        for try await (key, id, uuid, size, series, study, patient, patientTags, studyTags, seriesTags) in try await client.query(
+        for try await (key, id, uuid, size, series, study, patient, patientTags, studyTags, seriesTags) in try await database.query(
             PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             .decode((Int64, String, String, Int64, String, String, String, String, String, String).self) {
             entries.append(ArchiveEntry(
-                instanceKey: key, instance: PublicID(unchecked: id), fileUUID: uuid, fileSize: size,
+                instanceKey: key, instance: PublicID(unchecked: id), fileUUID: try BlobID.stored(uuid), fileSize: size,
                 series: PublicID(unchecked: series), study: PublicID(unchecked: study), patient: PublicID(unchecked: patient),
                 patientTags: ResourceQueries.tags(patientTags), studyTags: ResourceQueries.tags(studyTags),
                 seriesTags: ResourceQueries.tags(seriesTags)))
@@ -88,7 +88,7 @@ public struct InstanceQueries: Sendable {
 
     /// Number of indexed instances.
     public func count() async throws -> Int {
-        for try await count in try await client.query("SELECT COUNT(*) FROM instances", logger: logger).decode(Int64.self) {
+        for try await count in try await database.query("SELECT COUNT(*) FROM instances", logger: logger).decode(Int64.self) {
             return Int(count)
         }
         return 0
@@ -97,13 +97,13 @@ public struct InstanceQueries: Sendable {
     static let selection = """
         SELECT i.pk, i.public_id, s.public_id, i.main_tags::text, i.file_uuid, i.file_size, i.index_in_series,
                i.sop_class_uid, i.transfer_syntax_uid, i.origin, i.remote_aet, i.called_aet, i.remote_ip, i.reception_date,
-               i.http_username, ARRAY(SELECT l.label FROM instances_labels l WHERE l.resource_pk = i.pk ORDER BY l.label)
+               i.http_username, i.file_md5, ARRAY(SELECT l.label FROM instances_labels l WHERE l.resource_pk = i.pk ORDER BY l.label)
         FROM instances i JOIN series s ON s.pk = i.series_pk
         """
 
     private func records(_ query: PostgresQuery) async throws -> [InstanceRecord] {
         var records: [InstanceRecord] = []
-        let rows = try await client.query(query, logger: logger)
+        let rows = try await database.query(query, logger: logger)
         for try await row in rows {
             records.append(try Self.record(row))
         }
@@ -112,11 +112,11 @@ public struct InstanceQueries: Sendable {
 
     static func record(_ row: PostgresRow) throws -> InstanceRecord {
         let (key, id, series, tags, uuid, size, index, sopClass, syntax, origin, remoteAET, calledAET, remoteIP, received, user,
-             labels) = try row.decode((Int64, String, String, String, String, Int64, Int32?, String?, String?, String, String?,
-                                       String?, String?, Date, String?, [String]).self)
+             md5, labels) = try row.decode((Int64, String, String, String, String, Int64, Int32?, String?, String?, String, String?,
+                                            String?, String?, Date, String?, String?, [String]).self)
         return InstanceRecord(
             key: key, publicID: PublicID(unchecked: id), parentSeries: PublicID(unchecked: series),
-            mainTags: ResourceQueries.tags(tags), fileUUID: uuid, fileSize: size, indexInSeries: index.map(Int.init),
+            mainTags: ResourceQueries.tags(tags), fileUUID: try BlobID.stored(uuid), fileSize: size, fileMD5: md5, indexInSeries: index.map(Int.init),
             sopClassUID: sopClass, transferSyntaxUID: syntax, origin: origin, remoteAET: remoteAET, calledAET: calledAET,
             remoteIP: remoteIP, receptionDate: received, httpUsername: user, labels: labels)
     }

@@ -8,8 +8,10 @@ public struct InstanceRecord: Sendable, Hashable {
     public var publicID: PublicID
     public var parentSeries: PublicID
     public var mainTags: [String: String]
-    public var fileUUID: String
+    public var fileUUID: BlobID
     public var fileSize: Int64
+    /// The MD5 of the file stored at ingest (nil for instances indexed before Tessera stored it).
+    public var fileMD5: String?
     public var indexInSeries: Int?
     public var sopClassUID: String?
     public var transferSyntaxUID: String?

@@ -4,54 +4,134 @@ import Model
 import PostgresNIO
 
 /// Writes stored instances into the index: the patient, study and series rows they need, the instance row, and
-/// the change log (`NewInstance`, `NewSeries`, `NewStudy`, `NewPatient`, in Orthanc's order). Idempotent (keyed
-/// by public ID), so replaying an event changes nothing. The only writer of resource rows.
+/// the change log (`NewInstance`, `NewSeries`, `NewStudy`, `NewPatient`, in Orthanc's order). The only writer of
+/// resource rows.
+///
+/// Idempotent under any re-delivery and any order of events:
+/// - the same blob indexed twice changes nothing;
+/// - with `OverwriteInstances`, a copy replaces the indexed one only when it was ingested later (``BlobID/ingestOrder``),
+///   so a late or replayed event never replaces a newer file, and never causes the live blob to be removed;
+/// - a deleted instance stays deleted when an event of a copy ingested no later replays (``ResourceDeleter``
+///   leaves tombstones), while a copy ingested after the deletion is indexed;
+/// - blobs that end up referenced by nothing (the losing copy) are queued for removal in the same transaction.
 public struct InstanceWriter: Sendable {
-    let client: PostgresClient
-    let logger: Logger
+    let database: IndexDatabase
 
     /// The channel on which each newly indexed instance's public ID is announced at commit.
     public static let notificationChannel = "tessera_instance_indexed"
 
     public init(database: IndexDatabase) {
-        self.client = database.client
-        self.logger = database.logger
+        self.database = database
     }
 
-    /// Indexes a batch in one transaction. Rows are locked in a fixed order (by public ID), so concurrent
-    /// indexers do not deadlock.
-    public func write(_ batch: [StoredInstance]) async throws -> [IndexedInstance] {
+    /// Indexes a batch in one transaction and returns what happened to each instance, in the batch's order. Rows are
+    /// locked in a fixed order (by public ID), so concurrent writers do not deadlock. `blobExists` is asked before a
+    /// row is made to point at a blob; a missing blob gives ``IndexedInstance/Outcome/missingBlob`` and no row.
+    public func write(_ batch: [StoredInstance], blobExists: @escaping @Sendable (BlobID) -> Bool) async throws -> [IndexedInstance] {
         guard !batch.isEmpty else { return [] }
-        let ordered = batch.sorted { lhs, rhs in
-            let l = lhs.summary.identifiers, r = rhs.summary.identifiers
-            return (l.patientPublicID, l.studyPublicID, l.seriesPublicID, l.instancePublicID)
-                < (r.patientPublicID, r.studyPublicID, r.seriesPublicID, r.instancePublicID)
+        let order = batch.indices.sorted { lhs, rhs in
+            let l = batch[lhs].summary.identifiers, r = batch[rhs].summary.identifiers
+            return (l.patientPublicID, l.studyPublicID, l.seriesPublicID, l.instancePublicID, batch[lhs].fileUUID)
+                < (r.patientPublicID, r.studyPublicID, r.seriesPublicID, r.instancePublicID, batch[rhs].fileUUID)
         }
-        let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
-            var state = BatchState()
-            var results: [IndexedInstance] = []
-            results.reserveCapacity(ordered.count)
-            for instance in ordered {
-                results.append(try await Self.write(instance, on: connection, state: &state, logger: logger))
+        let logger = database.logger
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await database.withTransaction { connection in
+                    let tombstoned = try await Self.tombstoned(batch, on: connection, logger: logger)
+                    var state = BatchState()
+                    var results = [IndexedInstance?](repeating: nil, count: batch.count)
+                    for index in order {
+                        let instance = batch[index]
+                        if tombstoned.contains(index) {
+                            state.orphans.insert(instance.fileUUID.value)
+                            results[index] = IndexedInstance(publicID: instance.summary.identifiers.instancePublicID, outcome: .deleted)
+                        } else {
+                            let result = try await Self.write(instance, on: connection, state: &state, blobExists: blobExists,
+                                                              logger: logger)
+                            if result.outcome == .indexed || result.outcome == .replaced { state.written.append(index) }
+                            results[index] = result
+                        }
+                    }
+                    try await Self.finish(&state, on: connection, logger: logger)
+                    // A deletion that committed while this transaction waited for its locks is seen now (each statement
+                    // reads the latest commits): start again, and the first check will skip those instances.
+                    let written = state.written.map { batch[$0] }
+                    if !written.isEmpty, !(try await Self.tombstoned(written, on: connection, logger: logger)).isEmpty {
+                        throw ConcurrentDeletion()
+                    }
+                    return results.compactMap { $0 }
+                }
+            } catch is ConcurrentDeletion where attempt < 5 {
+                logger.debug("An instance of the batch was deleted meanwhile; writing the batch again")
             }
-            try await Self.finish(state, on: connection, logger: logger)
-            return results
         }
     }
 
-    /// What one batch has learnt so far: parent rows already upserted, rows to mark as updated, changes to log.
+    /// The positions in `instances` of those a tombstone covers: the blob belonged to a deleted instance, or the
+    /// instance was deleted after this copy was ingested.
+    private static func tombstoned(_ instances: [StoredInstance], on connection: PostgresConnection,
+                                   logger: Logger) async throws -> Set<Int> {
+        let ids = instances.map { $0.summary.identifiers.instancePublicID.value }
+        let blobs = instances.map { $0.fileUUID.value }
+        let orders = instances.map { $0.fileUUID.timestampMilliseconds }
+        var found: Set<Int> = []
+        for try await position in try await connection.query("""
+            SELECT (e.n - 1)::BIGINT FROM UNNEST(\(ids)::text[], \(blobs)::text[], \(orders)::bigint[]) WITH ORDINALITY AS e(id, blob, ms, n)
+            WHERE EXISTS (SELECT 1 FROM instance_tombstones t WHERE t.file_uuid = e.blob)
+               OR EXISTS (SELECT 1 FROM instance_tombstones t WHERE t.public_id = e.id AND (t.ingest_ms, t.file_uuid) >= (e.ms, e.blob))
+            """, logger: logger).decode(Int64.self) {
+            found.insert(Int(position))
+        }
+        return found
+    }
+
+    struct ConcurrentDeletion: Error {}
+
+    /// What one batch has learnt so far: parent rows already upserted (per level: public IDs of different levels
+    /// may be equal, e.g. a PatientID "X|1.2" and the study of PatientID "X" and StudyInstanceUID "1.2"), rows to mark
+    /// as updated, changes to log, instances to announce, blobs left unreferenced.
     struct BatchState {
-        var keys: [PublicID: Int64] = [:]
+        var keys: [ResourceLevel: [PublicID: Int64]] = [:]
         var touched: [ResourceLevel: Set<Int64>] = [:]
         var changes: [(ChangeType, ResourceLevel, PublicID)] = []
         var notifications: [String] = []
+        var orphans: Set<String> = []
+        /// Batch positions whose instance row this transaction inserted or replaced.
+        var written: [Int] = []
     }
 
     private static func write(_ instance: StoredInstance, on connection: PostgresConnection, state: inout BatchState,
-                              logger: Logger) async throws -> IndexedInstance {
+                              blobExists: @Sendable (BlobID) -> Bool, logger: Logger) async throws -> IndexedInstance {
         let summary = instance.summary
         let ids = summary.identifiers
+        let publicID = ids.instancePublicID
+        var existing: (blob: String, order: Int64)?
+        for try await (uuid, order) in try await connection.query(
+            "SELECT file_uuid, ingest_ms FROM instances WHERE public_id = \(publicID.value) FOR UPDATE", logger: logger)
+            .decode((String, Int64).self) {
+            existing = (uuid, order)
+        }
+        if let existing {
+            if existing.blob == instance.fileUUID.value {
+                return IndexedInstance(publicID: publicID, outcome: .unchanged)  // a replayed event
+            }
+            let current = IngestOrder(milliseconds: existing.order, blob: existing.blob)
+            guard instance.overwrite, current < instance.fileUUID.ingestOrder else {
+                // The first copy wins (OverwriteInstances: false), or this copy is older than the indexed one.
+                state.orphans.insert(instance.fileUUID.value)
+                return IndexedInstance(publicID: publicID, outcome: .alreadyStored)
+            }
+            guard blobExists(instance.fileUUID) else { return IndexedInstance(publicID: publicID, outcome: .missingBlob) }
+            let seriesKey = try await replace(instance, on: connection, logger: logger)
+            state.orphans.insert(existing.blob)
+            state.notifications.append(publicID.value)
+            if let seriesKey { try await touchAncestors(ofSeries: seriesKey, on: connection, state: &state, logger: logger) }
+            return IndexedInstance(publicID: publicID, outcome: .replaced)
+        }
+        guard blobExists(instance.fileUUID) else { return IndexedInstance(publicID: publicID, outcome: .missingBlob) }
         var pending: [(ChangeType, ResourceLevel, PublicID)] = []
         let patientPK = try await parent(.patient, ids.patientPublicID, state: &state, pending: &pending) {
             try await connection.query("""
@@ -79,15 +159,15 @@ public struct InstanceWriter: Sendable {
                 RETURNING pk, (xmax = 0)
                 """, logger: logger)
         }
-        let publicID = ids.instancePublicID
         let indexInSeries = summary.indexInSeries.flatMap { Int32(exactly: $0) }
         var inserted = false
         for try await _ in try await connection.query("""
-            INSERT INTO instances (public_id, series_pk, sop_instance_uid, main_tags, file_uuid, file_size, index_in_series,
-                                   sop_class_uid, transfer_syntax_uid, origin, remote_aet, called_aet, remote_ip, reception_date,
-                                   http_username)
+            INSERT INTO instances (public_id, series_pk, sop_instance_uid, main_tags, file_uuid, file_size, file_md5, ingest_ms,
+                                   index_in_series, sop_class_uid, transfer_syntax_uid, origin, remote_aet, called_aet, remote_ip,
+                                   reception_date, http_username)
             VALUES (\(publicID.value), \(seriesPK), \(ids.sopInstanceUID), \(try json(summary.instanceTags))::jsonb,
-                    \(instance.fileUUID), \(Int64(instance.fileSize)), \(indexInSeries), \(summary.sopClassUID),
+                    \(instance.fileUUID.value), \(Int64(instance.fileSize)), \(instance.fileMD5),
+                    \(instance.fileUUID.timestampMilliseconds), \(indexInSeries), \(summary.sopClassUID),
                     \(summary.transferSyntaxUID), \(instance.origin), \(instance.remoteAET), \(instance.calledAET),
                     \(instance.remoteIP), \(instance.receptionDate), \(instance.httpUsername))
             ON CONFLICT (public_id) DO NOTHING
@@ -95,59 +175,67 @@ public struct InstanceWriter: Sendable {
             """, logger: logger).decode(Int64.self) {
             inserted = true
         }
-        if inserted {
-            // Orthanc logs the instance first, then the resources it created, deepest first.
-            state.changes.append((.newInstance, .instance, publicID))
-            state.changes.append(contentsOf: pending.reversed())
-            state.touched[.patient, default: []].insert(patientPK)
-            state.touched[.study, default: []].insert(studyPK)
-            state.touched[.series, default: []].insert(seriesPK)
-            state.notifications.append(publicID.value)
-            return IndexedInstance(publicID: publicID, isNew: true, orphanedBlob: nil)
+        guard inserted else {
+            // Another writer indexed this instance since the lookup above (its commit is visible now): decide again.
+            return try await write(instance, on: connection, state: &state, blobExists: blobExists, logger: logger)
         }
-        var existingBlob: String?
-        for try await uuid in try await connection.query(
-            "SELECT file_uuid FROM instances WHERE public_id = \(publicID.value) FOR UPDATE", logger: logger).decode(String.self) {
-            existingBlob = uuid
-        }
-        if existingBlob == instance.fileUUID {
-            return IndexedInstance(publicID: publicID, isNew: false, orphanedBlob: nil)  // a replayed event
-        }
-        guard instance.overwrite else {
-            // The first copy wins (OverwriteInstances: false); the new blob is referenced by nothing.
-            return IndexedInstance(publicID: publicID, isNew: false, orphanedBlob: instance.fileUUID)
-        }
-        try await connection.query("""
-            UPDATE instances SET main_tags = \(try json(summary.instanceTags))::jsonb, file_uuid = \(instance.fileUUID),
-                   file_size = \(Int64(instance.fileSize)), index_in_series = \(indexInSeries), sop_class_uid = \(summary.sopClassUID),
-                   transfer_syntax_uid = \(summary.transferSyntaxUID), origin = \(instance.origin), remote_aet = \(instance.remoteAET),
-                   called_aet = \(instance.calledAET), remote_ip = \(instance.remoteIP), reception_date = \(instance.receptionDate),
-                   http_username = \(instance.httpUsername)
-            WHERE public_id = \(publicID.value)
-            """, logger: logger)
+        // Orthanc logs the instance first, then the resources it created, deepest first.
+        state.changes.append((.newInstance, .instance, publicID))
+        state.changes.append(contentsOf: pending.reversed())
         state.touched[.patient, default: []].insert(patientPK)
         state.touched[.study, default: []].insert(studyPK)
         state.touched[.series, default: []].insert(seriesPK)
         state.notifications.append(publicID.value)
-        return IndexedInstance(publicID: publicID, isNew: false, orphanedBlob: existingBlob)
+        return IndexedInstance(publicID: publicID, outcome: .indexed)
+    }
+
+    /// Points an indexed instance at a newer copy; returns its series' row key.
+    private static func replace(_ instance: StoredInstance, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+        let summary = instance.summary
+        let indexInSeries = summary.indexInSeries.flatMap { Int32(exactly: $0) }
+        for try await key in try await connection.query("""
+            UPDATE instances SET main_tags = \(try json(summary.instanceTags))::jsonb, file_uuid = \(instance.fileUUID.value),
+                   file_size = \(Int64(instance.fileSize)), file_md5 = \(instance.fileMD5),
+                   ingest_ms = \(instance.fileUUID.timestampMilliseconds), index_in_series = \(indexInSeries),
+                   sop_class_uid = \(summary.sopClassUID), transfer_syntax_uid = \(summary.transferSyntaxUID),
+                   origin = \(instance.origin), remote_aet = \(instance.remoteAET), called_aet = \(instance.calledAET),
+                   remote_ip = \(instance.remoteIP), reception_date = \(instance.receptionDate), http_username = \(instance.httpUsername)
+            WHERE public_id = \(summary.identifiers.instancePublicID.value)
+            RETURNING series_pk
+            """, logger: logger).decode(Int64.self) {
+            return key
+        }
+        return nil
+    }
+
+    private static func touchAncestors(ofSeries key: Int64, on connection: PostgresConnection, state: inout BatchState,
+                                       logger: Logger) async throws {
+        for try await (study, patient) in try await connection.query("""
+            SELECT st.pk, st.patient_pk FROM series se JOIN studies st ON st.pk = se.study_pk WHERE se.pk = \(key)
+            """, logger: logger).decode((Int64, Int64).self) {
+            state.touched[.series, default: []].insert(key)
+            state.touched[.study, default: []].insert(study)
+            state.touched[.patient, default: []].insert(patient)
+        }
     }
 
     /// The key of a parent row, upserting it the first time the batch meets it; a row it created adds a `New...` change.
     private static func parent(_ level: ResourceLevel, _ id: PublicID, state: inout BatchState,
                                pending: inout [(ChangeType, ResourceLevel, PublicID)],
                                upsert: () async throws -> PostgresRowSequence) async throws -> Int64 {
-        if let known = state.keys[id] { return known }
+        if let known = state.keys[level]?[id] { return known }
         for try await (key, created) in try await upsert().decode((Int64, Bool).self) {
-            state.keys[id] = key
+            state.keys[level, default: [:]][id] = key
             if created { pending.append((.new(level), level, id)) }
             return key
         }
         throw TesseraError(.database, message: "The index returned no row key")
     }
 
-    /// Marks the parents of new instances as updated (and not stable), appends the change log and announces the
-    /// new instances. The change log lock makes `seq` order equal commit order across concurrent writers.
-    private static func finish(_ state: BatchState, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Marks the parents of new instances as updated (and not stable), appends the change log, queues the blobs left
+    /// unreferenced and announces the new instances. The change log lock makes `seq` order equal commit order across
+    /// concurrent writers.
+    private static func finish(_ state: inout BatchState, on connection: PostgresConnection, logger: Logger) async throws {
         for (level, table) in [(ResourceLevel.patient, "patients"), (.study, "studies"), (.series, "series")] {
             guard let keys = state.touched[level], !keys.isEmpty else { continue }
             var bindings = PostgresBindings(capacity: 1)
@@ -158,6 +246,9 @@ public struct InstanceWriter: Sendable {
         }
         if !state.changes.isEmpty {
             try await appendChanges(state.changes, on: connection, logger: logger)
+        }
+        if !state.orphans.isEmpty {
+            try await BlobDeletionQueue.enqueue(Array(state.orphans), on: connection, logger: logger)
         }
         if !state.notifications.isEmpty {
             try await connection.query(

@@ -4,11 +4,11 @@ import PostgresNIO
 
 /// Labels of resources (Orthanc 1.12): written by the REST API straight to the index.
 public struct LabelStore: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
@@ -38,7 +38,7 @@ public struct LabelStore: Sendable {
     public func all() async throws -> [String] {
         let sql = ResourceLevel.allCases.map { "SELECT label FROM \(LevelTable.of($0).table)_labels" }.joined(separator: " UNION ")
         var labels: [String] = []
-        for try await label in try await client.query(PostgresQuery(unsafeSQL: sql + " ORDER BY 1"), logger: logger).decode(String.self) {
+        for try await label in try await database.query(PostgresQuery(unsafeSQL: sql + " ORDER BY 1"), logger: logger).decode(String.self) {
             labels.append(label)
         }
         return labels
@@ -52,7 +52,7 @@ public struct LabelStore: Sendable {
         var bindings = PostgresBindings(capacity: 2)
         bindings.append(id.value)
         if let label { bindings.append(label) }
-        for try await _ in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).decode(Int32.self) {
+        for try await _ in try await database.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).decode(Int32.self) {
             return true
         }
         return false

@@ -4,13 +4,14 @@ import PostgresNIO
 
 /// Deletes a resource with everything below it, then every ancestor left without children, in one transaction.
 /// The change rows of deleted resources go with them (as Orthanc's cascade does); the instances' blobs are queued
-/// in `pending_blob_deletions` and removed by ``BlobReaper`` after the commit.
+/// in `pending_blob_deletions` and removed by ``BlobReaper`` after the commit; each deleted instance leaves a tombstone
+/// (see ``InstanceWriter``) so that a replayed event cannot bring it back.
 public struct ResourceDeleter: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
@@ -22,7 +23,7 @@ public struct ResourceDeleter: Sendable {
     /// Deletes the resource; nil when it is not indexed.
     public func delete(_ level: ResourceLevel, _ id: PublicID) async throws -> Outcome? {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection -> Outcome? in
+        return try await database.withTransaction { connection -> Outcome? in
             // Ancestors are locked top-down, the order the indexer takes them in, so the two cannot deadlock.
             let chain = try await Self.ancestors(of: level, id, on: connection, logger: logger)
             guard let own = chain.last else { return nil }
@@ -32,6 +33,13 @@ public struct ResourceDeleter: Sendable {
             }
             var bindings = PostgresBindings(capacity: 1)
             bindings.append(id.value)
+            // Tombstones: an event of these copies (or of older ones) that replays later must not index them again.
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO instance_tombstones (public_id, file_uuid, ingest_ms)
+                SELECT public_id, file_uuid, ingest_ms FROM instances
+                WHERE pk IN (\(LevelTable.relatedKeysSQL(anchor: level, target: .instance)))
+                ON CONFLICT (public_id, file_uuid) DO UPDATE SET deleted_at = now()
+                """, binds: bindings), logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: """
                 INSERT INTO pending_blob_deletions (file_uuid)
                 SELECT file_uuid FROM instances WHERE pk IN (\(LevelTable.relatedKeysSQL(anchor: level, target: .instance)))

@@ -5,11 +5,11 @@ import PostgresNIO
 /// Runs `/tools/find` and `/tools/lookup` in PostgreSQL: one statement joining the query level to the ancestors
 /// its constraints name, matching on the expression indexes of ``FindIndex``.
 public struct ResourceFinder: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
@@ -20,7 +20,7 @@ public struct ResourceFinder: Sendable {
         var statement = FindStatement()
         let sql = statement.sql(for: query)
         var found: [(key: Int64, id: PublicID)] = []
-        for try await (key, id) in try await client.query(PostgresQuery(unsafeSQL: sql, binds: statement.bindings), logger: logger)
+        for try await (key, id) in try await database.query(PostgresQuery(unsafeSQL: sql, binds: statement.bindings), logger: logger)
             .decode((Int64, String).self) {
             found.append((key, PublicID(unchecked: id)))
         }
@@ -40,7 +40,7 @@ public struct ResourceFinder: Sendable {
             ORDER BY 1, 3
             """
         var found: [(ResourceLevel, PublicID)] = []
-        for try await (code, id, _) in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        for try await (code, id, _) in try await database.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             .decode((Int16, String, Int64).self) {
             if let level = ResourceLevel(code: code) { found.append((level, PublicID(unchecked: id))) }
         }

@@ -5,11 +5,11 @@ import PostgresNIO
 
 /// Reads patients, studies and series (and navigates between all four levels) from the index.
 public struct ResourceQueries: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
@@ -18,7 +18,7 @@ public struct ResourceQueries: Sendable {
         let sql = "SELECT pk, public_id FROM \(LevelTable.of(level).table) ORDER BY pk OFFSET \(max(0, since)) LIMIT "
             + (limit.map { String(max(0, $0)) } ?? "ALL")
         var page: [(key: Int64, id: PublicID)] = []
-        for try await (key, id) in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode((Int64, String).self) {
+        for try await (key, id) in try await database.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode((Int64, String).self) {
             page.append((key, PublicID(unchecked: id)))
         }
         return page
@@ -44,7 +44,7 @@ public struct ResourceQueries: Sendable {
         bindings.append(id.value)
         let sql = ResourceLevel.allCases.map { "SELECT \($0.code)::SMALLINT FROM \(LevelTable.of($0).table) WHERE public_id = $1" }
             .joined(separator: " UNION ALL ") + " LIMIT 1"
-        for try await code in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).decode(Int16.self) {
+        for try await code in try await database.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).decode(Int16.self) {
             return ResourceLevel(code: code)
         }
         return nil
@@ -54,7 +54,7 @@ public struct ResourceQueries: Sendable {
     public func firstRemoteAET(ofSeries id: PublicID) async throws -> String? {
         var bindings = PostgresBindings(capacity: 1)
         bindings.append(id.value)
-        for try await aet in try await client.query(PostgresQuery(unsafeSQL: """
+        for try await aet in try await database.query(PostgresQuery(unsafeSQL: """
             SELECT i.remote_aet FROM instances i JOIN series s ON s.pk = i.series_pk WHERE s.public_id = $1 ORDER BY i.pk LIMIT 1
             """, binds: bindings), logger: logger).decode(String?.self) {
             return aet
@@ -74,7 +74,7 @@ public struct ResourceQueries: Sendable {
     }
 
     private func first<Level: StatementLevel>(_ statement: ResourceByPublicID<Level>, _ level: ResourceLevel) async throws -> ResourceRecord? {
-        for try await row in try await client.execute(statement, logger: logger) {
+        for row in try await database.execute(statement, logger: logger) {
             return Self.record(level, row)
         }
         return nil
@@ -93,7 +93,7 @@ public struct ResourceQueries: Sendable {
     private func records(_ level: ResourceLevel, where condition: String, binds: PostgresBindings) async throws -> [ResourceRecord] {
         guard level != .instance else { return [] }
         var records: [ResourceRecord] = []
-        for try await row in try await client.query(PostgresQuery(unsafeSQL: Self.recordSQL(level, where: condition), binds: binds),
+        for try await row in try await database.query(PostgresQuery(unsafeSQL: Self.recordSQL(level, where: condition), binds: binds),
                                                     logger: logger).decode(RecordRow.self) {
             records.append(Self.record(level, row))
         }
@@ -138,7 +138,7 @@ public struct ResourceQueries: Sendable {
     public func labels(_ level: ResourceLevel, keys: [Int64]) async throws -> [Int64: [String]] {
         guard !keys.isEmpty else { return [:] }
         var labels: [Int64: [String]] = [:]
-        for try await (key, label) in try await client.query(PostgresQuery(
+        for try await (key, label) in try await database.query(PostgresQuery(
             unsafeSQL: "SELECT resource_pk, label FROM \(LevelTable.of(level).table)_labels WHERE resource_pk = ANY($1) ORDER BY label",
             binds: try binds(keys)), logger: logger).decode((Int64, String).self) {
             labels[key, default: []].append(label)
@@ -151,7 +151,7 @@ public struct ResourceQueries: Sendable {
         var bindings = PostgresBindings(capacity: 1)
         bindings.append(id.value)
         var modalities: [String] = []
-        for try await modality in try await client.query(PostgresQuery(unsafeSQL: """
+        for try await modality in try await database.query(PostgresQuery(unsafeSQL: """
             SELECT DISTINCT s.main_tags->>'Modality' FROM series s JOIN studies t ON t.pk = s.study_pk
             WHERE t.public_id = $1 AND s.main_tags ? 'Modality' ORDER BY 1
             """, binds: bindings), logger: logger).decode(String.self) {
@@ -162,7 +162,7 @@ public struct ResourceQueries: Sendable {
 
     /// Totals over the whole index.
     public func statistics() async throws -> ResourceStatistics {
-        for try await (patients, studies, series, instances, size) in try await client.query("""
+        for try await (patients, studies, series, instances, size) in try await database.query("""
             SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM studies), (SELECT COUNT(*) FROM series),
                    (SELECT COUNT(*) FROM instances), (SELECT COALESCE(SUM(file_size), 0)::BIGINT FROM instances)
             """, logger: logger).decode((Int64, Int64, Int64, Int64, Int64).self) {
@@ -182,7 +182,7 @@ public struct ResourceQueries: Sendable {
         let anchor = level
         while let child = level.child {
             // Counted in PostgreSQL: a patient may have hundreds of thousands of instances.
-            for try await count in try await client.query(PostgresQuery(
+            for try await count in try await database.query(PostgresQuery(
                 unsafeSQL: "SELECT COUNT(*) FROM (\(LevelTable.relatedKeysSQL(anchor: anchor, target: child))) AS related",
                 binds: bindings), logger: logger).decode(Int64.self) {
                 counts[child] = Int(count)
@@ -190,7 +190,7 @@ public struct ResourceQueries: Sendable {
             level = child
         }
         var size: Int64 = 0
-        for try await total in try await client.query(PostgresQuery(unsafeSQL: """
+        for try await total in try await database.query(PostgresQuery(unsafeSQL: """
             SELECT COALESCE(SUM(file_size), 0)::BIGINT FROM instances
             WHERE pk IN (\(LevelTable.relatedKeysSQL(anchor: anchor, target: .instance)))
             """, binds: bindings), logger: logger).decode(Int64.self) {
@@ -202,7 +202,7 @@ public struct ResourceQueries: Sendable {
 
     private func keys(_ query: PostgresQuery) async throws -> [Int64] {
         var keys: [Int64] = []
-        for try await key in try await client.query(query, logger: logger).decode(Int64.self) {
+        for try await key in try await database.query(query, logger: logger).decode(Int64.self) {
             keys.append(key)
         }
         return keys

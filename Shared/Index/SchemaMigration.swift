@@ -157,5 +157,60 @@ public struct SchemaMigration: Sendable {
                 exported_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """,
         ]),
+        SchemaMigration(version: 4, statements: [
+            // Safe ingest. The MD5 of every DICOM file, stored at ingest as Orthanc does (null for instances indexed
+            // before; the reconciler fills them in), and the ingest order of the blob an instance points to (the
+            // millisecond its version-7 blob ID carries; 0 for older blobs), compared when events replay.
+            "ALTER TABLE instances ADD COLUMN file_md5 TEXT",
+            "ALTER TABLE instances ADD COLUMN ingest_ms BIGINT NOT NULL DEFAULT 0",
+            // A deleted instance leaves a tombstone for the blob it pointed to and its ingest order: an event for that
+            // blob, or for any copy ingested no later, is a replay and must not bring the instance back. Kept at least
+            // as long as the broker retains events.
+            """
+            CREATE TABLE instance_tombstones (
+                public_id TEXT NOT NULL,
+                file_uuid TEXT NOT NULL,
+                ingest_ms BIGINT NOT NULL,
+                deleted_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                PRIMARY KEY (public_id, file_uuid))
+            """,
+            "CREATE INDEX instance_tombstones_file_uuid ON instance_tombstones (file_uuid)",
+            "CREATE INDEX instance_tombstones_deleted_at ON instance_tombstones (deleted_at)",
+            // Events that cannot be indexed (undecodable, unknown version, a blob that is missing, a value the index
+            // refuses) and blobs the reconciler could not index: kept with their reason, never blocking a partition.
+            """
+            CREATE TABLE dead_letters (
+                id BIGSERIAL PRIMARY KEY,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                source TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                details TEXT,
+                topic TEXT,
+                kafka_partition INTEGER,
+                kafka_offset BIGINT,
+                file_uuid TEXT,
+                instance_public_id TEXT,
+                payload BYTEA,
+                dedup_key TEXT NOT NULL UNIQUE)
+            """,
+            "CREATE INDEX dead_letters_file_uuid ON dead_letters (file_uuid)",
+            // The reconciler looks blobs up among every table that references one.
+        ] + ResourceLevel.allCases.map { level in
+            "CREATE INDEX \(LevelTable.of(level).table)_attachments_uuid ON \(LevelTable.of(level).table)_attachments (uuid)"
+        } + [
+            // One row: when the last reconciler scan that completed had started, so the next one only opens folders
+            // changed since (minus the grace period).
+            """
+            CREATE TABLE reconciler_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                last_scan_started TIMESTAMPTZ,
+                last_full_scan TIMESTAMPTZ)
+            """,
+            "INSERT INTO reconciler_state (id) VALUES (1)",
+            // User metadata keeps the exact bytes a client PUT (Orthanc returns them unchanged, NUL and invalid UTF-8
+            // included), which a text column cannot hold.
+        ] + ResourceLevel.allCases.map { level in
+            "ALTER TABLE \(LevelTable.of(level).table)_metadata ALTER COLUMN value TYPE BYTEA USING convert_to(value, 'UTF8')"
+        }),
     ]
 }

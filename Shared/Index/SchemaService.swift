@@ -1,7 +1,7 @@
 import ServiceLifecycle
 
-/// Applies the index migrations at start (under the advisory lock), then stays until shutdown so that a
-/// service group keeps running. Place it after the database client in the group.
+/// Applies the index migrations at start (under the advisory lock, waiting for PostgreSQL when it is not up yet),
+/// then stays until shutdown so that a service group keeps running. Place it after the database client in the group.
 public struct SchemaService: Service {
     let database: IndexDatabase
 
@@ -10,7 +10,9 @@ public struct SchemaService: Service {
     }
 
     public func run() async throws {
-        try await database.migrate()
-        try? await gracefulShutdown()
+        do {
+            try await cancelWhenGracefulShutdown { try await database.migrateWhenAvailable() }
+            try await gracefulShutdown()
+        } catch is CancellationError {}
     }
 }

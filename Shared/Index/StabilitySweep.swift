@@ -6,11 +6,11 @@ import PostgresNIO
 /// `StableSeries` / `StableStudy` / `StablePatient`. Safe to run from every indexer replica at once: the
 /// conditional UPDATE flips each row once, so no stable event is logged twice.
 public struct StabilitySweep: Sendable {
-    let client: PostgresClient
+    let database: IndexDatabase
     let logger: Logger
 
     public init(database: IndexDatabase) {
-        self.client = database.client
+        self.database = database
         self.logger = database.logger
     }
 
@@ -19,7 +19,7 @@ public struct StabilitySweep: Sendable {
     public func run(stableAgeSeconds: Int) async throws -> [(ResourceLevel, PublicID)] {
         let logger = self.logger
         let age = Double(stableAgeSeconds)
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await database.withTransaction { connection in
             var stable: [(ResourceLevel, PublicID)] = []
             // Same lock order as the writer (patients, studies, series), so the two never deadlock.
             for (level, table) in [(ResourceLevel.patient, "patients"), (.study, "studies"), (.series, "series")] {

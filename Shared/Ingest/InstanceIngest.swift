@@ -4,108 +4,127 @@ import Foundation
 import Logging
 import Metrics
 import Model
+import NIOPosix
 import Storage
 
-/// The ingest path every entry point shares (C-STORE now, `POST /instances` next): read the DICOM file,
-/// write its blob durably, publish an ``InstanceStoredEvent`` and wait for the broker's acknowledgement.
-/// When ``store(_:source:)`` returns, the instance cannot be lost; when it throws, the sender must be told so.
+/// The ingest path every entry point shares (C-STORE, `POST /instances`): an incoming file on the shared storage
+/// is read (what the index needs), made a durable blob, and announced by an ``InstanceStoredEvent`` that the broker
+/// acknowledged. When ``store(incoming:source:)`` returns, the instance cannot be lost; when it throws, the sender
+/// must be told so, and the blob is removed unless the broker may have taken the event after all (the reconciler
+/// then indexes it from the file).
 public struct InstanceIngest: Sendable {
     let blobs: BlobStore
     let producer: KafkaProducer
-    let topic: String
     let overwrite: Bool
     let logger: Logger
+    /// Where blocking work (parsing, fsync) runs for callers that are on Swift's cooperative pool.
+    let workers: NIOThreadPool
     private let stored = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "stored")])
     private let rejected = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "rejected")])
     private let failed = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "failed")])
     private let duration = Metrics.Timer(label: "tessera_ingest_duration_seconds", preferredDisplayUnit: .seconds)
 
-    /// - Parameter overwrite: Orthanc's `OverwriteInstances`: a new copy of an indexed instance replaces it.
-    public init(blobs: BlobStore, producer: KafkaProducer, topic: String, overwrite: Bool = false, logger: Logger) {
+    /// - Parameters:
+    ///   - overwrite: Orthanc's `OverwriteInstances`: a new copy of an indexed instance replaces it.
+    ///   - workers: threads for the blocking part of ``store(incoming:source:)``.
+    public init(blobs: BlobStore, producer: KafkaProducer, overwrite: Bool = false, workers: NIOThreadPool = .singleton,
+                logger: Logger) {
         self.blobs = blobs
         self.producer = producer
-        self.topic = topic
         self.overwrite = overwrite
+        self.workers = workers
         self.logger = logger
     }
 
-    /// Reads what the index needs from a Part-10 file; throws `badFileFormat` (with Orthanc's wording) when the
-    /// bytes are not a usable DICOM instance.
-    public func summarize(_ bytes: [UInt8]) throws(TesseraError) -> InstanceSummary {
-        let file: DicomFile
-        do {
-            file = try DicomFile(bytes: bytes)
-        } catch {
-            rejected.increment()
-            throw TesseraError(.badFileFormat, details: "Cannot parse an invalid DICOM file (size: \(bytes.count) bytes)")
-        }
-        do {
-            return try InstanceSummary(file: file)
-        } catch {
-            rejected.increment()
-            throw error
-        }
+    /// Reads what the index needs from the DICOM file at `path`. Blocking. Throws `badFileFormat` (Orthanc's
+    /// wording) for a file that is not a usable DICOM instance, `badParameterType` for an identifier too long.
+    public func summarize(path: String) throws(TesseraError) -> InstanceSummary {
+        try InstanceSummary.read(path: path)
     }
 
-    /// Stores one Part-10 file. Throws `badFileFormat` for input that is not a usable DICOM instance
-    /// (nothing is written then), or a storage/broker error when durability could not be reached.
-    public func store(_ bytes: [UInt8], source: IngestSource) async throws(TesseraError) -> StoredInstance {
+    /// The blocking half of a store, for callers on a thread of their own (the C-STORE SCP's): reads the incoming file
+    /// (unless its `summary` is known already) and makes it a durable blob. The incoming file is gone afterwards
+    /// (adopted, or removed when refused).
+    public func prepare(incoming path: String, summary known: InstanceSummary? = nil,
+                        source: IngestSource) throws(TesseraError) -> StoredInstance {
         let summary: InstanceSummary
-        do {
-            summary = try summarize(bytes)
-        } catch {
-            logger.warning("Rejected a file that is not a usable DICOM instance",
-                           metadata: ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")", "reason": "\(error.details ?? error.message)"])
-            throw error
+        if let known {
+            summary = known
+        } else {
+            do {
+                summary = try summarize(path: path)
+            } catch {
+                blobs.discard(path)
+                rejected.increment()
+                logger.warning("Rejected a file that is not a usable DICOM instance",
+                               metadata: ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")",
+                                          "reason": "\(error.details ?? error.message)"])
+                throw error
+            }
         }
-        return try await store(bytes, summary: summary, source: source)
-    }
-
-    /// Stores a file whose summary was read already (by the C-STORE SCP from the decoded dataset), or rejects it
-    /// as ``store(_:source:)`` does when that reading failed.
-    public func store(_ bytes: [UInt8], summarized: Result<InstanceSummary, TesseraError>,
-                      source: IngestSource) async throws(TesseraError) -> StoredInstance {
-        switch summarized {
-        case .success(let summary):
-            return try await store(bytes, summary: summary, source: source)
-        case .failure(let error):
-            rejected.increment()
-            logger.warning("Rejected a file that is not a usable DICOM instance",
-                           metadata: ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")", "reason": "\(error.details ?? error.message)"])
-            throw error
-        }
-    }
-
-    /// Stores a file already read by ``summarize(_:)``.
-    public func store(_ bytes: [UInt8], summary: InstanceSummary, source: IngestSource) async throws(TesseraError) -> StoredInstance {
-        let start = ContinuousClock.now
+        let blob: BlobReference
         do {
-            let blob = try await blobs.write(bytes)
-            let instance = StoredInstance(
-                summary: summary, fileUUID: blob.uuid, fileSize: blob.size, origin: source.origin,
-                remoteAET: source.remoteAET, calledAET: source.calledAET, remoteIP: source.remoteIP, receptionDate: Date(),
-                httpUsername: source.httpUsername, overwrite: overwrite)
-            let event = InstanceStoredEvent(instance)
-            // A blob whose event was not acknowledged stays as an orphan: deleting it could race an event the
-            // broker did take after all. Orphans are harmless and can be reclaimed by a sweep.
-            try await producer.send(topic: topic, key: event.key, payload: try event.encoded())
-            stored.increment()
-            duration.recordInterval(since: start)
-            logger.debug("Stored instance", metadata: ["instance": "\(summary.identifiers.instancePublicID)", "blob": "\(blob.uuid)"])
-            return instance
+            blob = try blobs.adoptBlocking(path, md5: nil)
         } catch {
             failed.increment()
-            logger.error("Could not store an instance durably",
-                         metadata: ["origin": "\(source.origin)", "error": "\(error)"])
+            logger.error("Could not store an instance durably", metadata: ["origin": "\(source.origin)", "error": "\(error)"])
+            throw error
+        }
+        return StoredInstance(
+            summary: summary, fileUUID: blob.id, fileSize: blob.size, fileMD5: blob.md5, origin: source.origin,
+            remoteAET: source.remoteAET, calledAET: source.calledAET, remoteIP: source.remoteIP, receptionDate: Date(),
+            httpUsername: source.httpUsername, overwrite: overwrite)
+    }
+
+    /// The asynchronous half: publishes the event and waits for the broker's acknowledgement. On failure the blob is
+    /// removed unless the broker may hold the event (then the reconciler indexes it later; nothing is lost).
+    public func publish(_ instance: StoredInstance, since start: ContinuousClock.Instant = .now) async throws(TesseraError) {
+        let event = InstanceStoredEvent(instance)
+        switch await producer.send(key: event.key, payload: try event.encoded()) {
+        case .delivered:
+            stored.increment()
+            duration.recordNanoseconds((ContinuousClock.now - start).totalNanoseconds)
+            logger.debug("Stored instance", metadata: ["instance": "\(instance.summary.identifiers.instancePublicID)",
+                                                       "blob": "\(instance.fileUUID)"])
+        case .failed(let error, let possiblyPersisted):
+            failed.increment()
+            if !possiblyPersisted {
+                try? await blobs.remove(instance.fileUUID)
+            }
+            logger.error("Could not store an instance durably", metadata: [
+                "blob": "\(instance.fileUUID)", "eventMayExist": "\(possiblyPersisted)", "error": "\(error)"])
             throw error
         }
     }
-}
 
-extension Metrics.Timer {
-    func recordInterval(since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        recordNanoseconds(nanoseconds)
+    /// Stores the incoming file at `path`: ``prepare(incoming:summary:source:)`` on the ingest threads, then
+    /// ``publish(_:since:)``.
+    public func store(incoming path: String, summary: InstanceSummary? = nil,
+                      source: IngestSource) async throws(TesseraError) -> StoredInstance {
+        let start = ContinuousClock.now
+        let ingest = self
+        let instance: StoredInstance
+        do {
+            instance = try await workers.runIfActive { try ingest.prepare(incoming: path, summary: summary, source: source) }
+        } catch let error as TesseraError {
+            throw error
+        } catch {
+            blobs.discard(path)
+            throw TesseraError(.internalError, details: String(describing: error))
+        }
+        try await publish(instance, since: start)
+        return instance
+    }
+
+    /// Reads the summary of the incoming file at `path` on the ingest threads (without storing it).
+    public func summarize(incoming path: String) async throws(TesseraError) -> InstanceSummary {
+        let ingest = self
+        do {
+            return try await workers.runIfActive { try ingest.summarize(path: path) }
+        } catch let error as TesseraError {
+            throw error
+        } catch {
+            throw TesseraError(.internalError, details: String(describing: error))
+        }
     }
 }

@@ -11,6 +11,9 @@ public struct DatabaseSettings: Sendable, Hashable {
     /// Longest a statement may run, in seconds, before PostgreSQL cancels it (`PostgreSQL.StatementTimeout`,
     /// Tessera's own key; 0 disables). Migrations run without it.
     public var statementTimeoutSeconds = 60
+    /// Longest a request waits for a pooled connection before the database counts as unavailable (HTTP 503), in
+    /// seconds (`PostgreSQL.AcquireTimeout`, Tessera's own key).
+    public var acquireTimeoutSeconds = 10
 
     public init() {}
 }

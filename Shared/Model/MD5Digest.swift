@@ -16,7 +16,16 @@ public struct MD5Stream {
     public init() {}
 
     public mutating func update(_ chunk: some Sequence<UInt8>) {
-        hasher.update(data: Array(chunk))
+        var hasher = self.hasher
+        if chunk.withContiguousStorageIfAvailable({ hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+            hasher.update(data: Array(chunk))
+        }
+        self.hasher = hasher
+    }
+
+    /// Adds bytes in place (no copy).
+    public mutating func update(bytes: UnsafeRawBufferPointer) {
+        hasher.update(bufferPointer: bytes)
     }
 
     public var hex: String {

@@ -36,8 +36,11 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let badJson = OrthancErrorCode(code: 28, description: "Cannot parse a JSON document", httpStatus: 400)
     public static let unauthorized = OrthancErrorCode(code: 29, description: "Bad credentials were provided to an HTTP request", httpStatus: 401)
     public static let databaseUnavailable = OrthancErrorCode(code: 36, description: "The database is currently not available (probably a transient situation)", httpStatus: 503)
+    public static let databaseCannotSerialize = OrthancErrorCode(code: 42, description: "Database could not serialize access due to concurrent updates, the transaction should be retried", httpStatus: 503)
     public static let networkError = OrthancErrorCode(code: 2027, description: "DicomAssociationNetworkError", httpStatus: 500)
     // Tessera's own codes (Orthanc has none for these): kept outside Orthanc's ranges.
     public static let brokerUnavailable = OrthancErrorCode(code: 10_001, description: "The event broker is not available", httpStatus: 503)
     public static let badConfiguration = OrthancErrorCode(code: 10_002, description: "Bad configuration", httpStatus: 500)
+    /// A request body past the configured maximum (Orthanc sets no limit).
+    public static let requestTooLarge = OrthancErrorCode(code: 10_003, description: "Request entity too large", httpStatus: 413)
 }

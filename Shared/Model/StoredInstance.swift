@@ -3,9 +3,11 @@ import Foundation
 /// An instance whose file is durable in the blob store, with what the index records of it.
 public struct StoredInstance: Sendable, Hashable, Codable {
     public var summary: InstanceSummary
-    /// The blob in the shared store (Orthanc's `FileUuid`) and its size in bytes.
-    public var fileUUID: String
+    /// The blob in the shared store (Orthanc's `FileUuid`), its size in bytes, and the MD5 of its bytes (nil in
+    /// events of version 1, which did not carry it).
+    public var fileUUID: BlobID
     public var fileSize: Int
+    public var fileMD5: String?
     /// Orthanc's `Origin` metadata: `DicomProtocol`, `RestApi`, ...
     public var origin: String
     public var remoteAET: String?
@@ -18,11 +20,12 @@ public struct StoredInstance: Sendable, Hashable, Codable {
     /// Replace an instance already indexed under the same ID (Orthanc's `OverwriteInstances`).
     public var overwrite: Bool
 
-    public init(summary: InstanceSummary, fileUUID: String, fileSize: Int, origin: String, remoteAET: String?,
+    public init(summary: InstanceSummary, fileUUID: BlobID, fileSize: Int, fileMD5: String?, origin: String, remoteAET: String?,
                 calledAET: String?, remoteIP: String?, receptionDate: Date, httpUsername: String? = nil, overwrite: Bool = false) {
         self.summary = summary
         self.fileUUID = fileUUID
         self.fileSize = fileSize
+        self.fileMD5 = fileMD5
         self.origin = origin
         self.remoteAET = remoteAET
         self.calledAET = calledAET
@@ -33,14 +36,15 @@ public struct StoredInstance: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case summary, fileUUID, fileSize, origin, remoteAET, calledAET, remoteIP, receptionDate, httpUsername, overwrite
+        case summary, fileUUID, fileSize, fileMD5, origin, remoteAET, calledAET, remoteIP, receptionDate, httpUsername, overwrite
     }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         summary = try container.decode(InstanceSummary.self, forKey: .summary)
-        fileUUID = try container.decode(String.self, forKey: .fileUUID)
+        fileUUID = try container.decode(BlobID.self, forKey: .fileUUID)
         fileSize = try container.decode(Int.self, forKey: .fileSize)
+        fileMD5 = try container.decodeIfPresent(String.self, forKey: .fileMD5)
         origin = try container.decode(String.self, forKey: .origin)
         remoteAET = try container.decodeIfPresent(String.self, forKey: .remoteAET)
         calledAET = try container.decodeIfPresent(String.self, forKey: .calledAET)

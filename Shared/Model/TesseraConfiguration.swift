@@ -17,6 +17,16 @@ public struct TesseraConfiguration: Sendable {
     public var dicomThreadsCount = 32
     /// `DicomScpTimeout` in seconds: how long the gateway waits on a silent peer.
     public var dicomScpTimeout = 30
+    /// Seconds one C-STORE's dataset may take to arrive in all (Tessera's `DicomOperationTimeout`; 0: no limit), so a
+    /// peer that trickles bytes cannot hold an association slot for ever. Silence longer than `DicomScpTimeout` ends
+    /// an association at any time.
+    public var dicomOperationTimeout = 600
+    /// `MaximumUploadSize` in MB (Tessera's own; 0: no limit): larger REST uploads, and larger files inside a ZIP,
+    /// answer 413.
+    public var maximumUploadSizeMB = 4096
+    /// `HttpRequestTimeout` in seconds (Orthanc's key): a connection that sends nothing for this long (a request head
+    /// never completed, a body that stalls, an idle keep-alive) is closed.
+    public var httpRequestTimeout = 30
     /// `MaximumPduLength`.
     public var maximumPduLength = 16_384
     /// `StableAge` in seconds: a patient, study or series with no new instance for this long becomes stable.
@@ -42,8 +52,13 @@ public struct TesseraConfiguration: Sendable {
     /// Port of the operations endpoint (`/metrics`, `/health`, `/ready`) of services that have no REST API
     /// (env `TESSERA_METRICS_PORT`).
     public var metricsPort: Int? = nil
+    /// Address the operations endpoint binds to (env `TESSERA_METRICS_HOST`; default loopback whatever
+    /// `RemoteAccessAllowed` says: `/metrics` and `/ready` need no credentials, so they are not exposed unless asked).
+    public var metricsHost: String? = nil
     public var database = DatabaseSettings()
     public var broker = BrokerSettings()
+    /// The `Reconciler` section.
+    public var reconciler = ReconcilerConfiguration()
     /// The whole merged document, for keys that have no typed field yet.
     public var document: JSONValue = .object([:])
 
@@ -77,6 +92,9 @@ public struct TesseraConfiguration: Sendable {
         dicomThreadsCount = try int("DicomThreadsCount") ?? dicomThreadsCount
         dicomScpTimeout = try int("DicomScpTimeout") ?? dicomScpTimeout
         maximumPduLength = try int("MaximumPduLength") ?? maximumPduLength
+        dicomOperationTimeout = try int("DicomOperationTimeout") ?? dicomOperationTimeout
+        maximumUploadSizeMB = try int("MaximumUploadSize") ?? maximumUploadSizeMB
+        httpRequestTimeout = try int("HttpRequestTimeout") ?? httpRequestTimeout
         overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
         caseSensitivePN = try bool("CaseSensitivePN") ?? caseSensitivePN
         if let declared = document["UserMetadata"] {
@@ -133,12 +151,19 @@ public struct TesseraConfiguration: Sendable {
             database.database = postgres["Database"]?.stringValue ?? database.database
             database.maximumConnections = try int("IndexConnectionsCount", in: postgres) ?? database.maximumConnections
             database.statementTimeoutSeconds = try int("StatementTimeout", in: postgres) ?? database.statementTimeoutSeconds
+            database.acquireTimeoutSeconds = try int("AcquireTimeout", in: postgres) ?? database.acquireTimeoutSeconds
         }
         if let kafka = document["Kafka"] {
             broker.bootstrapServers = kafka["BootstrapServers"]?.stringValue ?? broker.bootstrapServers
             broker.topic = kafka["Topic"]?.stringValue ?? broker.topic
             broker.partitions = try int("Partitions", in: kafka) ?? broker.partitions
             broker.consumerGroup = kafka["ConsumerGroup"]?.stringValue ?? broker.consumerGroup
+        }
+        if let section = document["Reconciler"] {
+            reconciler.intervalSeconds = try int("Interval", in: section) ?? reconciler.intervalSeconds
+            reconciler.gracePeriodSeconds = try int("GracePeriod", in: section) ?? reconciler.gracePeriodSeconds
+            reconciler.fullScanIntervalSeconds = try int("FullScanInterval", in: section) ?? reconciler.fullScanIntervalSeconds
+            reconciler.tombstoneRetentionSeconds = try int("TombstoneRetention", in: section) ?? reconciler.tombstoneRetentionSeconds
         }
         try applyEnvironment(environment)
         try validate()
@@ -161,6 +186,7 @@ public struct TesseraConfiguration: Sendable {
         httpPort = try int("TESSERA_HTTP_PORT") ?? httpPort
         httpHost = string("TESSERA_HTTP_HOST") ?? httpHost
         metricsPort = try int("TESSERA_METRICS_PORT") ?? metricsPort
+        metricsHost = string("TESSERA_METRICS_HOST") ?? metricsHost
         storageDirectory = string("TESSERA_STORAGE_DIR") ?? storageDirectory
         database.host = string("TESSERA_PG_HOST") ?? database.host
         database.port = try int("TESSERA_PG_PORT") ?? database.port
@@ -171,6 +197,8 @@ public struct TesseraConfiguration: Sendable {
         broker.topic = string("TESSERA_KAFKA_TOPIC") ?? broker.topic
         broker.partitions = try int("TESSERA_KAFKA_PARTITIONS") ?? broker.partitions
         broker.consumerGroup = string("TESSERA_KAFKA_GROUP") ?? broker.consumerGroup
+        reconciler.intervalSeconds = try int("TESSERA_RECONCILE_INTERVAL") ?? reconciler.intervalSeconds
+        reconciler.gracePeriodSeconds = try int("TESSERA_RECONCILE_GRACE") ?? reconciler.gracePeriodSeconds
     }
 
     private func validate() throws(TesseraError) {
@@ -182,12 +210,25 @@ public struct TesseraConfiguration: Sendable {
         guard !dicomAet.isEmpty, dicomAet.utf8.count <= 16 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomAet must have 1 to 16 characters")
         }
+        guard dicomScpTimeout >= 1, dicomOperationTimeout >= 0, maximumUploadSizeMB >= 0, httpRequestTimeout >= 1 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration",
+                               details: "DicomScpTimeout and HttpRequestTimeout must be positive, DicomOperationTimeout and MaximumUploadSize not negative")
+        }
         guard stableAge >= 1 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "StableAge must be at least 1 second")
+        }
+        guard reconciler.intervalSeconds >= 1, reconciler.gracePeriodSeconds >= 1, reconciler.fullScanIntervalSeconds >= 1,
+              reconciler.tombstoneRetentionSeconds >= 1 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration", details: "The Reconciler durations must be positive")
         }
         guard dicomThreadsCount >= 1, broker.partitions >= 1 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomThreadsCount and Kafka.Partitions must be positive")
         }
+    }
+
+    /// The largest upload in bytes (`MaximumUploadSize`; no limit is `Int64.max`).
+    public var maximumUploadSize: Int64 {
+        maximumUploadSizeMB == 0 ? .max : Int64(maximumUploadSizeMB) * 1_048_576
     }
 
     /// Whether REST clients must authenticate (Orthanc: `AuthenticationEnabled`, defaulting to `RemoteAccessAllowed`).

@@ -39,4 +39,10 @@ public struct ServiceBootstrap: Sendable {
     public var httpHost: String {
         configuration.httpHost ?? (configuration.remoteAccessAllowed ? "0.0.0.0" : "127.0.0.1")
     }
+
+    /// The address the operations endpoint (`/metrics`, `/health`, `/ready` of the gateway and the indexer) binds to:
+    /// `TESSERA_METRICS_HOST`, else loopback only. It has no authentication, so it is never exposed by default.
+    public var operationsHost: String {
+        configuration.metricsHost ?? "127.0.0.1"
+    }
 }

@@ -129,46 +129,135 @@ extension ClusterTests {
             }
         }
 
-        func stored(_ sop: String, blob: String) throws -> StoredInstance {
-            let ids = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3", sopInstanceUID: sop)
-            let summary = InstanceSummary(identifiers: ids, patientTags: ["PatientID": "PAT", "PatientName": "Doe^Jane"],
-                                          studyTags: ["StudyInstanceUID": "1.2"], seriesTags: ["Modality": "CT"],
+        func stored(_ sop: String, blob: BlobID, patient: String = "PAT", study: String = "1.2",
+                    overwrite: Bool = false) throws -> StoredInstance {
+            let ids = try InstanceIdentifiers(patientID: patient, studyInstanceUID: study, seriesInstanceUID: study + ".3",
+                                              sopInstanceUID: sop)
+            let summary = InstanceSummary(identifiers: ids, patientTags: ["PatientID": patient, "PatientName": "Doe^Jane"],
+                                          studyTags: ["StudyInstanceUID": study], seriesTags: ["Modality": "CT"],
                                           instanceTags: ["SOPInstanceUID": sop], sopClassUID: "1.2.840.10008.5.1.4.1.1.2",
                                           transferSyntaxUID: "1.2.840.10008.1.2.1", indexInSeries: 1)
-            return StoredInstance(summary: summary, fileUUID: blob, fileSize: 10, origin: "DicomProtocol", remoteAET: "SCU",
-                                  calledAET: "TESSERA", remoteIP: "127.0.0.1", receptionDate: Date())
+            return StoredInstance(summary: summary, fileUUID: blob, fileSize: 10, fileMD5: "0123456789abcdef0123456789abcdef",
+                                  origin: "DicomProtocol", remoteAET: "SCU", calledAET: "TESSERA", remoteIP: "127.0.0.1",
+                                  receptionDate: Date(), overwrite: overwrite)
         }
 
-        @Test("Replaying an event changes nothing; the same instance under a second blob orphans that blob")
-        func idempotentWrites() async throws {
+        /// Runs `body` with a migrated scratch database and its writer.
+        func withWriter(_ body: (IndexDatabase, InstanceWriter) async throws -> Void) async throws {
             try await withScratchDatabase { name in
                 let database = IndexDatabase(settings: settings(name), logger: logger)
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { await database.client.run() }
                     try await database.migrate()
-                    let writer = InstanceWriter(database: database)
-                    let queries = InstanceQueries(database: database)
-                    let first = try await writer.write([try stored("1.2.3.1", blob: "blob-a"), try stored("1.2.3.2", blob: "blob-b")])
-                    #expect(first.map(\.isNew) == [true, true])
-                    let replay = try await writer.write([try stored("1.2.3.1", blob: "blob-a")])
-                    #expect(replay.map(\.isNew) == [false])
-                    #expect(replay.first?.orphanedBlob == nil)
-                    let again = try await writer.write([try stored("1.2.3.1", blob: "blob-c")])
-                    #expect(again.first?.orphanedBlob == "blob-c")
-                    #expect(try await queries.count() == 2)
-                    let id = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3",
-                                                     sopInstanceUID: "1.2.3.1")
-                    let record = try #require(try await queries.instance(id.instancePublicID))
-                    #expect(record.fileUUID == "blob-a")
-                    #expect(record.parentSeries == id.seriesPublicID)
-                    #expect(record.mainTags == ["SOPInstanceUID": "1.2.3.1"])
-                    var patients = 0
-                    for try await count in try await database.client.query("SELECT COUNT(*) FROM patients", logger: logger).decode(Int64.self) {
-                        patients = Int(count)
-                    }
-                    #expect(patients == 1)
+                    try await body(database, InstanceWriter(database: database))
                     tasks.cancelAll()
                 }
+            }
+        }
+
+        func count(_ database: IndexDatabase, _ sql: String) async throws -> Int {
+            for try await count in try await database.query(PostgresQuery(unsafeSQL: sql)).decode(Int64.self) { return Int(count) }
+            return 0
+        }
+
+        func queued(_ database: IndexDatabase) async throws -> Set<String> {
+            var names: Set<String> = []
+            for try await name in try await database.query("SELECT file_uuid FROM pending_blob_deletions").decode(String.self) {
+                names.insert(name)
+            }
+            return names
+        }
+
+        @Test("Replaying an event changes nothing; the same instance under a second blob queues that blob for removal")
+        func idempotentWrites() async throws {
+            try await withWriter { database, writer in
+                let queries = InstanceQueries(database: database)
+                let (a, b, c) = (BlobID.generate(), BlobID.generate(), BlobID.generate())
+                let first = try await writer.write([try stored("1.2.3.1", blob: a), try stored("1.2.3.2", blob: b)], blobExists: { _ in true })
+                #expect(first.map(\.outcome) == [.indexed, .indexed])
+                let replay = try await writer.write([try stored("1.2.3.1", blob: a)], blobExists: { _ in true })
+                #expect(replay.map(\.outcome) == [.unchanged])
+                let again = try await writer.write([try stored("1.2.3.1", blob: c)], blobExists: { _ in true })
+                #expect(again.map(\.outcome) == [.alreadyStored])
+                #expect(try await queued(database) == [c.value])
+                #expect(try await queries.count() == 2)
+                let id = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3",
+                                                 sopInstanceUID: "1.2.3.1")
+                let record = try #require(try await queries.instance(id.instancePublicID))
+                #expect(record.fileUUID == a)
+                #expect(record.fileMD5 == "0123456789abcdef0123456789abcdef")
+                #expect(record.parentSeries == id.seriesPublicID)
+                #expect(try await count(database, "SELECT COUNT(*) FROM patients") == 1)
+                #expect(try await count(database, "SELECT COUNT(*) FROM changes WHERE change_type = 2") == 2)
+            }
+        }
+
+        @Test("OverwriteInstances: a later copy replaces, an earlier one never does, and replays never queue the live blob")
+        func overwriteOrder() async throws {
+            try await withWriter { database, writer in
+                let queries = InstanceQueries(database: database)
+                let older = BlobID.generate()
+                let newer = BlobID.generate()
+                let id = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3",
+                                                 sopInstanceUID: "9.9").instancePublicID
+                #expect(try await writer.write([try stored("9.9", blob: older, overwrite: true)], blobExists: { _ in true })
+                    .map(\.outcome) == [.indexed])
+                #expect(try await writer.write([try stored("9.9", blob: newer, overwrite: true)], blobExists: { _ in true })
+                    .map(\.outcome) == [.replaced])
+                #expect(try await queries.instance(id)?.fileUUID == newer)
+                // The whole history re-delivered, in any order: the newer copy stays, its blob is never queued.
+                for batch in [[older, newer], [newer, older], [older], [newer]] {
+                    _ = try await writer.write(try batch.map { try stored("9.9", blob: $0, overwrite: true) }, blobExists: { _ in true })
+                    #expect(try await queries.instance(id)?.fileUUID == newer)
+                    #expect(!(try await queued(database)).contains(newer.value))
+                }
+                #expect(try await queued(database) == [older.value])
+            }
+        }
+
+        @Test("A deleted instance stays deleted when its events replay; a copy ingested after the deletion is indexed")
+        func tombstones() async throws {
+            try await withWriter { database, writer in
+                let queries = InstanceQueries(database: database)
+                let first = BlobID.generate()
+                let evenOlder = try #require(BlobID(validating: "00000000-0000-4000-8000-000000000001"))
+                let id = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3",
+                                                 sopInstanceUID: "7.7").instancePublicID
+                _ = try await writer.write([try stored("7.7", blob: first)], blobExists: { _ in true })
+                #expect(try await ResourceDeleter(database: database).delete(.instance, id) != nil)
+                let replays = try await writer.write([try stored("7.7", blob: first), try stored("7.7", blob: evenOlder)],
+                                                     blobExists: { _ in true })
+                #expect(replays.map(\.outcome) == [.deleted, .deleted])
+                #expect(try await queries.instance(id) == nil)
+                #expect(try await count(database, "SELECT COUNT(*) FROM patients") == 0, "the patient must not come back empty")
+                let later = BlobID.generate()
+                #expect(try await writer.write([try stored("7.7", blob: later)], blobExists: { _ in true }).map(\.outcome) == [.indexed])
+                #expect(try await queries.instance(id)?.fileUUID == later)
+            }
+        }
+
+        @Test("Public IDs equal across levels stay apart: PatientID \"X|1.2\" is not the study 1.2 of patient X")
+        func levelsDoNotShareKeys() async throws {
+            try await withWriter { database, writer in
+                let a = try stored("5.1", blob: BlobID.generate(), patient: "X", study: "1.2")
+                let b = try stored("5.2", blob: BlobID.generate(), patient: "X|1.2", study: "3.4")
+                #expect(a.summary.identifiers.studyPublicID == b.summary.identifiers.patientPublicID)
+                _ = try await writer.write([a, b], blobExists: { _ in true })
+                #expect(try await count(database, "SELECT COUNT(*) FROM patients") == 2)
+                #expect(try await count(database, "SELECT COUNT(*) FROM studies") == 2)
+                let resources = ResourceQueries(database: database)
+                let patientOfB = try #require(try await resources.resource(.patient, b.summary.identifiers.patientPublicID))
+                #expect(patientOfB.mainTags["PatientID"] == "X|1.2")
+            }
+        }
+
+        @Test("An event whose blob is not on storage indexes nothing")
+        func missingBlob() async throws {
+            try await withWriter { database, writer in
+                let result = try await writer.write([try stored("6.1", blob: BlobID.generate())], blobExists: { _ in false })
+                #expect(result.map(\.outcome) == [.missingBlob])
+                #expect(try await count(database, "SELECT COUNT(*) FROM instances") == 0)
+                #expect(try await count(database, "SELECT COUNT(*) FROM patients") == 0)
             }
         }
     }

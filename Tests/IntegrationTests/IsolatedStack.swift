@@ -3,19 +3,37 @@ import Index
 import Logging
 import Model
 import PostgresNIO
+import Synchronization
 
-/// An indexer and an API replica of their own, on a fresh database, topic and storage folder of the test cluster's
-/// PostgreSQL and broker: for tests that compare whole answers (lists, finds, deletions) with stock Orthanc's and
-/// so need an index holding exactly their files.
-struct IsolatedStack {
+/// An indexer and an API replica of their own (and a gateway when asked), on a fresh database, topic and storage
+/// folder of the test cluster's PostgreSQL and broker: for tests that compare whole answers (lists, finds, deletions)
+/// with stock Orthanc's, or that kill, reconfigure and restart services without disturbing the shared cluster.
+final class IsolatedStack: Sendable {
     let environment: TestEnvironment
     let name: String
     let api: RESTClient
     let apiPort: Int
+    let indexerMetricsPort: Int
     let storage: String
-    private let processes: [ProcessRunner.Running]
+    /// The settings every process of the stack shares (database, topic, group, storage) merged with the test's.
+    let shared: [String: String]
+    let json: String
+    private let processes: Mutex<[String: ProcessRunner.Running]>
 
-    /// Creates database `name`, starts the indexer and the API (on `apiPort`), waits until the API answers.
+    private init(environment: TestEnvironment, name: String, apiPort: Int, indexerMetricsPort: Int, storage: String,
+                 shared: [String: String], json: String) {
+        self.environment = environment
+        self.name = name
+        self.api = RESTClient(baseURL: "http://127.0.0.1:\(apiPort)")
+        self.apiPort = apiPort
+        self.indexerMetricsPort = indexerMetricsPort
+        self.storage = storage
+        self.shared = shared
+        self.json = json
+        self.processes = Mutex([:])
+    }
+
+    /// Creates database `name`, starts the indexer and the API (on `apiPort`), waits until the API is ready.
     static func start(_ environment: TestEnvironment, name: String, apiPort: Int, indexerMetricsPort: Int,
                       json: String = "{}", extra: [String: String] = [:]) async throws -> IsolatedStack {
         try await admin(environment) { client, logger in
@@ -24,17 +42,16 @@ struct IsolatedStack {
         }
         let storage = try environment.temporaryFolder(name + "-storage")
         let shared = [
-            "TESSERA_PG_DATABASE": name, "TESSERA_KAFKA_TOPIC": name, "TESSERA_KAFKA_GROUP": name + "-indexer",
-            "TESSERA_STORAGE_DIR": storage,
-        ].merging(extra) { $1 }
-        let indexer = try ProcessRunner.start(environment.binaries + "/tessera-indexer", [], environment: [
             "TESSERA_PG_HOST": "127.0.0.1", "TESSERA_PG_PORT": String(environment.postgresPort),
-            "TESSERA_KAFKA_BROKERS": environment.kafkaBrokers, "TESSERA_METRICS_PORT": String(indexerMetricsPort),
-            "ORTHANC_JSON": json,
-        ].merging(shared) { $1 })
+            "TESSERA_PG_DATABASE": name, "TESSERA_KAFKA_BROKERS": environment.kafkaBrokers, "TESSERA_KAFKA_TOPIC": name,
+            "TESSERA_KAFKA_GROUP": name + "-indexer", "TESSERA_STORAGE_DIR": storage, "ORTHANC_JSON": json,
+        ].merging(extra) { $1 }
+        let stack = IsolatedStack(environment: environment, name: name, apiPort: apiPort, indexerMetricsPort: indexerMetricsPort,
+                                  storage: storage, shared: shared, json: json)
+        try stack.startIndexer()
         let api = try await environment.startReplica(port: apiPort, json: json, extra: shared)
-        return IsolatedStack(environment: environment, name: name, api: RESTClient(baseURL: "http://127.0.0.1:\(apiPort)"),
-                             apiPort: apiPort, storage: storage, processes: [indexer, api])
+        stack.processes.withLock { $0["api"] = api }
+        return stack
     }
 
     /// Uploads every `.dcm` of the tag fixtures (Tests/UnitTests/Fixtures/tags) except `rtplan.dcm`, in file-name order,
@@ -50,6 +67,36 @@ struct IsolatedStack {
             if answer.status != 200 { refused.append(file) }
         }
         return refused
+    }
+
+    /// The indexer's operations endpoint.
+    var indexerMetrics: RESTClient { RESTClient(baseURL: "http://127.0.0.1:\(indexerMetricsPort)") }
+
+    /// The PID of a process of the stack (`indexer`, `api`, `gateway`).
+    func pid(of process: String) -> Int32? {
+        processes.withLock { $0[process]?.pid }
+    }
+
+    /// Starts the indexer with the stack's settings plus `extra`.
+    func startIndexer(extra: [String: String] = [:]) throws {
+        let indexer = try ProcessRunner.start(environment.binaries + "/tessera-indexer", [], environment: shared.merging([
+            "TESSERA_METRICS_PORT": String(indexerMetricsPort),
+        ]) { $1 }.merging(extra) { $1 })
+        processes.withLock { $0["indexer"] = indexer }
+    }
+
+    /// Kills a process of the stack (SIGKILL by default) and waits for it.
+    func stop(_ process: String, signal: Int32 = SIGKILL, timeout: Duration = .seconds(30)) async -> ProcessRunner.Outcome? {
+        guard let running = processes.withLock({ $0.removeValue(forKey: process) }) else { return nil }
+        kill(running.pid, signal)
+        return await running.wait(timeout: timeout)
+    }
+
+    /// Starts a gateway of the stack on `port` and waits until it is ready.
+    func startGateway(port: Int, metricsPort: Int, aeTitle: String = "TESSERA", extra: [String: String] = [:]) async throws {
+        let gateway = try await environment.startGateway(port: port, aeTitle: aeTitle, metricsPort: metricsPort,
+                                                        extra: shared.merging(extra) { $1 })
+        processes.withLock { $0["gateway"] = gateway }
     }
 
     /// Runs `body` against a started stack, then stops it whatever happens.
@@ -68,8 +115,12 @@ struct IsolatedStack {
 
     /// Stops the processes and drops the database.
     func stop() async {
-        for process in processes { kill(process.pid, SIGKILL) }
-        for process in processes { _ = await process.wait(timeout: .seconds(10)) }
+        let running = processes.withLock { processes in
+            defer { processes = [:] }
+            return Array(processes.values)
+        }
+        for process in running { kill(process.pid, SIGKILL) }
+        for process in running { _ = await process.wait(timeout: .seconds(10)) }
         try? await Self.admin(environment) { client, logger in
             try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
         }

@@ -21,7 +21,7 @@ extension ClusterTests {
             let summary = InstanceSummary(identifiers: ids, patientTags: ["PatientID": "P"], studyTags: [:], seriesTags: [:],
                                           instanceTags: ["InstanceNumber": "\(index)"], sopClassUID: "1.2.840.10008.5.1.4.1.1.2",
                                           transferSyntaxUID: "1.2.840.10008.1.2.1", indexInSeries: index)
-            return InstanceStoredEvent(StoredInstance(summary: summary, fileUUID: "uuid-\(index)", fileSize: index, origin: "Test",
+            return InstanceStoredEvent(StoredInstance(summary: summary, fileUUID: BlobID.generate(), fileSize: index, fileMD5: nil, origin: "Test",
                                                       remoteAET: "A", calledAET: "B", remoteIP: "127.0.0.1",
                                                       receptionDate: Date(timeIntervalSince1970: 1_700_000_000)))
         }
@@ -40,13 +40,16 @@ extension ClusterTests {
         func resumeFromCommittedOffset() async throws {
             let topic = "tessera-test-\(UUID().uuidString.prefix(8))"
             let group = "tessera-test-\(UUID().uuidString.prefix(8))"
-            let producer = try KafkaProducer(bootstrapServers: environment.kafkaBrokers, deliveryTimeoutMilliseconds: 15_000, logger: logger)
-            try await producer.ensureTopic(topic, partitions: 1)
+            let producer = try KafkaProducer(bootstrapServers: environment.kafkaBrokers, topic: topic, partitions: 1,
+                                             deliveryTimeoutMilliseconds: 15_000, logger: logger)
             let sent = try (0..<10).map(event)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await producer.run() }
                 for event in sent {
-                    try await producer.send(topic: topic, key: event.key, payload: try event.encoded())
+                    guard case .delivered = await producer.send(key: event.key, payload: try event.encoded()) else {
+                        Issue.record("an event was not delivered")
+                        return
+                    }
                 }
                 tasks.cancelAll()
             }
@@ -73,18 +76,16 @@ extension ClusterTests {
 
         @Test("A broker that does not answer makes send fail within the delivery timeout, not hang")
         func unreachableBroker() async throws {
-            let producer = try KafkaProducer(bootstrapServers: "127.0.0.1:1", deliveryTimeoutMilliseconds: 2_000, logger: logger)
+            let producer = try KafkaProducer(bootstrapServers: "127.0.0.1:1", topic: "nowhere", partitions: 1,
+                                             deliveryTimeoutMilliseconds: 2_000, logger: logger)
             let start = ContinuousClock.now
             await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await producer.run() }
-                do {
-                    try await producer.send(topic: "nowhere", key: "k", payload: [1])
-                    Issue.record("send to an unreachable broker succeeded")
-                } catch let error as TesseraError {
-                    #expect(error.code == .brokerUnavailable)
-                } catch {
-                    Issue.record("unexpected error \(error)")
+                switch await producer.send(key: "k", payload: [1]) {
+                case .delivered: Issue.record("send to an unreachable broker succeeded")
+                case .failed(let error, _): #expect(error.code == .brokerUnavailable)
                 }
+                #expect(!producer.canPublish)
                 tasks.cancelAll()
             }
             #expect(ContinuousClock.now - start < .seconds(20))

@@ -63,13 +63,13 @@ struct TestEnvironment {
         ]
     }
 
-    /// Starts an extra `tessera-api` replica and waits until it answers `/health`.
+    /// Starts an extra `tessera-api` replica and waits until it is ready (`/ready`: index schema current, broker reachable).
     func startReplica(port: Int, json: String, extra: [String: String] = [:]) async throws -> ProcessRunner.Running {
         let process = try ProcessRunner.start(binaries + "/tessera-api", [],
                                               environment: replicaEnvironment(port: port, json: json).merging(extra) { $1 })
         let api = RESTClient(baseURL: "http://127.0.0.1:\(port)")
         let deadline = ContinuousClock.now + .seconds(30)
-        while (try? await api.get("/health"))?.status != 200 && ContinuousClock.now < deadline {
+        while (try? await api.get("/ready"))?.status != 200 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
         }
         return process

@@ -21,26 +21,22 @@ do {
     guard DicomToolkit.isDictionaryLoaded else {
         throw TesseraError(.badConfiguration, message: "The DICOM dictionary is not loaded (install libdcmtk17 or set DCMDICTPATH)")
     }
-    // Each association blocks in fsync while its blob becomes durable: give the writes threads of their own, enough
-    // for every association to sync at once (the file system merges concurrent syncs into one journal commit).
-    let storageThreads = NIOThreadPool(numberOfThreads: max(8, 2 * configuration.dicomThreadsCount))
-    storageThreads.start()
-    let blobs = try BlobStore(root: configuration.storageDirectory, threadPool: storageThreads)
-    let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers,
+    let blobs = try BlobStore(root: configuration.storageDirectory)
+    // The broker may not be up yet: the producer waits for it (and /ready says so); C-STOREs are refused meanwhile.
+    let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers, topic: configuration.broker.topic,
+                                     partitions: configuration.broker.partitions,
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
                                      logger: logger)
-    try await producer.ensureTopic(configuration.broker.topic, partitions: configuration.broker.partitions)
     let scp = try StoreSCP(options: StoreSCPOptions(
         port: configuration.dicomPort, aeTitle: configuration.dicomAet,
-        maximumAssociations: configuration.dicomThreadsCount,
+        maximumAssociations: configuration.dicomThreadsCount, incomingFolder: blobs.incomingFolder,
         transferSyntaxes: configuration.transferSyntaxes.accepted,
         checkCalledAET: configuration.dicomCheckCalledAet, timeoutSeconds: configuration.dicomScpTimeout,
-        maximumPDULength: configuration.maximumPduLength))
-    let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
-                                overwrite: configuration.overwriteInstances, logger: logger)
+        operationTimeoutSeconds: configuration.dicomOperationTimeout, maximumPDULength: configuration.maximumPduLength))
+    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances, logger: logger)
     let operations = OperationsServer.make(
-        host: bootstrap.httpHost, port: configuration.metricsPort ?? 9101, metrics: bootstrap.metrics, logger: logger,
-        readiness: { await producer.isBrokerReachable() })
+        host: bootstrap.operationsHost, port: configuration.metricsPort ?? 9101, metrics: bootstrap.metrics, logger: logger,
+        readiness: { producer.canPublish })
     let group = ServiceGroup(configuration: .init(
         services: [
             .init(service: producer),

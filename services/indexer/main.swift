@@ -1,33 +1,46 @@
 import Events
 import Foundation
 import Index
+import Indexing
 import Model
 import ServiceKit
 import ServiceLifecycle
 import Storage
 
 // tessera-indexer: the only writer of resource rows. Wires modules together; the logic lives in Shared/.
+//   tessera-indexer          consume events, reconcile the blob store, sweep stability and removed blobs
+//   tessera-indexer scrub    check every stored file against the MD5 stored at ingest; exit 1 when one differs
 let bootstrap = ServiceBootstrap.start(service: "indexer")
 let configuration = bootstrap.configuration
 let logger = bootstrap.logger
+let command = CommandLine.arguments.dropFirst().first
 
 do {
     let database = IndexDatabase(settings: configuration.database, logger: logger)
     let blobs = try BlobStore(root: configuration.storageDirectory)
-    let consumer = try KafkaConsumer(bootstrapServers: configuration.broker.bootstrapServers,
-                                     groupID: configuration.broker.consumerGroup,
-                                     logger: logger)
-    let indexing = IndexingService(consumer: consumer, database: database, writer: InstanceWriter(database: database),
-                                   blobs: blobs, broker: configuration.broker, logger: logger)
+    if command == "scrub" {
+        let failed = try await Scrub.run(database: database, blobs: blobs)
+        exit(failed ? 1 : 0)
+    }
+    if let command {
+        logger.critical("Unknown command", metadata: ["command": "\(command)"])
+        exit(2)
+    }
+    let consumers = KafkaConsumer.Factory(bootstrapServers: configuration.broker.bootstrapServers,
+                                          groupID: configuration.broker.consumerGroup, logger: logger)
+    let indexer = EventIndexer(consumers: consumers, database: database, blobs: blobs, broker: configuration.broker,
+                               logger: logger)
     let operations = OperationsServer.make(
-        host: bootstrap.httpHost, port: configuration.metricsPort ?? 9102, metrics: bootstrap.metrics, logger: logger,
-        readiness: { await database.isReachable() })
+        host: bootstrap.operationsHost, port: configuration.metricsPort ?? 9102, metrics: bootstrap.metrics, logger: logger,
+        readiness: { await database.isReachable() && consumers.isHealthy })
     let group = ServiceGroup(configuration: .init(
         services: [
             .init(service: database.client),
-            .init(service: indexing),
-            .init(service: StabilityService(database: database, sweep: StabilitySweep(database: database),
-                                            stableAgeSeconds: configuration.stableAge, logger: logger)),
+            .init(service: indexer),
+            .init(service: StabilityService(database: database, stableAgeSeconds: configuration.stableAge, logger: logger)),
+            .init(service: BlobReconciler(database: database, blobs: blobs, settings: ReconcilerSettings(configuration),
+                                          logger: logger)),
+            .init(service: BlobReaper(database: database, blobs: blobs, logger: logger)),
             .init(service: operations),
         ],
         gracefulShutdownSignals: [.sigterm, .sigint],

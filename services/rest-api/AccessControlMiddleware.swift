@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Model
+import ServiceKit
 import NIOCore
 
 /// Orthanc's REST access rules: with `RemoteAccessAllowed: false` only loopback clients are served (others get 403);
@@ -11,13 +12,12 @@ struct AccessControlMiddleware: RouterMiddleware {
 
     let remoteAccessAllowed: Bool
     let authenticationRequired: Bool
-    /// `user:password` strings, as they appear base64-decoded in an Authorization header.
-    let credentials: Set<String>
+    let credentials: BasicCredentials
 
     init(configuration: TesseraConfiguration) {
         remoteAccessAllowed = configuration.remoteAccessAllowed
         authenticationRequired = configuration.isAuthenticationRequired
-        credentials = Set(configuration.registeredUsers.map { "\($0.key):\($0.value)" })
+        credentials = BasicCredentials(users: configuration.registeredUsers)
     }
 
     /// Refuses configurations that would serve remote clients without authentication, or require logins nobody has.
@@ -28,6 +28,10 @@ struct AccessControlMiddleware: RouterMiddleware {
         }
         if configuration.isAuthenticationRequired && configuration.registeredUsers.isEmpty {
             throw TesseraError(.badConfiguration, message: "Authentication is enabled but RegisteredUsers is empty")
+        }
+        if let user = configuration.registeredUsers.keys.first(where: { $0.contains(":") }) {
+            throw TesseraError(.badConfiguration, message: "A user name cannot contain \":\" (RFC 7617)",
+                               details: "RegisteredUsers: \(user)")
         }
     }
 
@@ -49,11 +53,8 @@ struct AccessControlMiddleware: RouterMiddleware {
 
     /// The user whose Basic credentials match `RegisteredUsers`, if any.
     private func authorizedUser(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.hasPrefix("Basic "),
-              let decoded = Data(base64Encoded: String(header.dropFirst("Basic ".count))) else { return nil }
-        let text = String(decoding: decoded, as: UTF8.self)
-        guard credentials.contains(text) else { return nil }
-        return String(text.prefix { $0 != ":" })
+        guard let header = request.headers[.authorization] else { return nil }
+        return credentials.user(authorization: header)
     }
 
     static func isLoopback(_ address: SocketAddress?) -> Bool {

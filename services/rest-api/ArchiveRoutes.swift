@@ -111,7 +111,7 @@ struct ArchiveRoutes {
         let entries = try await instances.archiveEntries(requested)
         let blobs = self.blobs
         var names = kind == .archive ? ArchiveLayout.paths(entries) : entries.indices.map { "IMAGES/IM\($0)" }
-        var sources = entries.map(\.fileUUID)
+        var sources: [EntrySource] = entries.map { .blob($0.fileUUID) }
         var sizes = entries.map { blobs.size(of: $0.fileUUID).map(UInt64.init) ?? UInt64($0.fileSize) }
         var directory: String?
         if kind != .archive {
@@ -120,11 +120,11 @@ struct ArchiveRoutes {
             let built = try await Self.dicomdir(entries.map(\.fileUUID), blobs: blobs, extended: kind == .extendedMedia)
             directory = built.folder
             names.append("DICOMDIR")
-            sources.append(built.path)
+            sources.append(.file(built.path))
             sizes.append(UInt64(built.size))
         }
         let folder = directory
-        let (entryNames, entrySources, entrySizes, blobCount) = (names, sources, sizes, entries.count)
+        let (entryNames, entrySources, entrySizes) = (names, sources, sizes)
         return Response(
             status: .ok,
             headers: [.contentType: "application/zip", .contentDisposition: "filename=\"\(filename)\""],
@@ -133,13 +133,14 @@ struct ArchiveRoutes {
                 do {
                     for index in entryNames.indices {
                         try await writer.write(zip.beginEntry(entryNames[index], size: entrySizes[index]))
-                        if index < blobCount {
-                            try await blobs.stream(entrySources[index]) { chunk in
+                        switch entrySources[index] {
+                        case .blob(let blob):
+                            try await blobs.stream(blob) { chunk in
                                 zip.entryData(chunk)
                                 try await writer.write(chunk)
                             }
-                        } else {
-                            let chunk = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: entrySources[index])))
+                        case .file(let path):
+                            let chunk = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path)))
                             zip.entryData(chunk)
                             try await writer.write(chunk)
                         }
@@ -157,7 +158,13 @@ struct ArchiveRoutes {
     }
 
     /// Writes the DICOMDIR of `files` (referenced as IMAGES\\IM<n>) in a fresh temporary folder.
-    static func dicomdir(_ files: [String], blobs: BlobStore, extended: Bool) async throws -> (folder: String, path: String, size: Int) {
+    /// What an archive entry is read from.
+    enum EntrySource: Sendable {
+        case blob(BlobID)
+        case file(String)
+    }
+
+    static func dicomdir(_ files: [BlobID], blobs: BlobStore, extended: Bool) async throws -> (folder: String, path: String, size: Int) {
         let folder = NSTemporaryDirectory() + "tessera-media-" + UUID().uuidString
         let paths = files.map { blobs.path(of: $0) }
         return try await blobs.performBlocking { () throws(TesseraError) -> (folder: String, path: String, size: Int) in

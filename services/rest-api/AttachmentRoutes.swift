@@ -6,7 +6,7 @@ import Model
 import Storage
 
 /// `/{level}/{id}/attachments...` as Orthanc 1.10 answers them. Instances carry the `dicom` attachment (the stored
-/// file; its MD5 is computed when asked); user attachments (content types 1024-65535, by number or by a name
+/// file, with the MD5 stored at ingest); user attachments (content types 1024-65535, by number or by a name
 /// declared in `UserContentType`) can be put, compressed, uncompressed and deleted. `dicom` cannot be written (403).
 struct AttachmentRoutes {
     let store: AttachmentStore
@@ -59,7 +59,7 @@ struct AttachmentRoutes {
                 var response = OrthancJSON.response(.object([
                     "CompressedMD5": .string(record.compressedMD5), "CompressedSize": .number(Double(record.compressedSize)),
                     "ContentType": .number(Double(record.contentType)), "UncompressedMD5": .string(record.uncompressedMD5),
-                    "UncompressedSize": .number(Double(record.uncompressedSize)), "Uuid": .string(record.uuid),
+                    "UncompressedSize": .number(Double(record.uncompressedSize)), "Uuid": .string(record.uuid.value),
                 ]))
                 response.headers[.eTag] = Self.etag(record)
                 return response
@@ -83,11 +83,16 @@ struct AttachmentRoutes {
                 return try BlobResponse.stream(record.uuid, from: blobs, headers: headers)
             }
             router.post(RouterPath(base + "/{name}/verify-md5")) { _, context in
-                let record = try await attachment(level, context)
-                var digest = MD5Stream()
-                try await blobs.stream(record.uuid) { digest.update($0.readableBytesView) }
-                guard digest.hex == record.compressedMD5 else {
-                    throw TesseraError(.corruptedFile, details: "MD5 mismatch for attachment \(record.uuid)")
+                // The bytes on storage against the MD5 recorded when they were stored: as Orthanc, 200 `{}` when they
+                // match, 400 with an empty body when they do not.
+                let record = try await attachment(level, context, computingMissingMD5: false)
+                guard !record.compressedMD5.isEmpty else {
+                    throw TesseraError(.inexistentItem, message: "No MD5 was stored for this file yet",
+                                       details: "It is computed in the background for instances stored before MD5s were kept")
+                }
+                guard try await blobs.md5(of: record.uuid) == record.compressedMD5 else {
+                    context.logger.error("A stored file does not match its MD5", metadata: ["blob": "\(record.uuid)"])
+                    return Response(status: .badRequest)
                 }
                 return OrthancJSON.response(.object([:]))
             }
@@ -140,7 +145,7 @@ struct AttachmentRoutes {
             stored = content
         }
         let blob = try await blobs.write(stored)
-        let record = AttachmentRecord(contentType: contentType, uuid: blob.uuid, uncompressedSize: Int64(content.count),
+        let record = AttachmentRecord(contentType: contentType, uuid: blob.id, uncompressedSize: Int64(content.count),
                                       uncompressedMD5: md5, compressedSize: Int64(stored.count),
                                       compressedMD5: compress ? MD5Digest.hex(stored) : md5, isCompressed: compress)
         guard let replaced = try await store.put(level, id, record) else { return nil }
@@ -151,17 +156,19 @@ struct AttachmentRoutes {
     private func attachments(_ level: ResourceLevel, _ id: PublicID) async throws -> [AttachmentRecord]? {
         guard let user = try await store.list(level, id) else { return nil }
         guard level == .instance, let instance = try await instances.instance(id) else { return user }
-        return [Self.dicomRecord(instance, md5: nil)] + user
+        return [Self.dicomRecord(instance, md5: instance.fileMD5)] + user
     }
 
-    private func attachment(_ level: ResourceLevel, _ context: APIRequestContext) async throws -> AttachmentRecord {
+    /// An attachment by name. The `dicom` one carries the MD5 stored at ingest; for an instance stored before MD5s were
+    /// kept it is computed from the file unless `computingMissingMD5` is false.
+    private func attachment(_ level: ResourceLevel, _ context: APIRequestContext,
+                            computingMissingMD5: Bool = true) async throws -> AttachmentRecord {
         let type = try contentType(context)
         guard let id = context.publicID else { throw TesseraError(.unknownResource) }
         if type == Self.dicom, level == .instance, let instance = try await instances.instance(id) {
-            // Orthanc stores the MD5 at ingest; Tessera computes it when asked (same value).
-            var digest = MD5Stream()
-            try await blobs.stream(instance.fileUUID) { digest.update($0.readableBytesView) }
-            return Self.dicomRecord(instance, md5: digest.hex)
+            var md5 = instance.fileMD5
+            if md5 == nil && computingMissingMD5 { md5 = try await blobs.md5(of: instance.fileUUID) }
+            return Self.dicomRecord(instance, md5: md5)
         }
         guard let record = try await store.list(level, id)?.first(where: { $0.contentType == type }) else {
             throw TesseraError(.unknownResource)

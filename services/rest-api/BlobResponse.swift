@@ -4,7 +4,7 @@ import Storage
 
 /// A stored file as an HTTP answer, streamed from the blob store in chunks: a multi-gigabyte file never sits in memory.
 enum BlobResponse {
-    static func stream(_ uuid: String, from blobs: BlobStore, headers: HTTPFields) throws(TesseraError) -> Response {
+    static func stream(_ uuid: BlobID, from blobs: BlobStore, headers: HTTPFields) throws(TesseraError) -> Response {
         guard let size = blobs.size(of: uuid) else {
             throw TesseraError(.inexistentFile, details: "The stored file \(uuid) is missing")
         }

@@ -20,14 +20,27 @@ struct ContentRoutes {
         router.get("/instances/{id}/frames") { _, context in
             let file = try await fileUUID(context)
             let count = try await blobs.withBlob(file) { path throws(TesseraError) in
-                let dicom = try DicomFile(path: path, maxReadLength: 4096)
-                return max(1, Int(dicom.dataset.integer(DicomTag(0x0028, 0x0008)) ?? 1))
+                try DicomFile(path: path, maxReadLength: 4096).frameCount
             }
-            return OrthancJSON.response(.array((0..<count).map { .number(Double($0)) }))
+            // Streamed: a whole-slide image may have hundreds of thousands of frames.
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                            body: ResponseBody { writer in
+                var text = "["
+                for frame in 0..<count {
+                    text += frame == 0 ? "\n  \(frame)" : ",\n  \(frame)"
+                    if text.utf8.count >= 1 << 16 {
+                        try await writer.write(ByteBuffer(string: text))
+                        text = ""
+                    }
+                }
+                text += count == 0 ? "]\n" : "\n]\n"
+                try await writer.write(ByteBuffer(string: text))
+                try await writer.finish(nil)
+            })
         }
     }
 
-    private func fileUUID(_ context: APIRequestContext) async throws -> String {
+    private func fileUUID(_ context: APIRequestContext) async throws -> BlobID {
         guard let id = context.publicID, let record = try await instances.instance(id) else {
             throw TesseraError(.unknownResource)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Index
+import Indexing
 import Model
 
 /// `DELETE /{level}/{id}` (with its now-childless ancestors), `POST /tools/bulk-delete`, `DELETE /changes`.

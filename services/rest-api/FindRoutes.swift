@@ -36,7 +36,12 @@ struct FindRoutes {
         router.post("/tools/lookup") { request, _ in
             var request = request
             let body = try await request.collectBody(upTo: maximumBodySize)
-            let value = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+            // As Orthanc: bytes up to 0x20 trimmed at both ends; a value that still holds a NUL byte or is not UTF-8
+            // matches nothing (no identifier can hold it).
+            let bytes = Array(body.readableBytesView.drop { $0 <= 0x20 }.reversed().drop { $0 <= 0x20 }.reversed())
+            guard !bytes.contains(0), let value = String(validating: bytes, as: UTF8.self) else {
+                return OrthancJSON.response(.array([]))
+            }
             let found = try await finder.lookup(value)
             return OrthancJSON.response(.array(found.map { level, id in
                 .object(["ID": .string(id.value), "Path": .string("/\(level.collection)/\(id.value)"), "Type": .string(level.rawValue)])
@@ -54,7 +59,7 @@ struct FindRoutes {
         let found = try await finder.matches(candidates)
         let keys = found.map(\.key)
         let ids = Dictionary(found.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
-        let wanted = find.query.limit.map { find.query.since + $0 }
+        let wanted = find.query.limit.map { find.query.since.addingReportingOverflow($0).overflow ? Int.max : find.query.since + $0 }
         if keys.count > maximumFileScan, wanted.map({ $0 > maximumFileScan }) ?? true {
             throw TesseraError(.parameterOutOfRange, message: "Query too broad",
                                details: "More than \(maximumFileScan) resources match the indexed tags, and tags outside the index need their files read: add constraints on main DICOM tags, or a Limit")

@@ -20,8 +20,10 @@ struct MetadataRoutes {
             router.get(RouterPath(base)) { request, context in
                 guard let id = context.publicID, let entries = try await entries(level, id) else { throw TesseraError(.unknownResource) }
                 if try ListParameters(request).expand {
-                    return OrthancJSON.response(.object(Dictionary(entries.map { ($0.0, JSONValue.string($0.1)) },
-                                                                   uniquingKeysWith: { first, _ in first })))
+                    // As Orthanc: bytes that are not UTF-8 show as U+FFFD, a NUL as \u0000.
+                    return OrthancJSON.response(.object(Dictionary(
+                        entries.map { ($0.0, JSONValue.string(String(decoding: $0.1, as: UTF8.self))) },
+                        uniquingKeysWith: { first, _ in first })))
                 }
                 return OrthancJSON.response(.array(entries.map { .string($0.0) }))
             }
@@ -31,17 +33,17 @@ struct MetadataRoutes {
                 guard let value = entries.first(where: { $0.0 == name.name(user: userNames) })?.1 else {
                     return Response(status: .notFound)
                 }
-                return Self.text(value, etag: "0-" + MD5Digest.hex(value.utf8))
+                return Self.bytes(value, etag: "0-" + MD5Digest.hex(value))
             }
             router.put(RouterPath(base + "/{name}")) { request, context in
                 let name = try writable(context)
                 var request = request
                 let body = try await request.collectBody(upTo: maximumValueSize)
-                let value = String(decoding: body.readableBytesView, as: UTF8.self)
+                let value = Array(body.readableBytesView)  // kept byte for byte, as Orthanc does
                 guard let id = context.publicID, let replaced = try await store.set(level, id, code: name.code, value: value) else {
                     throw TesseraError(.unknownResource)
                 }
-                return Self.text("", etag: "\(replaced ? 1 : 0)-" + MD5Digest.hex(value.utf8))
+                return Self.text("", etag: "\(replaced ? 1 : 0)-" + MD5Digest.hex(value))
             }
             router.delete(RouterPath(base + "/{name}")) { _, context in
                 let name = try writable(context)
@@ -68,30 +70,34 @@ struct MetadataRoutes {
     }
 
     /// System entries of the level (in Orthanc's order), then user entries in the order they were first set.
-    private func entries(_ level: ResourceLevel, _ id: PublicID) async throws -> [(String, String)]? {
+    private func entries(_ level: ResourceLevel, _ id: PublicID) async throws -> [(String, [UInt8])]? {
         guard let user = try await store.values(level, id) else { return nil }
-        var entries: [(String, String)] = []
+        var entries: [(String, [UInt8])] = []
         switch level {
         case .instance:
             guard let record = try await instances.instance(id) else { return nil }
             let values = ResourceJSON.metadata(record)
             for name in ["IndexInSeries", "ReceptionDate", "RemoteAET", "Origin", "TransferSyntax", "SopClassUid", "RemoteIP",
                          "CalledAET", "HttpUsername"] {
-                if let value = values[name] { entries.append((name, value)) }
+                if let value = values[name] { entries.append((name, Array(value.utf8))) }
             }
         default:
             guard let record = try await resources.resource(level, id) else { return nil }
-            entries.append(("LastUpdate", OrthancDate.format(record.lastUpdate)))
+            entries.append(("LastUpdate", Array(OrthancDate.format(record.lastUpdate).utf8)))
             if level == .series {
-                entries.append(("RemoteAET", try await resources.firstRemoteAET(ofSeries: id) ?? ""))
+                entries.append(("RemoteAET", Array((try await resources.firstRemoteAET(ofSeries: id) ?? "").utf8)))
             }
         }
         return entries + user.map { (MetadataName(code: $0.code).name(user: userNames), $0.value) }
     }
 
     static func text(_ value: String, etag: String?) -> Response {
+        bytes(Array(value.utf8), etag: etag)
+    }
+
+    static func bytes(_ value: [UInt8], etag: String?) -> Response {
         var headers: HTTPFields = [.contentType: "text/plain"]
         if let etag { headers[.eTag] = "\"\(etag)\"" }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value)))
     }
 }

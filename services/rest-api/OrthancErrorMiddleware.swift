@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Index
 import Model
 
 /// Turns every error a route throws into Orthanc's error answer: the HTTP status of its Orthanc code and, as
@@ -23,7 +24,17 @@ struct OrthancErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let code = OrthancErrorCode(code: OrthancErrorCode.badRequest.code, description: OrthancErrorCode.badRequest.description,
                                         httpStatus: Int(error.status.code))
             return Self.response(for: TesseraError(code, details: error.body), request: request)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            return Self.response(for: TesseraError(.requestTooLarge, details: "The body is larger than this route accepts"),
+                                 request: request)
         } catch {
+            // PostgreSQL down or restarting: 503 (the client may retry); a statement past its timeout: 504.
+            if let mapped = DatabaseFailure.tesseraError(for: error) {
+                if mapped.code.httpStatus >= 500 {
+                    context.logger.error("Request failed", metadata: ["uri": "\(request.uri.path)", "error": "\(mapped)"])
+                }
+                return Self.response(for: mapped, request: request)
+            }
             context.logger.error("Request failed", metadata: ["uri": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
             return Self.response(for: TesseraError(.internalError, details: String(describing: error)), request: request)
         }
@@ -38,6 +49,7 @@ struct OrthancErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 409: "Conflict"
+        case 413: "Request Entity Too Large"
         case 415: "Unsupported Media Type"
         case 500: "Internal Server Error"
         case 501: "Not Implemented"

@@ -8,7 +8,7 @@ enum ResourceJSON {
     static func instance(_ record: InstanceRecord, labels: [String] = [], format: DicomJSONFormat = .human) -> JSONValue {
         .object([
             "FileSize": .number(Double(record.fileSize)),
-            "FileUuid": .string(record.fileUUID),
+            "FileUuid": .string(record.fileUUID.value),
             "ID": .string(record.publicID.value),
             "IndexInSeries": record.indexInSeries.map { .number(Double($0)) } ?? .null,
             "Labels": .array(labels.map(JSONValue.string)),

@@ -61,7 +61,7 @@ struct ResourceRenderer {
 
     /// Values of the requested tags of one resource: its main tags (and its patient's, for a study), computed
     /// counts, then the first instance file for the rest. Absent tags are left out.
-    private func requested(_ tags: [FindRequest.RequestedTag], level: ResourceLevel, id: PublicID, file: String?,
+    private func requested(_ tags: [FindRequest.RequestedTag], level: ResourceLevel, id: PublicID, file: BlobID?,
                            mainTags: [String: String]) async throws -> [(FindRequest.RequestedTag, String)] {
         var values: [(FindRequest.RequestedTag, String)] = []
         var fromFile: [FindRequest.RequestedTag] = []

@@ -41,20 +41,20 @@ struct TagAggregateRoutes {
     }
 
     /// The instances below a resource (ID and blob), in index order; nil when the resource is unknown.
-    private func childFiles(_ level: ResourceLevel, _ context: APIRequestContext) async throws -> [(PublicID, String)]? {
+    private func childFiles(_ level: ResourceLevel, _ context: APIRequestContext) async throws -> [(PublicID, BlobID)]? {
         guard let id = context.publicID, try await resources.key(of: id, at: level) != nil else { return nil }
         let keys = try await resources.relatedKeys(of: id, at: level, target: .instance)
         return try await instances.records(keys: keys).map { ($0.publicID, $0.fileUUID) }
     }
 
-    private func render(_ uuid: String, _ renderer: DicomJSONRenderer) async throws -> JSONValue {
+    private func render(_ uuid: BlobID, _ renderer: DicomJSONRenderer) async throws -> JSONValue {
         try await blobs.withBlob(uuid) { path throws(TesseraError) in
             renderer.render(datasetOf: try DicomFile(path: path, maxReadLength: 4096))
         }
     }
 
     /// Orthanc's `ExtractSharedTags`: top-level tags of type String whose value is the same in every instance.
-    private func sharedTags(_ files: [(PublicID, String)], format: DicomJSONFormat) async throws -> JSONValue {
+    private func sharedTags(_ files: [(PublicID, BlobID)], format: DicomJSONFormat) async throws -> JSONValue {
         let full = DicomJSONRenderer(format: .full)
         var shared: [String: JSONValue]?
         for (_, uuid) in files {

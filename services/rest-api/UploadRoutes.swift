@@ -3,50 +3,106 @@ import Index
 import Ingest
 import Logging
 import Model
+import Storage
 
-/// `POST /instances`: a DICOM file, or a ZIP of them. Takes the same path as the gateway (blob, then event) and
-/// answers only once the instance is indexed, so an upload can be read back at once through any API replica.
+/// `POST /instances`: a DICOM file, or a ZIP of them. The body is streamed to an incoming file on the blob store
+/// (never held in memory; past `maximumBodySize` the answer is 413), then takes the gateway's path (blob, event) and
+/// the answer comes once the instance is indexed, so an upload can be read back at once through any API replica.
 struct UploadRoutes {
     let ingest: InstanceIngest
+    let blobs: BlobStore
     let resources: ResourceQueries
     let notifications: IndexNotifications
     let overwrite: Bool
+    /// Largest body accepted, and largest file inside a ZIP.
+    let maximumBodySize: Int64
     /// How long to wait for the indexer before answering with a timeout (the instance is durable regardless).
     var indexingTimeout: Duration = .seconds(60)
-    /// Largest body accepted.
-    var maximumBodySize = 1 << 30
 
     func add(to router: Router<APIRequestContext>) {
         router.post("/instances") { request, context in
-            var request = request
-            let body = try await request.collectBody(upTo: maximumBodySize)
-            let bytes = Array(buffer: body)
+            let body = try await spool(request)
             let source = IngestSource(origin: "RestApi", remoteIP: context.remoteAddress?.ipAddress, httpUsername: context.user ?? "")
-            if ZipUpload.isZip(bytes) {
-                var answers: [JSONValue] = []
-                for file in try ZipUpload.files(bytes) {
-                    do {
-                        answers.append(try await store(file.bytes, source: source))
-                    } catch let error as TesseraError where error.code == .badFileFormat || error.code == .inexistentTag {
-                        context.logger.info("Skipped a ZIP entry that is not DICOM", metadata: ["entry": "\(file.name)"])
-                    }
-                }
-                return OrthancJSON.response(.array(answers))
+            guard ZipUpload.isZip(path: body) else {
+                return OrthancJSON.response(try await store(body, source: source))
             }
-            return OrthancJSON.response(try await store(bytes, source: source))
+            let limits = ZipUpload.Limits(entrySize: maximumBodySize, totalSize: maximumBodySize.multipliedReportingOverflow(by: 4).overflow
+                                          ? .max : maximumBodySize * 4)
+            let blobs = self.blobs
+            let entries: [ZipUpload.Extracted]
+            do {
+                entries = try await blobs.performBlocking { () throws(TesseraError) in
+                    try ZipUpload.extract(archive: body, into: blobs, limits: limits)
+                }
+            } catch {
+                blobs.discard(body)
+                throw error
+            }
+            blobs.discard(body)
+            var answers: [JSONValue] = []
+            var remaining = entries[...]
+            defer { remaining.forEach { blobs.discard($0.path) } }
+            while let entry = remaining.popFirst() {
+                do throws(TesseraError) {
+                    answers.append(try await store(entry.path, source: source))
+                } catch {
+                    // As Orthanc: entries that are not DICOM instances (nested ZIPs included) are skipped.
+                    guard [.badFileFormat, .inexistentTag, .badParameterType].contains(error.code) else { throw error }
+                    context.logger.info("Skipped a ZIP entry that is not a DICOM instance", metadata: ["reason": "\(error.message)"])
+                }
+            }
+            return OrthancJSON.response(.array(answers))
         }
     }
 
-    /// Stores one file and waits until it is indexed; answers Orthanc's `{ID, ParentPatient, ..., Status}`.
-    private func store(_ bytes: [UInt8], source: IngestSource) async throws -> JSONValue {
-        let summary = try ingest.summarize(bytes)
+    /// Writes the body to an incoming file and returns its path; 413 past the limit (announced or actual).
+    private func spool(_ request: Request) async throws -> String {
+        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > maximumBodySize {
+            throw TesseraError(.requestTooLarge, details: "The body (\(declared) bytes) is larger than the maximum upload size (\(maximumBodySize) bytes)")
+        }
+        let writer = try blobs.incomingWriter()
+        do {
+            for try await chunk in request.body {
+                guard writer.size + Int64(chunk.readableBytes) <= maximumBodySize else {
+                    throw TesseraError(.requestTooLarge, details: "The body is larger than the maximum upload size (\(maximumBodySize) bytes)")
+                }
+                try await writer.append(chunk)
+            }
+        } catch {
+            writer.discard()
+            throw error
+        }
+        writer.close()
+        guard writer.size > 0 else {
+            blobs.discard(writer.path)
+            throw TesseraError(.badFileFormat, details: "Cannot parse an invalid DICOM file (size: 0 bytes)")
+        }
+        return writer.path
+    }
+
+    /// Stores one incoming file (consumed) and waits until it is indexed; answers Orthanc's `{ID, ParentPatient, ...,
+    /// Status}`.
+    private func store(_ path: String, source: IngestSource) async throws(TesseraError) -> JSONValue {
+        let summary: InstanceSummary
+        do {
+            summary = try await ingest.summarize(incoming: path)
+        } catch {
+            blobs.discard(path)
+            throw error
+        }
         let ids = summary.identifiers
-        if !overwrite, try await resources.key(of: ids.instancePublicID, at: .instance) != nil {
-            return Self.answer(ids, status: "AlreadyStored")
+        do {
+            if !overwrite, try await resources.key(of: ids.instancePublicID, at: .instance) != nil {
+                blobs.discard(path)
+                return Self.answer(ids, status: "AlreadyStored")
+            }
+        } catch {
+            blobs.discard(path)
+            throw DatabaseFailure.tesseraError(for: error) ?? TesseraError(.database, details: "\(error)")
         }
         let ticket = await notifications.expect(ids.instancePublicID)
         do {
-            _ = try await ingest.store(bytes, summary: summary, source: source)
+            _ = try await ingest.store(incoming: path, summary: summary, source: source)
         } catch {
             await notifications.forget(ticket)
             throw error
@@ -55,7 +111,7 @@ struct UploadRoutes {
             return Self.answer(ids, status: "Success")
         }
         // The announcement may have been lost with a reconnect: the index itself has the last word.
-        if try await resources.key(of: ids.instancePublicID, at: .instance) != nil {
+        if (try? await resources.key(of: ids.instancePublicID, at: .instance)) != nil {
             return Self.answer(ids, status: "Success")
         }
         throw TesseraError(.timeout, message: "The instance is stored but not indexed yet",

@@ -2,9 +2,12 @@ import DICOM
 import Events
 import Foundation
 import Hummingbird
-import Ingest
 import Index
+import Indexing
+import Ingest
 import Model
+import NIOCore
+import NIOPosix
 import ServiceKit
 import ServiceLifecycle
 import Storage
@@ -16,25 +19,32 @@ let logger = bootstrap.logger
 
 do {
     DicomToolkit.initialize()
+    try AccessControlMiddleware.validate(configuration)
     let database = IndexDatabase(settings: configuration.database, logger: logger)
     let blobs = try BlobStore(root: configuration.storageDirectory)
-    let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers,
+    // The broker may not be up yet: the producer waits for it (and /ready says so); uploads answer 503 meanwhile.
+    let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers, topic: configuration.broker.topic,
+                                     partitions: configuration.broker.partitions,
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
                                      logger: logger)
+    // Parsing uploads and making their blobs durable run on threads of their own, off Swift's cooperative pool.
+    let ingestThreads = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+    ingestThreads.start()
     let notifications = IndexNotifications(database: database)
     let instances = InstanceQueries(database: database)
-    try AccessControlMiddleware.validate(configuration)
     let router = Router(context: APIRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(AccessControlMiddleware(configuration: configuration))
     router.middlewares.add(OrthancErrorMiddleware())
-    OperationsRoutes.add(to: router, metrics: bootstrap.metrics, readiness: { await database.isReachable() })
+    router.middlewares.add(SchemaGateMiddleware(schema: database.schema))
+    OperationsRoutes.add(to: router, metrics: bootstrap.metrics,
+                         readiness: { await database.isReachable() && producer.canPublish })
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
     let resources = ResourceQueries(database: database)
     let renderer = ResourceRenderer(resources: resources, instances: instances, blobs: blobs)
     let changes = ChangeLog(database: database)
     let finder = ResourceFinder(database: database)
-    let reaper = BlobReaper(queue: BlobDeletionQueue(database: database), blobs: blobs, logger: logger)
+    let reaper = BlobReaper(database: database, blobs: blobs, logger: logger)
     ResourceRoutes(resources: resources, instances: instances, changes: changes, blobs: blobs, renderer: renderer).add(to: router)
     FindRoutes(finder: finder, instances: instances, renderer: renderer, blobs: blobs,
                caseSensitivePN: configuration.caseSensitivePN).add(to: router)
@@ -43,6 +53,7 @@ do {
     DeletionRoutes(deleter: ResourceDeleter(database: database), resources: resources, changes: changes,
                    exports: exports, reaper: reaper).add(to: router)
     ExportRoutes(exports: exports).add(to: router)
+    DeadLetterRoutes(store: DeadLetterStore(database: database)).add(to: router)
     MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)
     TagAggregateRoutes(resources: resources, instances: instances, blobs: blobs).add(to: router)
@@ -52,12 +63,15 @@ do {
     MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database),
                    userNames: configuration.userMetadata).add(to: router)
     ArchiveRoutes(instances: instances, resources: resources, blobs: blobs).add(to: router)
-    let ingest = InstanceIngest(blobs: blobs, producer: producer, topic: configuration.broker.topic,
-                                overwrite: configuration.overwriteInstances, logger: logger)
-    UploadRoutes(ingest: ingest, resources: resources, notifications: notifications,
-                 overwrite: configuration.overwriteInstances).add(to: router)
+    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
+                                workers: ingestThreads, logger: logger)
+    UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, notifications: notifications,
+                 overwrite: configuration.overwriteInstances, maximumBodySize: configuration.maximumUploadSize).add(to: router)
+    // A connection silent for HttpRequestTimeout (a request head never completed, a stalled body, an idle keep-alive)
+    // is closed: half-sent requests cannot pile up.
     let application = Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpRequestTimeout)))),
         configuration: .init(address: .hostname(bootstrap.httpHost, port: configuration.httpPort), serverName: "Tessera"),
         logger: logger)
     let group = ServiceGroup(configuration: .init(

@@ -43,6 +43,10 @@ cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, char *
 
 void cdicom_file_free(cdicom_file *file);
 
+/// The Pixel Data element of the main dataset: its value length (0xFFFFFFFF when encapsulated) and, when encapsulated,
+/// the number of its items (basic offset table included; -1 otherwise). Returns 0 when there is no Pixel Data.
+int cdicom_file_pixel_data(const cdicom_file *file, int64_t *length, long *fragments);
+
 /// The main dataset of the file.
 const cdicom_item *cdicom_file_dataset(const cdicom_file *file);
 
@@ -147,27 +151,26 @@ void cdicom_dicomdir_free(cdicom_dicomdir *dir);
 
 // MARK: - Network: C-STORE / C-ECHO SCP
 
-/// One instance received by C-STORE, as a Part-10 file in memory. Valid only during the callback.
+/// One instance received by C-STORE: the incoming file its dataset was written to, as it arrived (DCMTK's meta
+/// header, then the dataset's bytes). The callback owns the file (it adopts or removes it). Valid during the callback.
 typedef struct {
-    const uint8_t *bytes;
-    size_t length;
+    const char *path;
     const char *calling_aet;
     const char *called_aet;
     const char *peer_ip;
     const char *sop_class_uid;
     const char *sop_instance_uid;
-    /// The same instance, already decoded (read it instead of parsing `bytes` again).
-    const cdicom_file *file;
 } cdicom_received_instance;
 
-/// Called on a DCMTK worker thread for every C-STORE request; returns the DIMSE status to answer.
-/// The callback may block until the instance is durable.
+/// Called on the association's thread for every C-STORE request whose dataset was received; returns the DIMSE status
+/// to answer. The callback may block until the instance is durable.
 typedef uint16_t (*cdicom_store_callback)(void *context, const cdicom_received_instance *instance);
 
 typedef struct {
     uint16_t port;
     const char *ae_title;
-    /// Maximum concurrent associations (one thread each); beyond it associations are rejected.
+    /// Maximum concurrent associations (one thread each); beyond it associations are rejected at once
+    /// (A-ASSOCIATE-RJ, transient, "local limit exceeded").
     uint16_t max_associations;
     /// Transfer syntax UIDs accepted for every storage SOP class DCMTK knows, in order of preference.
     /// C-ECHO is accepted in the uncompressed ones.
@@ -175,23 +178,34 @@ typedef struct {
     size_t transfer_syntax_count;
     /// Refuse associations whose called AE title is not ae_title (Orthanc's DicomCheckCalledAet).
     int check_called_aet;
+    /// Time allowed for the association request to arrive after the TCP connection (ARTIM).
     uint32_t acse_timeout_seconds;
+    /// Longest silence of an established association (between requests, or within one) before it is aborted.
     uint32_t dimse_timeout_seconds;
+    /// Time one request (a C-STORE's whole dataset) may take to arrive; 0 for no limit.
+    uint32_t operation_timeout_seconds;
     uint32_t max_pdu;
+    /// Folder where received datasets are written (on the file system of the blob store).
+    const char *incoming_folder;
 } cdicom_scp_options;
 
 typedef struct cdicom_scp cdicom_scp;
 
-/// Creates the SCP. Only one SCP may exist per process. Returns NULL and fills `error` on failure.
+/// Creates the SCP. Returns NULL and fills `error` on failure.
 cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_callback callback, void *context,
                               char *error, size_t error_length);
 
-/// Accepts associations until cdicom_scp_stop. Blocking: run it on a dedicated thread.
-/// Returns 0 after a stop, or non-zero with `error` filled (e.g. the port is in use).
+/// Listens and serves associations until cdicom_scp_stop. Blocking: run it on a dedicated thread. Returns 0 after a
+/// stop, once every association has ended (requests in progress are answered first), or non-zero with `error`
+/// filled (e.g. the port is in use).
 int cdicom_scp_run(cdicom_scp *scp, char *error, size_t error_length);
 
-/// Asks a running SCP to stop accepting; cdicom_scp_run returns within about a second, after current associations.
+/// Asks a running SCP to stop: no new connection is accepted, idle associations end at once, busy ones after
+/// answering their request.
 void cdicom_scp_stop(cdicom_scp *scp);
+
+/// Associations currently running.
+int cdicom_scp_active_associations(const cdicom_scp *scp);
 
 void cdicom_scp_destroy(cdicom_scp *scp);
 

@@ -1,0 +1,636 @@
+// The C-STORE / C-ECHO SCP of include/cdicom.h over DCMTK 3.6.7's dcmnet.
+//
+// DCMTK's own pool (DcmSCPPool) reads every association request on its one listener thread, so a single peer that
+// connects and stays silent (or trickles bytes) holds every other modality back for the ACSE timeout, and longer; it
+// also receives datasets into memory through its recursive parser. Here instead:
+// - our thread accepts TCP connections and hands each socket to a thread of its own (DCMTK's external-socket path),
+//   which reads the association request under an absolute deadline (ARTIM), then runs the association or refuses it
+//   at once (A-ASSOCIATE-RJ, "local limit exceeded") when the maximum number of associations is reached;
+// - every socket read goes through DeadlineConnection: a silence longer than the DIMSE timeout, or a C-STORE whose
+//   dataset takes longer than the operation timeout, ends the association (a trickling peer frees its slot);
+// - a C-STORE's dataset is written to an incoming file exactly as it arrived (DCMTK's meta header, then the PDV
+//   payloads), never parsed here; a write error (full disk) drains the dataset and answers 0xA700;
+// - stopping refuses new connections, lets requests in progress finish and be answered, and ends idle associations.
+#include "include/cdicom.h"
+#include "internal.hpp"
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcostrma.h"
+#include "dcmtk/dcmnet/dcmlayer.h"
+#include "dcmtk/dcmnet/dcmtrans.h"
+#include "dcmtk/dcmnet/dimse.h"
+#include "dcmtk/dcmnet/diutil.h"
+#include "dcmtk/dcmnet/dul.h"
+#include "dcmtk/dcmnet/scpthrd.h"
+#include "dcmtk/dcmnet/scu.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+using tessera::copyError;
+using tessera::guarded;
+
+struct Server;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long nowMilliseconds() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+}
+
+/// A TCP connection whose reads give up at an absolute deadline, after a maximum silence, or when the server stops
+/// while the association is idle. DUL turns a failed read into "network closed" and the association ends cleanly.
+class DeadlineConnection : public DcmTCPConnection {
+public:
+    DeadlineConnection(DcmNativeSocketType socket, long long deadline, int silenceMilliseconds,
+                       const std::atomic<bool> &stopping)
+        : DcmTCPConnection(socket), deadline_(deadline), silence_(silenceMilliseconds), stopping_(stopping) {}
+
+    /// The association is established: no overall deadline while idle, silence up to `milliseconds`.
+    void enterAssociation(int milliseconds) {
+        silence_ = milliseconds;
+        deadline_ = 0;
+    }
+
+    /// A request is being received and answered: it must be done within `seconds` (0: no limit), and a stop does not
+    /// interrupt it.
+    void beginOperation(unsigned seconds) {
+        busy_ = true;
+        deadline_ = seconds == 0 ? 0 : nowMilliseconds() + 1000LL * seconds;
+    }
+
+    void endOperation() {
+        deadline_ = 0;
+        busy_ = false;
+    }
+
+    ssize_t read(void *buffer, size_t count) override {
+        long long lastActivity = nowMilliseconds();
+        for (;;) {
+            int wait = 0;
+            if (!mayWait(lastActivity, wait)) return -1;
+            struct pollfd descriptor = {getSocket(), POLLIN, 0};
+            int ready = poll(&descriptor, 1, wait);
+            if (ready < 0 && errno != EINTR) return -1;
+            if (ready > 0) return DcmTCPConnection::read(buffer, count);
+        }
+    }
+
+    OFBool networkDataAvailable(int timeout) override {
+        long long lastActivity = nowMilliseconds();
+        long long until = lastActivity + 1000LL * (timeout < 0 ? 0 : timeout);
+        for (;;) {
+            int wait = 0;
+            // When the wait must end early, report data so that the read that follows fails at once.
+            if (!mayWait(lastActivity, wait)) return OFTrue;
+            long long left = until - nowMilliseconds();
+            if (left <= 0) return OFFalse;
+            if (wait > left) wait = static_cast<int>(left);
+            struct pollfd descriptor = {getSocket(), POLLIN, 0};
+            int ready = poll(&descriptor, 1, wait);
+            if (ready > 0) return OFTrue;
+            if (ready < 0 && errno != EINTR) return OFTrue;
+        }
+    }
+
+private:
+    /// Whether reading may go on, and for how long to poll before checking again.
+    bool mayWait(long long lastActivity, int &wait) {
+        long long now = nowMilliseconds();
+        long long deadline = deadline_.load();
+        if (deadline != 0 && now >= deadline) {
+            errno = ETIMEDOUT;
+            return false;
+        }
+        if (silence_ > 0 && now - lastActivity >= silence_) {
+            errno = ETIMEDOUT;
+            return false;
+        }
+        if (stopping_.load() && !busy_.load()) {
+            errno = ECONNABORTED;
+            return false;
+        }
+        long long slice = 250;
+        if (deadline != 0) slice = std::min(slice, deadline - now);
+        if (silence_ > 0) slice = std::min(slice, silence_ - (now - lastActivity));
+        wait = static_cast<int>(std::max(1LL, slice));
+        return true;
+    }
+
+    std::atomic<long long> deadline_;
+    std::atomic<int> silence_;
+    std::atomic<bool> busy_{false};
+    const std::atomic<bool> &stopping_;
+};
+
+/// Hands DCMTK a DeadlineConnection for every socket, and tells the dispatcher when a new connection's socket has been
+/// taken over (see `Server::dispatch`).
+class DeadlineLayer : public DcmTransportLayer {
+public:
+    explicit DeadlineLayer(::Server &server) : server_(server) {}
+    DcmTransportConnection *createConnection(DcmNativeSocketType socket, OFBool) override;
+
+private:
+    ::Server &server_;
+};
+
+/// Writes received PDV payloads to a file descriptor; any write error is kept (DCMTK then drains the dataset).
+class FileConsumer : public DcmConsumer {
+public:
+    explicit FileConsumer(int descriptor) : descriptor_(descriptor), status_(EC_Normal) {}
+    OFBool good() const override { return status_.good(); }
+    OFCondition status() const override { return status_; }
+    OFBool isFlushed() const override { return OFTrue; }
+    offile_off_t avail() const override { return 0x7FFFFFFF; }
+    void flush() override {}
+
+    offile_off_t write(const void *buffer, offile_off_t length) override {
+        const char *bytes = static_cast<const char *>(buffer);
+        offile_off_t done = 0;
+        while (status_.good() && done < length) {
+            ssize_t count = ::write(descriptor_, bytes + done, static_cast<size_t>(length - done));
+            if (count < 0 && errno == EINTR) continue;
+            if (count <= 0) {
+                error_ = errno;
+                status_ = makeOFCondition(OFM_dcmdata, 19, OF_error, std::strerror(errno));
+                break;
+            }
+            done += count;
+        }
+        return done;
+    }
+
+    int error() const { return error_; }
+
+private:
+    int descriptor_;
+    int error_ = 0;
+    OFCondition status_;
+};
+
+class FileOutputStream : public DcmOutputStream {
+public:
+    explicit FileOutputStream(int descriptor) : DcmOutputStream(&consumer_), consumer_(descriptor) {}
+    const FileConsumer &consumer() const { return consumer_; }
+
+private:
+    FileConsumer consumer_;
+};
+
+}  // namespace
+
+/// The server: configuration, the listening socket, and the threads of its connections.
+struct Server {
+    cdicom_store_callback callback = nullptr;
+    void *context = nullptr;
+    std::string aeTitle;
+    bool checkCalledAET = false;
+    std::string incomingFolder;
+    unsigned acseTimeout = 30, dimseTimeout = 30, operationTimeout = 600;
+    unsigned maxAssociations = 32;
+    /// Connections still reading their association request; beyond this many, new ones are closed at once.
+    unsigned maxHandshakes = 256;
+    uint16_t port = 0;
+    /// Accepted transfer syntaxes (storage) and the uncompressed subset (verification), in order of preference.
+    std::vector<std::string> syntaxes, uncompressed;
+    std::vector<const char *> syntaxPointers, uncompressedPointers;
+
+    DcmSCPConfig config;
+    DcmSharedSCPConfig *shared = nullptr;
+    T_ASC_Network *network = nullptr;
+    DeadlineLayer layer{*this};
+    int listening = -1;
+
+    std::atomic<bool> stopping{false};
+    std::atomic<unsigned> handshakes{0}, associations{0};
+    std::mutex threadsLock;
+    std::condition_variable threadsEnded;
+    unsigned threads = 0;
+
+    /// The socket being handed to a new connection thread, and whether DCMTK has taken it over.
+    std::mutex handoffLock;
+    std::condition_variable handoffDone;
+    int handoffSocket = -1;
+    bool handoffTaken = false;
+
+    std::atomic<unsigned long> sequence{0};
+};
+
+/// The socket DCMTK took over on this thread (a connection thread's own one).
+static thread_local int takenSocket = -1;
+
+DcmTransportConnection *DeadlineLayer::createConnection(DcmNativeSocketType socket, OFBool) {
+    takenSocket = socket;
+    long long deadline = nowMilliseconds() + 1000LL * server_.acseTimeout;
+    auto *connection = new DeadlineConnection(socket, deadline, static_cast<int>(1000 * server_.acseTimeout), server_.stopping);
+    {
+        std::lock_guard<std::mutex> lock(server_.handoffLock);
+        if (socket == server_.handoffSocket) server_.handoffTaken = true;
+    }
+    server_.handoffDone.notify_all();
+    return connection;
+}
+
+namespace {
+
+constexpr Uint16 kStatusOutOfResources = STATUS_STORE_Refused_OutOfResources;
+
+class StoreWorker : public DcmThreadSCP {
+public:
+    explicit StoreWorker(Server &server) : server_(server) {}
+
+    OFCondition run(T_ASC_Association *incoming) override {
+        association_ = incoming;
+        connection_ = dynamic_cast<DeadlineConnection *>(DUL_getTransportConnection(incoming->DULassociation));
+        if (connection_ != nullptr) connection_->enterAssociation(static_cast<int>(1000 * server_.dimseTimeout));
+        OFCondition result = EC_Normal;
+        try {
+            result = DcmThreadSCP::run(incoming);
+        } catch (...) {
+            // DCMTK ran out of memory (or worse) mid-association: its state is unknown, end it.
+            ASC_abortAssociation(incoming);
+            result = EC_MemoryExhausted;
+        }
+        association_ = nullptr;
+        connection_ = nullptr;
+        return result;
+    }
+
+protected:
+    /// Orthanc's negotiation: every storage SOP class DCMTK knows (retired ones included, more than the 128
+    /// presentation contexts a DCMTK profile may hold), each with every accepted transfer syntax, the first of
+    /// ours that the SCU proposes winning; C-ECHO with the uncompressed syntaxes.
+    OFCondition negotiateAssociation() override {
+        if (association_ == nullptr) return DIMSE_ILLEGALASSOCIATION;
+        const char *verification[] = {UID_VerificationSOPClass};
+        OFCondition status = ASC_acceptContextsWithPreferredTransferSyntaxes(
+            association_->params, verification, 1, const_cast<const char **>(server_.uncompressedPointers.data()),
+            static_cast<int>(server_.uncompressedPointers.size()));
+        if (status.bad()) return status;
+        return ASC_acceptContextsWithPreferredTransferSyntaxes(
+            association_->params, dcmAllStorageSOPClassUIDs, numberOfDcmAllStorageSOPClassUIDs,
+            const_cast<const char **>(server_.syntaxPointers.data()), static_cast<int>(server_.syntaxPointers.size()));
+    }
+
+    OFBool checkCalledAETitleAccepted(const OFString &calledAE) override {
+        return !server_.checkCalledAET || calledAE == server_.aeTitle.c_str();
+    }
+
+    OFCondition handleIncomingCommand(T_DIMSE_Message *message, const DcmPresentationContextInfo &info) override {
+        if (connection_ != nullptr) connection_->beginOperation(server_.operationTimeout);
+        OFCondition result = message->CommandField == DIMSE_C_STORE_RQ
+            ? handleStore(message->msg.CStoreRQ, info)
+            : DcmThreadSCP::handleIncomingCommand(message, info);  // C-ECHO, and refusals of the rest
+        if (connection_ != nullptr) connection_->endOperation();
+        // Stopping: the request was answered; end the association rather than wait for the next one.
+        if (result.good() && server_.stopping.load()) {
+            return makeOFCondition(OFM_dcmnet, 1000, OF_error, "The DICOM server is stopping");
+        }
+        return result;
+    }
+
+private:
+    OFCondition handleStore(T_DIMSE_C_StoreRQ &request, const DcmPresentationContextInfo &info) {
+        char path[4096];
+        std::snprintf(path, sizeof path, "%s/scp-%d-%lu-%llx.tmp", server_.incomingFolder.c_str(), static_cast<int>(getpid()),
+                      server_.sequence.fetch_add(1), static_cast<unsigned long long>(nowMilliseconds()));
+        int descriptor = ::open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (descriptor < 0) return refuseDataset(info, request);
+        Uint16 status = kStatusOutOfResources;
+        OFCondition received = EC_Normal;
+        bool written = false;
+        {
+            FileOutputStream out(descriptor);
+            OFCondition meta = writeMetaHeader(out, request, info);
+            T_ASC_PresentationContextID context = info.presentationContextID;
+            received = DIMSE_receiveDataSetInFile(association_, getDIMSEBlockingMode(), static_cast<int>(getDIMSETimeout()),
+                                                  &context, &out, nullptr, nullptr);
+            written = received.good() && meta.good() && out.consumer().good() && context == info.presentationContextID;
+        }
+        ::close(descriptor);
+        if (received.bad() && !(received.module() == OFM_dcmnet && received.code() == DIMSEC_OUTOFRESOURCES)) {
+            ::unlink(path);  // the network failed mid-dataset: the association is over
+            return received;
+        }
+        if (written) {
+            OFString calling = getPeerAETitle(), called = getCalledAETitle(), peer = getPeerIP();
+            cdicom_received_instance instance;
+            instance.path = path;
+            instance.calling_aet = calling.c_str();
+            instance.called_aet = called.c_str();
+            instance.peer_ip = peer.c_str();
+            instance.sop_class_uid = request.AffectedSOPClassUID;
+            instance.sop_instance_uid = request.AffectedSOPInstanceUID;
+            // The callback owns the file from here: it adopts it as a blob or removes it.
+            status = server_.callback(server_.context, &instance);
+        } else {
+            ::unlink(path);  // could not write (full disk): the dataset was drained, the modality may retry
+        }
+        return sendSTOREResponse(info.presentationContextID, request, status);
+    }
+
+    /// No incoming file could be created: drain the dataset and answer "out of resources".
+    OFCondition refuseDataset(const DcmPresentationContextInfo &info, T_DIMSE_C_StoreRQ &request) {
+        DIC_UL bytes = 0, fragments = 0;
+        OFCondition drained = DIMSE_ignoreDataSet(association_, getDIMSEBlockingMode(), static_cast<int>(getDIMSETimeout()),
+                                                  &bytes, &fragments);
+        if (drained.bad()) return drained;
+        return sendSTOREResponse(info.presentationContextID, request, kStatusOutOfResources);
+    }
+
+    /// The meta header DCMTK's own file receive writes (DIMSE_createFilestream), with the calling AE title.
+    OFCondition writeMetaHeader(DcmOutputStream &out, const T_DIMSE_C_StoreRQ &request, const DcmPresentationContextInfo &info) {
+        DcmMetaInfo meta;
+        meta.putAndInsertUint32(DCM_FileMetaInformationGroupLength, 0);
+        Uint8 version[2] = {0, 1};
+        meta.putAndInsertUint8Array(DCM_FileMetaInformationVersion, version, 2);
+        meta.putAndInsertString(DCM_MediaStorageSOPClassUID, request.AffectedSOPClassUID);
+        meta.putAndInsertString(DCM_MediaStorageSOPInstanceUID, request.AffectedSOPInstanceUID);
+        meta.putAndInsertString(DCM_TransferSyntaxUID, info.acceptedTransferSyntax.c_str());
+        meta.putAndInsertString(DCM_ImplementationClassUID, OFFIS_IMPLEMENTATION_CLASS_UID);
+        meta.putAndInsertString(DCM_ImplementationVersionName, OFFIS_DTK_IMPLEMENTATION_VERSION_NAME);
+        OFString calling = getPeerAETitle();
+        if (!calling.empty()) meta.putAndInsertString(DCM_SourceApplicationEntityTitle, calling.c_str());
+        OFCondition status = meta.computeGroupLengthAndPadding(EGL_withGL, EPD_noChange, EXS_LittleEndianExplicit,
+                                                               EET_UndefinedLength);
+        if (status.bad()) return status;
+        meta.transferInit();
+        status = meta.write(out, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
+        meta.transferEnd();
+        return status;
+    }
+
+    Server &server_;
+    T_ASC_Association *association_ = nullptr;
+    DeadlineConnection *connection_ = nullptr;
+};
+
+/// One accepted connection: reads the association request (DCMTK takes the socket handed over by the dispatcher),
+/// then runs the association, or refuses it when the maximum is reached or the server is stopping.
+void connectionThread(Server *server, int socket) {
+    T_ASC_Association *association = nullptr;
+    OFCondition received = guarded(OFCondition(EC_MemoryExhausted), [&] {
+        return ASC_receiveAssociation(server->network, &association, server->config.getMaxReceivePDULength(), nullptr,
+                                      nullptr, OFTrue, DUL_NOBLOCK, 1);
+    });
+    bool taken = takenSocket == socket;
+    {
+        std::lock_guard<std::mutex> lock(server->handoffLock);
+        if (server->handoffSocket == socket && !server->handoffTaken) {
+            server->handoffSocket = -1;  // DCMTK failed before taking it: tell the dispatcher, close it ourselves
+        }
+    }
+    server->handoffDone.notify_all();
+    server->handshakes.fetch_sub(1);
+    if (received.bad() || association == nullptr) {
+        if (association != nullptr) {
+            ASC_dropAssociation(association);
+            ASC_destroyAssociation(&association);
+        } else if (!taken) {
+            ::close(socket);
+        }
+    } else if (server->stopping.load() || server->associations.load() >= server->maxAssociations) {
+        T_ASC_RejectParameters reject = {ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+                                         ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED};
+        guarded(0, [&] {
+            ASC_rejectAssociation(association, &reject);
+            ASC_dropAssociation(association);
+            ASC_destroyAssociation(&association);
+            return 0;
+        });
+    } else {
+        server->associations.fetch_add(1);
+        guarded(0, [&] {
+            StoreWorker worker(*server);
+            worker.setSharedConfig(*server->shared);
+            worker.run(association);  // the worker drops and destroys the association when it goes
+            return 0;
+        });
+        server->associations.fetch_sub(1);
+    }
+    {
+        std::lock_guard<std::mutex> lock(server->threadsLock);
+        server->threads -= 1;
+    }
+    server->threadsEnded.notify_all();
+}
+
+/// Gives an accepted socket to a new connection thread through DCMTK's external-socket path (a process-wide
+/// setting, so one hand-over at a time), and waits until DCMTK has taken it over (a moment: no network wait comes
+/// before that). The connection threads then read their requests concurrently.
+void dispatch(Server &server, int socket) {
+    {
+        std::lock_guard<std::mutex> lock(server.threadsLock);
+        server.threads += 1;
+    }
+    server.handshakes.fetch_add(1);
+    std::unique_lock<std::mutex> lock(server.handoffLock);
+    server.handoffSocket = socket;
+    server.handoffTaken = false;
+    dcmExternalSocketHandle.set(socket);
+    try {
+        std::thread(connectionThread, &server, socket).detach();
+    } catch (...) {
+        dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+        server.handoffSocket = -1;
+        lock.unlock();
+        ::close(socket);
+        server.handshakes.fetch_sub(1);
+        std::lock_guard<std::mutex> threads(server.threadsLock);
+        server.threads -= 1;
+        return;
+    }
+    server.handoffDone.wait_for(lock, std::chrono::seconds(10),
+                                [&] { return server.handoffTaken || server.handoffSocket != socket; });
+    dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+    server.handoffSocket = -1;
+}
+
+}  // namespace
+
+struct cdicom_scp {
+    Server server;
+};
+
+extern "C" {
+
+cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_callback callback, void *context,
+                              char *error, size_t error_length) {
+    return guarded<cdicom_scp *>(nullptr, error, error_length, [&]() -> cdicom_scp * {
+        if (options == nullptr || options->ae_title == nullptr || options->incoming_folder == nullptr) {
+            copyError(error, error_length, "missing options");
+            return nullptr;
+        }
+        auto *scp = new cdicom_scp();
+        Server &server = scp->server;
+        server.callback = callback;
+        server.context = context;
+        server.aeTitle = options->ae_title;
+        server.checkCalledAET = options->check_called_aet != 0;
+        server.incomingFolder = options->incoming_folder;
+        server.acseTimeout = std::max(1u, options->acse_timeout_seconds);
+        server.dimseTimeout = std::max(1u, options->dimse_timeout_seconds);
+        server.operationTimeout = options->operation_timeout_seconds;
+        server.maxAssociations = std::max<unsigned>(1, options->max_associations);
+        server.port = options->port;
+        for (size_t i = 0; i < options->transfer_syntax_count; ++i) {
+            std::string uid(options->transfer_syntaxes[i]);
+            server.syntaxes.push_back(uid);
+            if (uid == UID_LittleEndianExplicitTransferSyntax || uid == UID_LittleEndianImplicitTransferSyntax ||
+                uid == UID_BigEndianExplicitTransferSyntax) {
+                server.uncompressed.push_back(uid);
+            }
+        }
+        if (server.syntaxes.empty()) {
+            copyError(error, error_length, "no transfer syntax accepted");
+            delete scp;
+            return nullptr;
+        }
+        if (server.uncompressed.empty()) server.uncompressed.push_back(UID_LittleEndianImplicitTransferSyntax);
+        for (const std::string &uid : server.syntaxes) server.syntaxPointers.push_back(uid.c_str());
+        for (const std::string &uid : server.uncompressed) server.uncompressedPointers.push_back(uid.c_str());
+
+        DcmSCPConfig &config = server.config;
+        config.setPort(options->port);
+        config.setAETitle(options->ae_title);
+        config.setRespondWithCalledAETitle(OFTrue);
+        config.setHostLookupEnabled(OFFalse);
+        config.setACSETimeout(server.acseTimeout);
+        config.setDIMSETimeout(server.dimseTimeout);
+        config.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+        if (options->max_pdu > 0) config.setMaxReceivePDULength(options->max_pdu);
+        // The workers negotiate themselves (StoreWorker::negotiateAssociation); DcmSCP still wants a valid profile.
+        OFList<OFString> verification;
+        for (const std::string &uid : server.uncompressed) verification.push_back(uid.c_str());
+        const OFString profile = "Tessera";
+        OFCondition status = config.addPresentationContext(UID_VerificationSOPClass, verification, ASC_SC_ROLE_DEFAULT, profile);
+        if (status.good()) status = config.setAndCheckAssociationProfile(profile);
+        if (status.bad()) {
+            copyError(error, error_length, std::string("association configuration: ") + status.text());
+            delete scp;
+            return nullptr;
+        }
+        server.shared = new DcmSharedSCPConfig(config);
+        return scp;
+    });
+}
+
+int cdicom_scp_run(cdicom_scp *scp, char *error, size_t error_length) {
+    if (scp == nullptr) return 1;
+    return guarded(1, error, error_length, [&] {
+        Server &server = scp->server;
+        // IPv4, as DCMTK's own acceptor (RemoteIP then reads "127.0.0.1", not "::ffff:127.0.0.1").
+        int listening = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (listening < 0) {
+            copyError(error, error_length, std::string("socket: ") + std::strerror(errno));
+            return 1;
+        }
+        int yes = 1;
+        setsockopt(listening, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_ANY);
+        address.sin_port = htons(server.port);
+        if (::bind(listening, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 || ::listen(listening, 128) != 0) {
+            copyError(error, error_length, "cannot listen on port " + std::to_string(server.port) + ": " + std::strerror(errno));
+            ::close(listening);
+            return 1;
+        }
+        // A network in acceptor mode that does not listen itself: while the external socket handle is set at creation,
+        // DCMTK opens no listening socket of its own.
+        dcmExternalSocketHandle.set(listening);
+        OFCondition status = ASC_initializeNetwork(NET_ACCEPTOR, server.port, static_cast<int>(server.acseTimeout),
+                                                   &server.network);
+        dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+        if (status.good()) status = ASC_setTransportLayer(server.network, &server.layer, 0);
+        if (status.bad()) {
+            copyError(error, error_length, std::string("network: ") + status.text());
+            ::close(listening);
+            return 1;
+        }
+        server.listening = listening;
+        while (!server.stopping.load()) {
+            struct pollfd descriptor = {listening, POLLIN, 0};
+            int ready = poll(&descriptor, 1, 250);
+            if (ready <= 0) continue;
+            int socket = ::accept4(listening, nullptr, nullptr, SOCK_CLOEXEC);
+            if (socket < 0) {
+                if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                continue;
+            }
+            if (server.stopping.load() || server.handshakes.load() >= server.maxHandshakes) {
+                ::close(socket);
+                continue;
+            }
+            dispatch(server, socket);
+        }
+        ::close(listening);
+        server.listening = -1;
+        // Requests in progress finish and are answered; idle associations end within a quarter of a second.
+        std::unique_lock<std::mutex> lock(server.threadsLock);
+        server.threadsEnded.wait(lock, [&] { return server.threads == 0; });
+        lock.unlock();
+        ASC_dropNetwork(&server.network);
+        return 0;
+    });
+}
+
+void cdicom_scp_stop(cdicom_scp *scp) {
+    if (scp != nullptr) scp->server.stopping = true;
+}
+
+int cdicom_scp_active_associations(const cdicom_scp *scp) {
+    return scp == nullptr ? 0 : static_cast<int>(scp->server.associations.load());
+}
+
+void cdicom_scp_destroy(cdicom_scp *scp) {
+    if (scp == nullptr) return;
+    delete scp->server.shared;
+    delete scp;
+}
+
+int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
+                uint32_t timeout_seconds, char *error, size_t error_length) {
+    return guarded(1, error, error_length, [&] {
+        DcmSCU scu;
+        scu.setAETitle(calling_aet);
+        scu.setPeerHostName(host);
+        scu.setPeerPort(port);
+        scu.setPeerAETitle(called_aet);
+        scu.setConnectionTimeout(static_cast<Sint32>(timeout_seconds));
+        scu.setACSETimeout(timeout_seconds);
+        scu.setDIMSETimeout(timeout_seconds);
+        scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+        OFList<OFString> syntaxes;
+        syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+        scu.addPresentationContext(UID_VerificationSOPClass, syntaxes);
+        OFCondition status = scu.initNetwork();
+        if (status.good()) status = scu.negotiateAssociation();
+        if (status.good()) status = scu.sendECHORequest(0);
+        if (status.bad()) {
+            copyError(error, error_length, status.text());
+            scu.abortAssociation();
+            return 1;
+        }
+        scu.releaseAssociation();
+        return 0;
+    });
+}
+
+}  // extern "C"
