@@ -84,5 +84,55 @@ extension ClusterTests {
             try await restartCluster()
             try await expectIndexedOnce(set.entries.map(\.ID))
         }
+
+        /// The files storescu reported Success for, from its verbose output (each "Sending file" and the next response).
+        static func acknowledged(_ outcome: ProcessRunner.Outcome) -> [String] {
+            var files: [String] = []
+            var current: String?
+            for line in outcome.output.split(separator: "\n") {
+                if let range = line.range(of: "Sending file: ") {
+                    current = String(line[range.upperBound...])
+                } else if line.contains("Received Store Response") {
+                    if line.contains("(Success)"), let file = current { files.append(file) }
+                    current = nil
+                }
+            }
+            return files
+        }
+
+        @Test("kill -9 of the broker mid-ingest, restarted empty: every instance answered Success is indexed exactly once, and services recover by themselves")
+        func killBroker() async throws {
+            let set = try await TestDicomSet.make(environment, count: 300, seed: TestDicomSet.freshSeed(), size: 32)
+            let gatewayOperations = RESTClient(baseURL: "http://127.0.0.1:19101")
+            let broker = try environment.pid(of: "broker")
+            async let sending = StoreSCU(environment: environment).send(set.entries.map(\.File))
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(kill(broker, SIGKILL) == 0)
+            // While the broker is down the gateway says it cannot take instances.
+            let notReadyBy = ContinuousClock.now + .seconds(10)
+            var sawNotReady = false
+            while !sawNotReady && ContinuousClock.now < notReadyBy {
+                sawNotReady = (try? await gatewayOperations.get("/ready"))?.status == 503
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(sawNotReady, "/ready must be false while the broker is away")
+            try await Task.sleep(for: .seconds(2))
+            try await restartCluster()  // brings back the broker only, empty
+            let outcome = try await sending
+            let acknowledged = Set(Self.acknowledged(outcome))
+            #expect(!acknowledged.isEmpty)
+            let ids = set.entries.filter { acknowledged.contains($0.File) }.map(\.ID)
+            // The events of some acknowledged instances died with the broker: the reconciler indexes their blobs.
+            try await expectIndexedOnce(ids)
+            // Nothing was restarted but the broker: the gateway and the API publish again by themselves.
+            let later = try await TestDicomSet.make(environment, count: 20, seed: TestDicomSet.freshSeed(), size: 32)
+            let retry = try await StoreSCU(environment: environment).send(later.entries.map(\.File))
+            #expect(StoreSCU.successes(retry) == 20, "\(retry.output.suffix(800))")
+            #expect(try await gatewayOperations.get("/ready").status == 200)
+            let upload = try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath:
+                environment.repository + "/Tests/UnitTests/Fixtures/tags/chrFren.dcm"))))
+            #expect(upload.status == 200)
+            try await expectIndexedOnce(later.entries.map(\.ID))
+        }
     }
 }

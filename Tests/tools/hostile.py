@@ -647,7 +647,18 @@ def reject_of(assoc):
     return {"result": primitive.result, "source": primitive.result_source, "reason": primitive.diagnostic}
 
 
-def association_outcome(assoc):
+def associate(ae, host, port, called):
+    """(association, whether the TCP connection was made): pynetdicom reports a refused connection as an abort."""
+    from pynetdicom import evt
+    connected = threading.Event()
+    assoc = ae.associate(host, port, ae_title=called,
+                         evt_handlers=[(evt.EVT_CONN_OPEN, lambda event: connected.set())])
+    return assoc, connected.is_set()
+
+
+def association_outcome(assoc, connected):
+    if not connected:
+        return "failed"
     if assoc.is_established:
         return "accepted"
     if assoc.is_rejected:
@@ -679,11 +690,13 @@ def peer_store(args):
         answer.update(error="no file has a readable meta header", seconds=elapsed(started))
         return answer
     try:
-        assoc = ae.associate(args.host, args.port, ae_title=args.aet)
+        assoc, connected = associate(ae, args.host, args.port, args.aet)
     except Exception as error:                           # noqa: BLE001 - pynetdicom raises on some bad input
         answer.update(error=str(error), seconds=elapsed(started))
         return answer
-    answer["association"] = association_outcome(assoc)
+    answer["association"] = association_outcome(assoc, connected)
+    if not connected:
+        answer["error"] = "could not connect"
     if assoc.is_rejected:
         answer["reject"] = reject_of(assoc)
     if assoc.is_established:
@@ -725,11 +738,11 @@ def peer_hold_associations(args):
     counts = {"accepted": 0, "rejected": 0, "aborted": 0, "failed": 0}
     for _ in range(args.count):
         try:
-            assoc = ae.associate(args.host, args.port, ae_title=args.aet)
+            assoc, connected = associate(ae, args.host, args.port, args.aet)
         except Exception:                                # noqa: BLE001
             counts["failed"] += 1
             continue
-        outcome = association_outcome(assoc)
+        outcome = association_outcome(assoc, connected)
         counts[outcome] += 1
         if outcome == "rejected":
             rejects.append(reject_of(assoc))
@@ -815,7 +828,7 @@ def peer_silent_tcp(args):
 
 
 def trickle_report(peer, sent, total, started):
-    return {"closed_by_server": peer.closed, "closed_after": elapsed(started) if peer.closed else None,
+    return {"connected": True, "closed_by_server": peer.closed, "closed_after": elapsed(started) if peer.closed else None,
             "close_error": peer.close_error, "bytes_sent": sent, "total_bytes": total, "completed": sent == total,
             "received": peer.received}
 
@@ -825,7 +838,10 @@ def peer_trickle_association(args):
     request = associate_rq(args.aet, args.calling, [(1, "1.2.840.10008.1.1", [ExplicitVRLittleEndian])])
     started = now()
     deadline = started + args.max_seconds
-    peer = RawPeer(args.host, args.port, args.timeout)
+    try:
+        peer = RawPeer(args.host, args.port, args.timeout)
+    except OSError as error:
+        return {"connected": False, "error": "%s: %s" % (type(error).__name__, error), "seconds": elapsed(started)}
     try:
         sent = trickle(peer, request, args.interval, args.chunk, deadline)
         closed_at = now() if peer.closed else None
@@ -852,8 +868,12 @@ def peer_trickle_store(args):
         f.seek(offset)
         dataset = f.read()
     started = now()
-    peer = RawPeer(args.host, args.port, args.timeout)
     answer = {"association": "failed"}
+    try:
+        peer = RawPeer(args.host, args.port, args.timeout)
+    except OSError as error:
+        answer.update(error="%s: %s" % (type(error).__name__, error), seconds=elapsed(started))
+        return answer
     try:
         if peer.send(associate_rq(args.aet, args.calling, [(1, sop_class, [syntax])])):
             peer.wait_for_pdu(1, args.timeout)
@@ -909,28 +929,34 @@ def peer_half_http(args):
     head = args.head.encode("latin-1")
     started = now()
     deadline = started + args.seconds
-    open_now, failed, closed, max_open = {}, 0, {}, 0
-    responses = {}
+    open_now = {}                # fd: [socket, opened at, bytes received]
+    closed = []                  # seconds each closed connection had been open
+    opened, failed, max_open, responses = 0, 0, 0, {}
     poller = select.poll()
 
-    def sample(wait):
-        for fd, _ in poller.poll(wait * 1000):
-            sock, opened, data = open_now[fd]
-            try:
-                chunk = sock.recv(65536, socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                continue
-            except OSError:
-                chunk = b""
-            if chunk:
-                open_now[fd][2] = data + chunk
-                continue
-            closed[fd] = elapsed(opened)
-            line = data.split(b"\r\n", 1)[0].decode("latin-1") if data else ""
-            responses[line] = responses.get(line, 0) + 1
-            poller.unregister(fd)
-            sock.close()
-            del open_now[fd]
+    def drain(until):
+        """Handle what the server did (answered, closed) until `until` (at least one non-blocking look)."""
+        while True:
+            events = poller.poll(max(0.0, until - now()) * 1000) if open_now else []
+            for fd, _ in events:
+                sock, opened, data = open_now[fd]
+                try:
+                    chunk = sock.recv(65536, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if chunk:
+                    open_now[fd][2] = data + chunk
+                    continue
+                closed.append(elapsed(opened))
+                line = data.split(b"\r\n", 1)[0].decode("latin-1") if data else ""
+                responses[line] = responses.get(line, 0) + 1
+                poller.unregister(fd)
+                sock.close()
+                del open_now[fd]
+            if now() >= until or not open_now:
+                return
 
     for _ in range(args.count):
         if now() >= deadline:
@@ -941,22 +967,24 @@ def peer_half_http(args):
         except OSError:
             failed += 1
             continue
+        opened += 1
         open_now[sock.fileno()] = [sock, now(), b""]
         poller.register(sock, select.POLLIN | select.POLLHUP | select.POLLERR)
-        sample(0)
+        drain(now())
         max_open = max(max_open, len(open_now))
-    opened = len(open_now) + len(closed)
     # Sampled every 0.5 s; the answer keeps the samples where the number of open connections changed.
     samples = [{"t": elapsed(started), "open": len(open_now)}]
+    tick = now()
     while open_now and now() < deadline:
-        sample(min(0.5, max(0.0, deadline - now())))
+        tick = min(tick + 0.5, deadline)
+        drain(tick)
         if len(open_now) != samples[-1]["open"]:
             samples.append({"t": elapsed(started), "open": len(open_now)})
         max_open = max(max_open, len(open_now))
     for sock, _, _ in open_now.values():
         sock.close()
     return {"opened": opened, "connect_failed": failed, "closed_by_server": len(closed),
-            "closed_after": sorted(closed.values()), "still_open": len(open_now), "max_open": max_open,
+            "closed_after": sorted(closed), "still_open": len(open_now), "max_open": max_open,
             "responses": responses, "samples": samples, "seconds": elapsed(started)}
 
 
