@@ -54,8 +54,9 @@ long long nowMilliseconds() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
 }
 
-/// A TCP connection whose reads give up at an absolute deadline, after a maximum silence, or when the server stops
-/// while the association is idle. DUL turns a failed read into "network closed" and the association ends cleanly.
+/// A TCP connection whose reads give up at an absolute deadline, after a silence longer than allowed within one read
+/// (a PDU that stops half-way), or when the server stops while the association is idle. DUL turns a failed read into
+/// "network closed" and the association ends cleanly.
 class DeadlineConnection : public DcmTCPConnection {
 public:
     DeadlineConnection(DcmNativeSocketType socket, long long deadline, int silenceMilliseconds,
@@ -84,32 +85,50 @@ public:
         long long lastActivity = nowMilliseconds();
         for (;;) {
             int wait = 0;
-            if (!mayWait(lastActivity, wait)) return -1;
+            if (!mayWait(lastActivity, wait)) return fail();
             struct pollfd descriptor = {getSocket(), POLLIN, 0};
             int ready = poll(&descriptor, 1, wait);
-            if (ready < 0 && errno != EINTR) return -1;
-            if (ready > 0) return DcmTCPConnection::read(buffer, count);
+            if (ready < 0 && errno != EINTR) return fail();
+            if (ready > 0) {
+                ssize_t got = DcmTCPConnection::read(buffer, count);
+                if (got <= 0) broken_ = true;
+                return got;
+            }
         }
     }
 
+    /// Whether a read failed (deadline, silence, stop) or met the end of the stream: DCMTK may still report an
+    /// association request "received" when the peer vanished before sending one.
+    bool isBroken() const { return broken_.load(); }
+
+    /// DCMTK's own wait for data (its DIMSE and ARTIM timeouts): it ends early only at the deadline or when the
+    /// server stops an idle association, by reporting data so that the read that follows fails at once.
     OFBool networkDataAvailable(int timeout) override {
-        long long lastActivity = nowMilliseconds();
-        long long until = lastActivity + 1000LL * (timeout < 0 ? 0 : timeout);
+        long long until = nowMilliseconds() + 1000LL * (timeout < 0 ? 0 : timeout);
         for (;;) {
-            int wait = 0;
-            // When the wait must end early, report data so that the read that follows fails at once.
-            if (!mayWait(lastActivity, wait)) return OFTrue;
-            long long left = until - nowMilliseconds();
+            long long now = nowMilliseconds();
+            long long deadline = deadline_.load();
+            if (deadline != 0 && now >= deadline) return OFTrue;
+            if (stopping_.load() && !busy_.load()) return OFTrue;
+            long long left = until - now;
             if (left <= 0) return OFFalse;
-            if (wait > left) wait = static_cast<int>(left);
+            long long wait = std::min(250LL, left);
+            if (deadline != 0) wait = std::min(wait, deadline - now);
             struct pollfd descriptor = {getSocket(), POLLIN, 0};
-            int ready = poll(&descriptor, 1, wait);
+            int ready = poll(&descriptor, 1, static_cast<int>(std::max(1LL, wait)));
             if (ready > 0) return OFTrue;
             if (ready < 0 && errno != EINTR) return OFTrue;
         }
     }
 
 private:
+    ssize_t fail() {
+        int saved = errno;
+        broken_ = true;
+        errno = saved;
+        return -1;
+    }
+
     /// Whether reading may go on, and for how long to poll before checking again.
     bool mayWait(long long lastActivity, int &wait) {
         long long now = nowMilliseconds();
@@ -136,6 +155,7 @@ private:
     std::atomic<long long> deadline_;
     std::atomic<int> silence_;
     std::atomic<bool> busy_{false};
+    std::atomic<bool> broken_{false};
     const std::atomic<bool> &stopping_;
 };
 
@@ -398,6 +418,12 @@ void connectionThread(Server *server, int socket) {
     }
     server->handoffDone.notify_all();
     server->handshakes.fetch_sub(1);
+    auto *connection = association == nullptr ? nullptr
+        : dynamic_cast<DeadlineConnection *>(DUL_getTransportConnection(association->DULassociation));
+    if (received.good() && (connection == nullptr || connection->isBroken())) {
+        // The peer went silent or away before its request: DCMTK's state machine calls that a normal end.
+        received = makeOFCondition(OFM_dcmnet, 1001, OF_error, "no association request before the ARTIM timeout");
+    }
     if (received.bad() || association == nullptr) {
         if (association != nullptr) {
             ASC_dropAssociation(association);

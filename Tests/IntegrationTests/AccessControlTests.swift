@@ -78,5 +78,47 @@ extension ClusterTests {
             #expect(outcome.status != 0)
             #expect(outcome.output.contains("without authentication"), "\(outcome.output)")
         }
+
+        @Test("Basic credentials split at the first colon (RFC 7617), the scheme in any case; a user name with a colon is refused at start")
+        func credentialSyntax() async throws {
+            let port = 18_947
+            let process = try await environment.startReplica(
+                port: port, json: #"{"AuthenticationEnabled": true, "RegisteredUsers": {"a": "b:c", "alice": "s3cret"}}"#)
+            defer { kill(process.pid, SIGKILL) }
+            let api = RESTClient(baseURL: "http://127.0.0.1:\(port)")
+            func basic(_ text: String, scheme: String = "Basic") -> [(String, String)] {
+                [("Authorization", "\(scheme) " + Data(text.utf8).base64EncodedString())]
+            }
+            #expect(try await api.get("/system", headers: basic("a:b:c")).status == 200, "user a, password b:c")
+            #expect(try await api.get("/system", headers: basic("alice:s3cret", scheme: "basic")).status == 200)
+            #expect(try await api.get("/system", headers: basic("alice:s3cret", scheme: "BASIC")).status == 200)
+            #expect(try await api.get("/system", headers: basic("a:b")).status == 401)
+            #expect(try await api.get("/system", headers: basic("a:b:c:")).status == 401)
+            #expect(try await api.get("/system", headers: basic("alice:s3cre")).status == 401)
+            #expect(try await api.get("/system", headers: basic("alice:s3cret", scheme: "Bearer")).status == 401)
+            let refused = try await ProcessRunner.run(environment.binaries + "/tessera-api", [],
+                environment: environment.replicaEnvironment(port: 18_948, json: #"{"AuthenticationEnabled": true, "RegisteredUsers": {"a:b": "c"}}"#),
+                timeout: .seconds(30))
+            #expect(refused.status != 0)
+            #expect(refused.output.contains("cannot contain"), "\(refused.output.suffix(400))")
+        }
+
+        @Test("The gateway's and the indexer's operations endpoints listen on loopback, even with remote access allowed",
+              .enabled(if: nonLoopbackAddress != nil, "needs a non-loopback IPv4 address on this machine"))
+        func operationsOnLoopback() async throws {
+            let address = try #require(Self.nonLoopbackAddress)
+            let json = #"{"RemoteAccessAllowed": true, "AuthenticationEnabled": true, "RegisteredUsers": {"bob": "pw"}}"#
+            let gateway = try await environment.startGateway(port: 14_280, aeTitle: "OPS", metricsPort: 19_150,
+                                                            extra: ["ORTHANC_JSON": json])
+            defer { kill(gateway.pid, SIGKILL) }
+            #expect(try await RESTClient(baseURL: "http://127.0.0.1:19150").get("/metrics").status == 200)
+            await #expect(throws: (any Error).self, "not reachable from another address") {
+                _ = try await RESTClient(baseURL: "http://\(address):19150").get("/metrics")
+            }
+            let exposed = try await environment.startGateway(port: 14_281, aeTitle: "OPS2", metricsPort: 19_151,
+                                                            extra: ["ORTHANC_JSON": json, "TESSERA_METRICS_HOST": "0.0.0.0"])
+            defer { kill(exposed.pid, SIGKILL) }
+            #expect(try await RESTClient(baseURL: "http://\(address):19151").get("/metrics").status == 200, "when configured")
+        }
     }
 }

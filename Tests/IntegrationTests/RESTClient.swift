@@ -32,6 +32,17 @@ struct RESTClient {
                       body: Array(buffer: body))
     }
 
+    /// A GET with the given headers (an Authorization header spelled by the test, for instance).
+    func get(_ path: String, headers: [(String, String)]) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .GET
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 256 * 1024 * 1024)
+        return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                      body: Array(buffer: body))
+    }
+
     func post(_ path: String, body: [UInt8]) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST

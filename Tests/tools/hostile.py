@@ -2,38 +2,75 @@
 """Hostile inputs and misbehaving peers for Tessera's integration tests.
 
 The Swift tests run this with the project venv (`.tools/venv/bin/python`: pydicom 3, pynetdicom) as a subprocess.
-Every subcommand prints exactly one JSON object on stdout and exits 0; a refused association, an error status or a
-connection the server closed is a *result*, reported in that object. Only a failure of the tool itself (bad
-arguments, unreadable input, a bug) exits non-zero, with {"error": ...} on stdout and the traceback on stderr.
+Every subcommand prints exactly one JSON object (one line) on stdout and exits 0: a refused association, an error
+status or a connection the server closed is a *result*, reported in that object. Only a failure of the tool itself
+(bad arguments, unreadable input, a bug) exits non-zero, with {"error": "..."} on stdout and a traceback on stderr.
+Times are seconds (floats, monotonic clock). Every network operation has a timeout (--timeout).
 
-Generators (write a file, print what they wrote):
-    nested --depth N --out F [--defined-length]     sequence (0040,A730) nested N levels deep
-    overflow --out F                                counters at 2^31-1, NumberOfFrames 2147483647 with one frame
-    longid --field PatientID|StudyInstanceUID|SOPInstanceUID --length N --out F
-    latin1 --patient-id-hex HEX --charset "ISO_IR 100"|"" --out F
-    path-names --out F                              "..", "../../..", "/etc/passwd" in names that become paths
-    truncated --in F --bytes N --out F              the first N bytes of a file
-    zipbomb --out F --inflated-mb N                 one deflated entry inflating to N MB of zeros
-    zip64lie --out F                                a short entry whose ZIP64 extra field declares 2^62 bytes
-    nestedzip --out F --dicom F [--inner-dicom F]   a DICOM entry and a ZIP entry that holds a DICOM
-    traversalzip --out F --dicom F [--name N]       a DICOM entry named "../../x.dcm"
-    big --out F --mb N                              a valid instance of about N MiB, written by streaming
-Every DICOM generator takes --uids-from SEED (deterministic UIDs; random by default) and builds a CT Image
-(8x8, 16 bits unless said otherwise) in Explicit VR Little Endian with a Part-10 meta header.
+Generators. The DICOM ones build a CT Image (8x8, 16 bits, MONOCHROME2) in Explicit VR Little Endian with a Part-10
+meta header, with random UIDs, or UIDs derived from --uids-from SEED (same seed, same UIDs). They print
+    {"out", "bytes", "sop_instance_uid", "series_instance_uid", "study_instance_uid", "patient_id", ...options}
+  nested --depth N --out F [--defined-length]    N nested ContentSequence (0040,A730) elements, one item each;
+                                                 undefined lengths unless --defined-length. Built iteratively.
+  overflow --out F [--value 2147483647]          ImagesInAcquisition, NumberOfTemporalPositions, CardiacNumberOf-
+                                                 Images, NumberOfFrames = value (one 8x8 frame of pixel data);
+                                                 NumberOfSlices, NumberOfTimeSlices (US) = 65535
+  longid --field PatientID|StudyInstanceUID|SOPInstanceUID --length N --out F
+  latin1 --patient-id-hex HEX --charset "ISO_IR 100"|"" --out F    PatientID = those raw bytes; "" = no (0008,0005)
+  path-names --out F                             PatientID "..", PatientName "../../..", Modality "..",
+                                                 SeriesDescription "../x", AccessionNumber "..",
+                                                 StudyDescription "/etc/passwd"
+  big --out F --mb N                             about N MiB of 16-bit pixel data (4096 columns; 1 frame up to
+                                                 511 MiB, else 4096-row frames), streamed to disk;
+                                                 adds {"frames", "rows", "columns", "pixel_bytes"}
+  truncated --in F --bytes N --out F             the first N bytes of F: {"out", "bytes", "source_bytes"}
+ZIP generators print {"out", "bytes", "entries": [{"name", ...}]}:
+  zipbomb --out F --inflated-mb N                one deflated entry "zeros.dcm" of N MiB of zeros
+  zip64lie --out F                               hand-built, 170 bytes: entry "x.dcm" (20 bytes, deflated) whose
+                                                 ZIP64 extra field declares 2^62 bytes; adds
+                                                 {"python_zipfile_file_size"} (what Python's zipfile believes)
+  nestedzip --out F --dicom F [--inner-dicom F]  "a.dcm" and "inner.zip" holding "inner/b.dcm"
+  traversalzip --out F --dicom F [--name N]      one entry named "../../x.dcm" holding the DICOM file
 
-DICOM peers:
-    store --host H --port P --aet AET --files F... [--timeout S]   one association, one C-STORE per file, raw bytes
-    hold-associations --host H --port P --aet AET --count N --seconds S
-    silent-tcp --host H --port P --count N --seconds S
-    trickle-association --host H --port P --interval S --max-seconds T [--chunk B]
-    trickle-store --host H --port P --aet AET --file F --interval S --max-seconds T [--chunk B]
+DICOM peers (--host 127.0.0.1 by default, --calling HOSTILE):
+  store --port P --aet AET --files F... [--timeout 60]
+      One association, one C-STORE per file; each file's dataset bytes are sent exactly as they are on disk.
+      {"association": "accepted"|"rejected"|"aborted"|"failed", "reject": {"result", "source", "reason"} (if
+       rejected), "statuses": [int|null per file], "errors": [str|null per file], "file_seconds": [...],
+       "end": "released"|"aborted" (if accepted), "error" (if failed), "seconds"}
+  hold-associations --port P --aet AET --count N --seconds S [--timeout 30]
+      N associations, one C-ECHO each, then idle until S seconds passed or the server ended them.
+      {"accepted", "rejected", "aborted_at_association", "failed", "rejects": [{"result", "source", "reason"}],
+       "echo_statuses": [...], "aborted_by_server_after": [seconds after establishment], "still_open", "seconds"}
+  silent-tcp --port P --count N --seconds S
+      N TCP connections that send nothing.
+      {"opened", "connect_failed", "closed_by_server", "closed_after": [...], "still_open",
+       "received_before_close": {PDU name: count}, "seconds"}
+  trickle-association --port P --interval S --max-seconds T [--chunk 1] [--aet TESSERA]
+      A valid A-ASSOCIATE-RQ (Verification), --chunk bytes every --interval seconds.
+  trickle-store --port P --aet AET --file F --interval S --max-seconds T [--chunk 1]
+      A normal association (raw upper layer, no pynetdicom), then the C-STORE command and dataset P-DATA PDUs,
+      --chunk bytes every --interval seconds; "status" is the C-STORE response status if one came.
+      Both print {"connected": true, "closed_by_server", "closed_after", "close_error", "send_stalled",
+       "bytes_sent", "total_bytes", "completed", "received": [{"pdu": "A-ABORT", "source", "reason"}, ...],
+       "seconds"}; trickle-store adds {"association", "status"}. "closed_after" counts from the first trickled
+       byte and is when this tool noticed: a server that drops a connection with unread bytes resets it, and a
+       server that stops reading without closing is noticed at the next byte.
 
 HTTP peers:
-    half-http --host H --port P --count N --seconds S
-    upload --url URL --file F [--chunked] [--gzip]
-    concurrent-uploads --url URL --file F --count N [--chunked] [--gzip]
-
-Times in the output are seconds (floats, monotonic clock). Every network operation has a timeout.
+  half-http --port P --count N --seconds S [--head "POST /instances HTTP/1.1\r\nHost: x\r\nContent-"]
+      N connections that send a partial request head and then nothing; sampled every 0.5 s.
+      {"opened", "connect_failed", "closed_by_server", "closed_after": [...], "still_open", "max_open",
+       "responses": {first line of what the server sent before closing, "" for nothing: count},
+       "samples": [{"t", "open"} whenever the number of open connections changed], "seconds"}
+  upload --url URL --file F [--chunked] [--gzip] [--content-type T] [--timeout 300]
+      POST streamed from disk (Content-Length, or chunked); --gzip adds Content-Encoding: gzip. Basic
+      authentication from the URL (http://user:password@host:port/instances).
+      {"status": int|null, "body": JSON|text|null, "seconds", "sent_bytes", "error": str|null}; an early answer
+      (e.g. 413 while the body is still being sent) is read and reported with "error": "send: ...".
+  concurrent-uploads --url URL --file F --count N [--chunked] [--gzip]
+      N uploads of the same file started together.
+      {"count", "statuses": [...], "seconds": [...], "errors": [...], "bodies": [...], "total_seconds"}
 """
 import argparse
 import base64
@@ -85,17 +122,18 @@ ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
 SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
 
 
-def element_header(group, element, vr, length):
+def element_header(group, number, vr, length):
     """Header of one Explicit VR Little Endian element (12 bytes for the long VRs, else 8)."""
     if vr in LONG_VRS:
-        return struct.pack("<HH2sHI", group, element, vr, 0, length)
-    return struct.pack("<HH2sH", group, element, vr, length)
+        return struct.pack("<HH2sHI", group, number, vr, 0, length)
+    return struct.pack("<HH2sH", group, number, vr, length)
 
 
-def element(group, element_number, vr, value):
+def element(group, number, vr, value):
+    """One Explicit VR Little Endian element, its value padded to an even length."""
     if len(value) % 2:
         value += b"\0" if vr == b"UI" else b" "
-    return element_header(group, element_number, vr, len(value)) + value
+    return element_header(group, number, vr, len(value)) + value
 
 
 def item_header(length):
@@ -202,7 +240,10 @@ def read_meta(path):
             if group != 2:
                 break
             if vr in LONG_VRS:
-                length = struct.unpack("<I", f.read(4))[0]
+                extended = f.read(4)
+                if len(extended) < 4:
+                    raise ValueError("%s: truncated meta header" % path)
+                length = struct.unpack("<I", extended)[0]
                 size = 12 + length
             else:
                 length = struct.unpack("<H", header[6:8])[0]
@@ -225,7 +266,7 @@ def meta_uid(meta, number):
 
 def nested_sequence(depth, defined_length):
     """Bytes of `depth` nested ContentSequence (0040,A730) elements, each with one item holding the next one; the
-    innermost item holds TextValue "leaf". Built iteratively (no recursion, in Python or in the file layout)."""
+    innermost item holds TextValue "leaf". Built iteratively: no recursion in Python, however deep."""
     leaf = element(0x0040, 0xA160, b"UT", b"leaf")
     if not defined_length:
         opening = element_header(0x0040, 0xA730, b"SQ", UNDEFINED_LENGTH) + item_header(UNDEFINED_LENGTH)
@@ -546,6 +587,7 @@ class RawPeer:
         self.received = []          # descriptions of the complete PDUs received
         self.closed = False
         self.close_error = None
+        self.stalled = False        # a send timed out: the server stopped reading without closing
 
     def _take_pdus(self):
         while len(self.buffer) >= 6:
@@ -580,10 +622,13 @@ class RawPeer:
                 return False
 
     def send(self, data):
-        """Send bytes; False (and closed) if the server closed the connection."""
+        """Send bytes; False if the server closed the connection or stopped reading (`stalled`)."""
         try:
             self.sock.sendall(data)
             return True
+        except TimeoutError:
+            self.stalled = True
+            return False
         except OSError as error:
             self.closed = True
             self.close_error = type(error).__name__
@@ -632,6 +677,8 @@ def pynetdicom_ae(timeout, calling):
     # pydicom reads only the meta header (pynetdicom.dsutils.split_dataset) and the presentation context must then
     # match the file's transfer syntax exactly.
     _config.STORE_SEND_CHUNKED_DATASET = True
+    # Let over-long or malformed UIDs (e.g. a 200-character SOP Instance UID) reach the command set unchecked.
+    _config.VALIDATORS["UI"] = lambda value: (True, "")
     ae = AE(ae_title=calling)
     ae.acse_timeout = timeout
     ae.dimse_timeout = timeout
@@ -656,6 +703,19 @@ def associate(ae, host, port, called):
     return assoc, connected.is_set()
 
 
+def still_established(assoc, grace=0.0):
+    """Whether the association is still up. Right after a C-STORE that got no answer because the server aborted,
+    pynetdicom's reactor may not have processed the A-ABORT yet: `grace` seconds give it time to notice."""
+    deadline = now() + grace
+    while assoc.is_established and not assoc.is_aborted:
+        if assoc.acse.is_aborted():                      # an A-ABORT / A-P-ABORT waits in the queue
+            return False
+        if now() >= deadline:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def association_outcome(assoc, connected):
     if not connected:
         return "failed"
@@ -676,7 +736,10 @@ def peer_store(args):
     for path in args.files:
         try:
             meta, _ = read_meta(path)
-            files.append((path, meta_uid(meta, 0x0002), meta_uid(meta, 0x0010), None))
+            sop_class, syntax = meta_uid(meta, 0x0002), meta_uid(meta, 0x0010)
+            if not (sop_class and syntax and meta_uid(meta, 0x0003)):
+                raise ValueError("%s: the meta header lacks (0002,0002), (0002,0003) or (0002,0010)" % path)
+            files.append((path, sop_class, syntax, None))
         except (OSError, ValueError) as error:
             files.append((path, None, None, str(error)))
     contexts = sorted({(sop_class, syntax) for _, sop_class, syntax, _ in files if sop_class and syntax})
@@ -704,22 +767,24 @@ def peer_store(args):
             if error is not None:
                 answer["errors"][index] = error
                 continue
-            if not assoc.is_established:
-                answer["errors"][index] = "association no longer established"
+            if not still_established(assoc):
+                answer["errors"][index] = "association aborted before this file"
                 continue
             sent = now()
             try:
-                status = assoc.send_c_store(path)
-                answer["statuses"][index] = int(status.Status) if "Status" in status else None
+                status = assoc.send_c_store(path, msg_id=index + 1)
             except Exception as error:                   # noqa: BLE001 - e.g. no accepted presentation context
                 answer["errors"][index] = "%s: %s" % (type(error).__name__, error)
+                continue
             answer["file_seconds"][index] = elapsed(sent)
+            if "Status" in status:
+                answer["statuses"][index] = int(status.Status)
+            else:                                        # no answer: aborted, or our DIMSE timeout
+                still_established(assoc, grace=1.0)
         # How the association ended: "released" by us, or "aborted" (by the server, or after a DIMSE timeout).
-        if assoc.is_established:
+        if still_established(assoc):
             assoc.release()
-            answer["end"] = "released" if assoc.is_released else "aborted"
-        else:
-            answer["end"] = "aborted"
+        answer["end"] = "released" if assoc.is_released else "aborted"
     answer["seconds"] = elapsed(started)
     return answer
 
@@ -817,11 +882,11 @@ def peer_silent_tcp(args):
     closed = watch_connections(sockets, started + args.seconds)
     for sock, _ in sockets:
         sock.close()
-    received = {}
+    received = {}                # first PDU type the server sent before closing: count
     for _, data in closed.values():
         if data:
-            pdu = describe_pdu(data[0], data[6:]) if len(data) >= 6 else {"bytes": data.hex()}
-            received[pdu["pdu"] if "pdu" in pdu else "partial"] = received.get(pdu.get("pdu", "partial"), 0) + 1
+            name = PDU_NAMES.get(data[0], "0x%02x" % data[0])
+            received[name] = received.get(name, 0) + 1
     return {"opened": len(sockets), "connect_failed": failed, "closed_by_server": len(closed),
             "closed_after": sorted(seconds for seconds, _ in closed.values()), "still_open": len(sockets) - len(closed),
             "received_before_close": received, "seconds": elapsed(started)}
@@ -829,8 +894,8 @@ def peer_silent_tcp(args):
 
 def trickle_report(peer, sent, total, started):
     return {"connected": True, "closed_by_server": peer.closed, "closed_after": elapsed(started) if peer.closed else None,
-            "close_error": peer.close_error, "bytes_sent": sent, "total_bytes": total, "completed": sent == total,
-            "received": peer.received}
+            "close_error": peer.close_error, "send_stalled": peer.stalled, "bytes_sent": sent, "total_bytes": total,
+            "completed": sent == total, "received": peer.received}
 
 
 def peer_trickle_association(args):
@@ -939,7 +1004,7 @@ def peer_half_http(args):
         while True:
             events = poller.poll(max(0.0, until - now()) * 1000) if open_now else []
             for fd, _ in events:
-                sock, opened, data = open_now[fd]
+                sock, opened_at, data = open_now[fd]
                 try:
                     chunk = sock.recv(65536, socket.MSG_DONTWAIT)
                 except BlockingIOError:
@@ -949,7 +1014,7 @@ def peer_half_http(args):
                 if chunk:
                     open_now[fd][2] = data + chunk
                     continue
-                closed.append(elapsed(opened))
+                closed.append(elapsed(opened_at))
                 line = data.split(b"\r\n", 1)[0].decode("latin-1") if data else ""
                 responses[line] = responses.get(line, 0) + 1
                 poller.unregister(fd)

@@ -1,0 +1,57 @@
+import Crypto
+import Foundation
+import Testing
+
+extension ClusterTests {
+    /// MD5s stored at ingest, checked against the bytes on storage: checks that can fail.
+    @Suite("Stored file integrity", .serialized)
+    struct IntegrityTests {
+        let environment: TestEnvironment
+
+        init() throws {
+            environment = try TestEnvironment.load()
+        }
+
+        @Test("The MD5 is stored at ingest; verify-md5 and the scrub command catch a file changed on disk")
+        func md5AndScrub() async throws {
+            let fixture = environment.repository + "/Tests/UnitTests/Fixtures/tags/CT_small.dcm"
+            let content = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture)))
+            try await IsolatedStack.with(environment, name: "tessera_integrity", apiPort: 18072, indexerMetricsPort: 19144) { stack in
+                let api = stack.api
+                let uploaded = try await api.post("/instances", body: content)
+                let id = try #require((try uploaded.json() as? [String: Any])?["ID"] as? String)
+                let expected = Insecure.MD5.hash(data: content).map { String(format: "%02x", $0) }.joined()
+                #expect(String(decoding: try await api.get("/instances/\(id)/attachments/dicom/md5").body, as: UTF8.self) == expected)
+                let stored: String? = try await stack.withClient { client, logger in
+                    for try await md5 in try await client.query("SELECT file_md5 FROM instances", logger: logger).decode(String?.self) {
+                        return md5
+                    }
+                    return nil
+                }
+                #expect(stored == expected, "stored at ingest, not computed when asked")
+                let verified = try await api.send("POST", "/instances/\(id)/attachments/dicom/verify-md5")
+                #expect(verified.status == 200)
+                #expect(String(decoding: verified.body, as: UTF8.self).filter { !$0.isWhitespace } == "{}")
+                let scrubEnvironment = stack.shared.merging(["TESSERA_METRICS_PORT": "19145"]) { $1 }
+                let clean = try await ProcessRunner.run(environment.binaries + "/tessera-indexer", ["scrub"], environment: scrubEnvironment)
+                #expect(clean.status == 0, "\(clean.output.suffix(500))")
+
+                // A byte flipped on disk.
+                let uuid = try #require(try await api.json("/instances/\(id)")["FileUuid"] as? String)
+                let path = "\(stack.storage)/\(uuid.prefix(2))/\(uuid.dropFirst(2).prefix(2))/\(uuid)"
+                var damaged = content
+                damaged[damaged.count / 2] ^= 0xFF
+                try Data(damaged).write(to: URL(fileURLWithPath: path))
+                let mismatch = try await api.send("POST", "/instances/\(id)/attachments/dicom/verify-md5")
+                #expect(mismatch.status == 400, "as Orthanc: 400 when the file no longer matches its MD5")
+                let scrub = try await ProcessRunner.run(environment.binaries + "/tessera-indexer", ["scrub"], environment: scrubEnvironment)
+                #expect(scrub.status == 1, "\(scrub.output.suffix(500))")
+                #expect(scrub.output.contains("mismatch instance=\(id) blob=\(uuid)"), "\(scrub.output.suffix(500))")
+                // A file gone.
+                try FileManager.default.removeItem(atPath: path)
+                let gone = try await ProcessRunner.run(environment.binaries + "/tessera-indexer", ["scrub"], environment: scrubEnvironment)
+                #expect(gone.output.contains("missing instance=\(id)"), "\(gone.output.suffix(500))")
+            }
+        }
+    }
+}
