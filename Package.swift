@@ -146,7 +146,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest",
+            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest", "Index",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",
             resources: [.copy("Fixtures")]

@@ -6,7 +6,7 @@
 //   (0002,0000)'s group length when the first element carries one, else at the first element whose group bytes
 //   are not 0002.
 // - Dataset: syntax from the meta's (0002,0010) through DcmXfer, guessed like DCMTK when unknown or absent; the
-//   deflated syntaxes are inflated (raw deflate) into a capped buffer first.
+//   deflated syntaxes are inflated into a capped buffer first, with DCMTK's own zlib filter (no -lz needed).
 // - Nesting (FINDINGS.md 4.3/4.4): explicit SQ (+1, same syntax); explicit UN or an unknown upper-case VR with
 //   undefined length (+1, implicit little endian inside, CP-246); explicit OB/OW with undefined length on Pixel
 //   Data or a private tag (+1, opaque fragments); implicit undefined length (+1: fragments for Pixel Data, items
@@ -22,11 +22,11 @@
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcdicent.h"
 #include "dcmtk/dcmdata/dchashdi.h"
+#include "dcmtk/dcmdata/dcistrmb.h"
+#include "dcmtk/dcmdata/dcistrmz.h"
 #include "dcmtk/dcmdata/dctag.h"
 #include "dcmtk/dcmdata/dcvr.h"
 #include "dcmtk/dcmdata/dcxfer.h"
-
-#include <zlib.h>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -35,9 +35,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -81,17 +81,19 @@ enum class VRKind : uint8_t {
 /// Dictionary facts, copied once from DCMTK's data dictionary.
 struct Tables {
     VRKind vr[26 * 26];
-    /// Non-repeating entries without private creator, sorted by (group << 16 | element); the flag says SQ.
-    std::vector<std::pair<uint32_t, bool>> exact;
-    /// Repeating entries without private creator, in DCMTK's lookup order.
+    /// Keys (group << 16 | element) of non-repeating entries without private creator: all, and those with VR SQ.
+    std::vector<uint32_t> exact, exactSequences;
+    /// Repeating entries without private creator, in DCMTK's lookup order, and the subset with VR SQ.
     struct Range {
         uint16_t group, upperGroup, element, upperElement;
         DcmDictRangeRestriction groupRestriction, elementRestriction;
         bool sequence;
     };
-    std::vector<Range> repeating;
-    /// (group << 16 | element) of private-creator entries with VR SQ (element <= 0xFF matches any block).
+    std::vector<Range> repeating, repeatingSequences;
+    /// Keys of private-creator entries with VR SQ (an element <= 0xFF matches that offset in any block), and the
+    /// repeating ones.
     std::vector<uint32_t> privateSequences;
+    std::vector<Range> privateRepeatingSequences;
 };
 
 bool inRestriction(uint16_t value, DcmDictRangeRestriction restriction) {
@@ -121,24 +123,30 @@ Tables buildTables() {
         if (entry == nullptr) continue;
         const bool sequence = entry->getEVR() == EVR_SQ;
         const uint32_t key = uint32_t(entry->getGroup()) << 16 | entry->getElement();
-        if (entry->getPrivateCreator() == nullptr) tables.exact.emplace_back(key, sequence);
-        else if (sequence) tables.privateSequences.push_back(key);
+        if (entry->getPrivateCreator() == nullptr) {
+            tables.exact.push_back(key);
+            if (sequence) tables.exactSequences.push_back(key);
+        } else if (sequence) {
+            tables.privateSequences.push_back(key);
+        }
     }
     for (DcmDictEntryListIterator it = dict.repeatingBegin(); it != dict.repeatingEnd(); ++it) {
         const DcmDictEntry *entry = *it;
         if (entry == nullptr) continue;
         if (entry->getPrivateCreator() == nullptr) {
-            tables.repeating.push_back({entry->getGroup(), entry->getUpperGroup(), entry->getElement(),
-                                        entry->getUpperElement(), entry->getGroupRangeRestriction(),
-                                        entry->getElementRangeRestriction(), entry->getEVR() == EVR_SQ});
+            const Tables::Range range{entry->getGroup(), entry->getUpperGroup(), entry->getElement(),
+                                      entry->getUpperElement(), entry->getGroupRangeRestriction(),
+                                      entry->getElementRangeRestriction(), entry->getEVR() == EVR_SQ};
+            tables.repeating.push_back(range);
+            if (range.sequence) tables.repeatingSequences.push_back(range);
         } else if (entry->getEVR() == EVR_SQ) {
-            // A repeating private SQ entry: remember every key of its range, bounded by the dictionary itself.
-            for (uint32_t g = entry->getGroup(); g <= entry->getUpperGroup(); g++)
-                for (uint32_t e = entry->getElement(); e <= entry->getUpperElement() && e <= 0xFF; e++)
-                    tables.privateSequences.push_back(g << 16 | e);
+            tables.privateRepeatingSequences.push_back({entry->getGroup(), entry->getUpperGroup(), entry->getElement(),
+                                                        entry->getUpperElement(), entry->getGroupRangeRestriction(),
+                                                        entry->getElementRangeRestriction(), true});
         }
     }
     std::sort(tables.exact.begin(), tables.exact.end());
+    std::sort(tables.exactSequences.begin(), tables.exactSequences.end());
     std::sort(tables.privateSequences.begin(), tables.privateSequences.end());
     return tables;
 }
@@ -148,15 +156,22 @@ const Tables &tables() {
     return instance;
 }
 
-/// VR of (g,e) in DCMTK's dictionary without private creator is SQ (what `DcmTag(g, e).getEVR()` says).
+bool contains(const Tables::Range &r, uint16_t group, uint16_t element) {
+    return inRestriction(group, r.groupRestriction) && inRestriction(element, r.elementRestriction) &&
+           group >= r.group && group <= r.upperGroup && element >= r.element && element <= r.upperElement;
+}
+
+/// VR of (g,e) in DCMTK's dictionary without private creator is SQ (what `DcmTag(g, e).getEVR()` says): exact
+/// entries first, then the first repeating entry that contains the tag.
 bool dictionarySaysSequence(const Tables &t, uint16_t group, uint16_t element) {
     const uint32_t key = uint32_t(group) << 16 | element;
-    auto it = std::lower_bound(t.exact.begin(), t.exact.end(), std::make_pair(key, false));
-    if (it != t.exact.end() && it->first == key) return it->second;
-    for (const Tables::Range &r : t.repeating) {
-        if (!inRestriction(group, r.groupRestriction) || !inRestriction(element, r.elementRestriction)) continue;
-        if (group >= r.group && group <= r.upperGroup && element >= r.element && element <= r.upperElement)
-            return r.sequence;
+    if (std::binary_search(t.exactSequences.begin(), t.exactSequences.end(), key)) return true;
+    for (const Tables::Range &candidate : t.repeatingSequences) {
+        if (!contains(candidate, group, element)) continue;
+        // Rare: a repeating SQ entry covers the tag; DCMTK takes an exact entry first, then the first range.
+        if (std::binary_search(t.exact.begin(), t.exact.end(), key)) return false;
+        for (const Tables::Range &r : t.repeating)
+            if (contains(r, group, element)) return r.sequence;
     }
     return false;
 }
@@ -165,8 +180,12 @@ bool dictionarySaysSequence(const Tables &t, uint16_t group, uint16_t element) {
 bool privateMaySaySequence(const Tables &t, uint16_t group, uint16_t element) {
     const uint32_t flexible = uint32_t(group) << 16 | (element & 0xFF);
     const uint32_t exact = uint32_t(group) << 16 | element;
-    return std::binary_search(t.privateSequences.begin(), t.privateSequences.end(), flexible) ||
-           std::binary_search(t.privateSequences.begin(), t.privateSequences.end(), exact);
+    if (std::binary_search(t.privateSequences.begin(), t.privateSequences.end(), flexible) ||
+        std::binary_search(t.privateSequences.begin(), t.privateSequences.end(), exact))
+        return true;
+    for (const Tables::Range &r : t.privateRepeatingSequences)
+        if (contains(r, group, element) || contains(r, group, uint16_t(element & 0xFF))) return true;
+    return false;
 }
 
 /// Syntax DCMTK guesses from the next 6 bytes (DcmItem::checkTransferSyntax); `implicitBig` flags the
@@ -291,7 +310,8 @@ bool Walker::overrun(uint64_t at, const Frame &frame, const char *what, uint16_t
         return fail("truncated at offset %llu", offset);
     }
     const char *container = frame.limitOwner == kOwnerItem ? "item" : "sequence";
-    if (tagKnown) return fail("%s (%04X,%04X) at offset %llu overruns its %s", what, group, element, offset, container);
+    if (tagKnown)
+        return fail("%s (%04X,%04X) at offset %llu overruns its %s", what, group, element, offset, container);
     return fail("%s at offset %llu overruns its %s", what, offset, container);
 }
 
@@ -304,7 +324,7 @@ Walker::MetaStep Walker::metaStep(MetaState &meta, uint64_t pos) {
         meta.rule = MetaState::Rule::Group0002;
         if (meta.firstGroup == 0x0002 && meta.firstElement == 0x0000 && meta.firstLength > 0) {
             const bool big = stack_.front().syntax.bigEndian;
-            if (!meta.firstIsUL || meta.firstLength < 4) {
+            if (!meta.firstIsUL || meta.firstLength < 4 || meta.firstLength == kUndefinedLength) {
                 fail("meta group length (0002,0000) is not a UL value");
                 return MetaStep::Failed;
             }
@@ -332,7 +352,7 @@ bool Walker::walk(size_t &start, Syntax syntax, MetaState *meta) {
     uint64_t pos = start;
 
     while (!stack_.empty()) {
-        const Frame frame = stack_.back();
+        const Frame &frame = stack_.back();  // not used after a push or pop below
         if (frame.defined && pos == frame.end) {
             stack_.pop_back();
             continue;
@@ -501,7 +521,8 @@ bool Walker::walk(size_t &start, Syntax syntax, MetaState *meta) {
             }
         }
         if (sequence) {
-            Frame child{pos + length, pos + length, frame.depth + 1, Kind::Sequence, true, kOwnerSequence, frame.syntax};
+            Frame child{pos + length, pos + length, frame.depth + 1, Kind::Sequence, true, kOwnerSequence,
+                        frame.syntax};
             if (!enter(child.depth)) return false;
             stack_.push_back(child);
             continue;
@@ -512,57 +533,69 @@ bool Walker::walk(size_t &start, Syntax syntax, MetaState *meta) {
     return true;
 }
 
-/// Inflates a raw deflate stream (RFC 1951, as DCMTK reads deflated transfer syntaxes) into `out`, capped.
-bool inflateCapped(const uint8_t *data, size_t length, const Limits &limits, std::vector<uint8_t> &out,
-                   Result &result) {
+/// Heap buffer grown with realloc (large blocks grow by mremap: no copy, untouched pages stay unallocated).
+struct InflatedBuffer {
+    uint8_t *data = nullptr;
+    size_t capacity = 0;
+    size_t size = 0;
+    ~InflatedBuffer() { std::free(data); }
+    bool reserve(size_t wanted) {
+        void *grown = std::realloc(data, wanted);
+        if (grown == nullptr) return false;
+        data = static_cast<uint8_t *>(grown);
+        capacity = wanted;
+        return true;
+    }
+};
+
+/// Inflates a deflated dataset into `out`, capped, through DCMTK's own zlib filter (so the semantics are exactly
+/// DCMTK's: raw deflate unless dcmZlibExpectRFC1950Encoding, trailing bytes after the stream ignored).
+bool inflateCapped(const uint8_t *data, size_t length, const Limits &limits, InflatedBuffer &out, Result &result) {
     const unsigned long long cap =
         limits.maxInflatedBytes < 0 ? 0ULL : static_cast<unsigned long long>(limits.maxInflatedBytes);
-    z_stream stream;
-    std::memset(&stream, 0, sizeof stream);
-    if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) {
-        result.error = "cannot initialise zlib";
-        return false;
-    }
-    struct End {
-        z_stream *s;
-        ~End() { inflateEnd(s); }
-    } end{&stream};
-    // Grow geometrically; one byte beyond the cap tells "too large" from "exactly the cap".
-    size_t capacity = static_cast<size_t>(std::min<unsigned long long>(cap + 1, 1ULL << 20));
-    out.resize(capacity);
-    size_t produced = 0, consumed = 0;
-    for (;;) {
-        if (produced == out.size()) {
-            if (out.size() > cap) {
-                result.error = "inflated dataset larger than " + std::to_string(cap) + " bytes";
+    const std::string tooLarge = "inflated dataset larger than " + std::to_string(cap) + " bytes";
+    DcmBufferProducer producer;
+    producer.setBuffer(data, static_cast<offile_off_t>(length));
+    producer.setEos();
+    DcmZLibInputFilter filter;
+    filter.append(producer);
+    int idle = 0;
+    while (filter.good() && !filter.eos()) {
+        if (out.size == out.capacity) {
+            // Grow geometrically; one byte beyond the cap tells "too large" from "exactly the cap".
+            if (out.capacity > cap) {
+                result.error = tooLarge;
                 return false;
             }
-            out.resize(static_cast<size_t>(std::min<unsigned long long>(cap + 1, 2ULL * out.size())));
+            const unsigned long long wanted =
+                std::min<unsigned long long>(cap + 1, std::max<size_t>(size_t(1) << 20, 2 * out.capacity));
+            if (!out.reserve(static_cast<size_t>(wanted))) {
+                result.error = "out of memory inflating the dataset";
+                return false;
+            }
         }
-        const size_t inChunk = std::min<size_t>(length - consumed, 1u << 30);
-        const size_t outChunk = std::min<size_t>(out.size() - produced, 1u << 30);
-        stream.next_in = const_cast<Bytef *>(data + consumed);
-        stream.avail_in = static_cast<uInt>(inChunk);
-        stream.next_out = out.data() + produced;
-        stream.avail_out = static_cast<uInt>(outChunk);
-        const int status = inflate(&stream, Z_NO_FLUSH);
-        consumed += inChunk - stream.avail_in;
-        produced += outChunk - stream.avail_out;
-        if (status == Z_STREAM_END) break;  // trailing bytes after the stream are ignored, as by DCMTK
-        if (status == Z_OK) continue;
-        if (status == Z_BUF_ERROR && (consumed < length || produced == out.size())) continue;
-        if (status == Z_BUF_ERROR) {
-            result.error = "deflated dataset truncated";
-            return false;
+        const size_t room = std::min<size_t>(out.capacity - out.size, 1u << 30);
+        const offile_off_t got = filter.read(out.data + out.size, static_cast<offile_off_t>(room));
+        out.size += static_cast<size_t>(got);
+        // With all input handed to zlib and room for output, inflate only stalls on a cut-off stream.
+        if (got == 0 && producer.avail() == 0) {
+            if (++idle > 4) break;
+        } else {
+            idle = 0;
         }
-        result.error = std::string("deflated dataset corrupt: ") + (stream.msg != nullptr ? stream.msg : "zlib error");
+    }
+    if (!filter.good()) {
+        result.error = std::string("deflated dataset corrupt: ") + filter.status().text();
         return false;
     }
-    if (produced > cap) {
-        result.error = "inflated dataset larger than " + std::to_string(cap) + " bytes";
+    if (!filter.eos()) {
+        result.error = "deflated dataset truncated";
         return false;
     }
-    out.resize(produced);
+    if (out.size > cap) {
+        result.error = tooLarge;
+        return false;
+    }
     return true;
 }
 
@@ -634,14 +667,14 @@ Result scan(const uint8_t *bytes, size_t length, const Limits &limits) {
             return result;
         }
         if (known.getStreamCompression() != ESC_none) {
-            std::vector<uint8_t> inflated;
+            InflatedBuffer inflated;
             if (!inflateCapped(bytes + pos, length - pos, limits, inflated, result)) return result;
-            if (inflated.empty()) {
+            if (inflated.size == 0) {
                 result.ok = true;
                 return result;
             }
             size_t at = 0;
-            Walker walker(inflated.data(), inflated.size(), limits, result, stack, " (inflated dataset)");
+            Walker walker(inflated.data, inflated.size, limits, result, stack, " (inflated dataset)");
             if (!walker.walk(at, kExplicitLittle, nullptr)) return result;
             result.ok = true;
             return result;

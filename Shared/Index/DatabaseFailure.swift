@@ -16,10 +16,14 @@ public enum DatabaseFailure: Sendable, Equatable {
     /// Anything else.
     case other
 
-    /// Classifies `error`.
+    /// Classifies `error` (for a transaction, the error of its body, else of its commit or begin).
     public init(_ error: any Error) {
-        if let unavailable = error as? DatabaseUnavailable {
-            _ = unavailable
+        if let transaction = error as? PostgresTransactionError,
+           let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError {
+            self.init(cause)
+            return
+        }
+        if error is DatabaseUnavailable {
             self = .unavailable
             return
         }
@@ -65,6 +69,10 @@ public enum DatabaseFailure: Sendable, Equatable {
     /// database error this layer knows.
     public static func tesseraError(for error: any Error) -> TesseraError? {
         if let error = error as? TesseraError { return error }
+        if let transaction = error as? PostgresTransactionError,
+           let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError {
+            return tesseraError(for: cause)
+        }
         if error is DatabaseUnavailable {
             return TesseraError(.databaseUnavailable, details: "\(error)")
         }
@@ -88,5 +96,10 @@ public enum DatabaseFailure: Sendable, Equatable {
 /// No pooled connection could be had in time: the database is down, restarting, or every connection is busy.
 public struct DatabaseUnavailable: Error, Sendable, CustomStringConvertible {
     public var reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+
     public var description: String { "The database is not available: \(reason)" }
 }

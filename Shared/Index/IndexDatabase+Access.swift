@@ -20,8 +20,16 @@ extension IndexDatabase {
         while true {
             attempt += 1
             do {
-                return try await withConnection { connection in
-                    try await connection.withTransaction(logger: logger) { transaction in try await body(transaction) }
+                do {
+                    return try await withConnection { connection in
+                        try await connection.withTransaction(logger: logger) { transaction in try await body(transaction) }
+                    }
+                } catch let failure as PostgresTransactionError {
+                    // The error of the body itself (or of the commit), as callers expect to catch it.
+                    if failure.rollbackError == nil, let cause = failure.closureError ?? failure.commitError ?? failure.beginError {
+                        throw cause
+                    }
+                    throw failure
                 }
             } catch {
                 guard DatabaseFailure(error) == .conflict, attempt < 5 else { throw error }

@@ -1,5 +1,5 @@
 /// The Kafka-protocol broker that carries ingest events. Read from the `Kafka` section
-/// (`BootstrapServers`, `Topic`, `Partitions`, `ConsumerGroup`) and `TESSERA_KAFKA_BROKERS`,
+/// (`BootstrapServers`, `Topic`, `Partitions`, `ConsumerGroup`, `DeliveryTimeout` in ms) and `TESSERA_KAFKA_BROKERS`,
 /// `TESSERA_KAFKA_TOPIC`, `TESSERA_KAFKA_PARTITIONS`, `TESSERA_KAFKA_GROUP`.
 public struct BrokerSettings: Sendable, Hashable {
     public var bootstrapServers = "127.0.0.1:9092"

@@ -158,6 +158,7 @@ public struct TesseraConfiguration: Sendable {
             broker.topic = kafka["Topic"]?.stringValue ?? broker.topic
             broker.partitions = try int("Partitions", in: kafka) ?? broker.partitions
             broker.consumerGroup = kafka["ConsumerGroup"]?.stringValue ?? broker.consumerGroup
+            broker.deliveryTimeoutMilliseconds = try int("DeliveryTimeout", in: kafka) ?? broker.deliveryTimeoutMilliseconds
         }
         if let section = document["Reconciler"] {
             reconciler.intervalSeconds = try int("Interval", in: section) ?? reconciler.intervalSeconds
@@ -220,6 +221,9 @@ public struct TesseraConfiguration: Sendable {
         guard reconciler.intervalSeconds >= 1, reconciler.gracePeriodSeconds >= 1, reconciler.fullScanIntervalSeconds >= 1,
               reconciler.tombstoneRetentionSeconds >= 1 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "The Reconciler durations must be positive")
+        }
+        guard broker.deliveryTimeoutMilliseconds >= 1_000 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration", details: "Kafka.DeliveryTimeout must be at least 1000 ms")
         }
         guard dicomThreadsCount >= 1, broker.partitions >= 1 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomThreadsCount and Kafka.Partitions must be positive")

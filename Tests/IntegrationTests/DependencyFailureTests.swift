@@ -133,5 +133,27 @@ extension ClusterTests {
                 }
             }
         }
+
+        @Test("SIGTERM while a C-STORE waits for a broker that never acknowledges: the modality still gets an answer, the gateway exits")
+        func pendingRequestAnswered() async throws {
+            let file = environment.repository + "/Tests/UnitTests/Fixtures/tags/CT_small.dcm"
+            let storage = try environment.temporaryFolder("pending-storage")
+            let gateway = try ProcessRunner.start(environment.binaries + "/tessera-gateway", [], environment: [
+                "TESSERA_DICOM_PORT": "14272", "TESSERA_DICOM_AET": "PENDING", "TESSERA_METRICS_PORT": "19146",
+                "TESSERA_KAFKA_BROKERS": "127.0.0.1:1", "TESSERA_STORAGE_DIR": storage,
+                "ORTHANC_JSON": #"{"Kafka": {"DeliveryTimeout": 6000}}"#])
+            defer { kill(gateway.pid, SIGKILL) }
+            try await Task.sleep(for: .seconds(2))
+            async let stored = HostileTool(environment: environment).run(["store", "--port", "14272", "--aet", "PENDING", "--files", file])
+            try await Task.sleep(for: .seconds(1))
+            let start = ContinuousClock.now
+            kill(gateway.pid, SIGTERM)
+            let answer = try await stored
+            #expect((answer["statuses"] as? [Int]) == [0xA700], "answered, not dropped: \(answer)")
+            let outcome = await gateway.wait(timeout: .seconds(30))
+            #expect(outcome.status == 0, "\(outcome.output.suffix(400))")
+            #expect(ContinuousClock.now - start < .seconds(12), "bounded by the delivery timeout")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: storage + "/.incoming").isEmpty)
+        }
     }
 }

@@ -260,5 +260,25 @@ extension ClusterTests {
                 #expect(try await count(database, "SELECT COUNT(*) FROM patients") == 0)
             }
         }
+
+        @Test("A deadlock between two transactions is retried: both complete")
+        func deadlockRetried() async throws {
+            try await withWriter { database, _ in
+                try await database.query("CREATE TABLE counters (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)")
+                try await database.query("INSERT INTO counters VALUES (1, 0), (2, 0)")
+                async let forward: Void = database.withTransaction { connection in
+                    try await connection.query("UPDATE counters SET value = value + 1 WHERE id = 1", logger: logger)
+                    try await connection.query("SELECT pg_sleep(0.5)", logger: logger)
+                    try await connection.query("UPDATE counters SET value = value + 1 WHERE id = 2", logger: logger)
+                }
+                async let backward: Void = database.withTransaction { connection in
+                    try await connection.query("UPDATE counters SET value = value + 1 WHERE id = 2", logger: logger)
+                    try await connection.query("SELECT pg_sleep(0.5)", logger: logger)
+                    try await connection.query("UPDATE counters SET value = value + 1 WHERE id = 1", logger: logger)
+                }
+                _ = try await (forward, backward)
+                #expect(try await count(database, "SELECT SUM(value) FROM counters") == 4, "each transaction applied exactly once")
+            }
+        }
     }
 }
