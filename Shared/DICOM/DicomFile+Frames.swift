@@ -1,4 +1,5 @@
 import CDICOM
+import Foundation
 import Model
 
 extension DicomFile {
@@ -8,7 +9,7 @@ extension DicomFile {
     /// encapsulated pixel data at most one frame per fragment (the basic offset table aside). Without pixel data: 1.
     public var frameCount: Int {
         let dataset = self.dataset
-        let declared = dataset.string(DicomTag(0x0028, 0x0008)).flatMap { Int64($0.trimmingCharacters(in: " ")) } ?? 1
+        let declared = dataset.string(DicomTag(0x0028, 0x0008)).flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) } ?? 1
         var frames = max(1, declared)
         var length: Int64 = 0
         var fragments = -1
@@ -34,14 +35,5 @@ extension DicomFile {
             size = product
         }
         return max(1, size / 8)
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in character: Character) -> String {
-        var text = Substring(self)
-        while text.first == character { text = text.dropFirst() }
-        while text.last == character { text = text.dropLast() }
-        return String(text)
     }
 }

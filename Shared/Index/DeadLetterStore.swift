@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import Model
@@ -43,8 +42,7 @@ public struct DeadLetterStore: Sendable {
         var deduplicationKey: String {
             switch source {
             case .event:
-                let digest = Insecure.SHA1.hash(data: payload ?? [])
-                return "event:" + digest.map { String(format: "%02x", $0) }.joined() + ":" + reason
+                return "event:" + MD5Digest.hex(payload ?? []) + ":" + reason
             case .reconciler:
                 return "blob:" + (blob ?? "") + ":" + reason
             }
