@@ -2,6 +2,7 @@
 #include "include/cdicom.h"
 #include "internal.hpp"
 #include "scan.hpp"
+#include "budget.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -31,6 +32,9 @@
 #include <vector>
 
 struct cdicom_file {
+    /// The parse's share of the process's parse budget, held as long as the file is (declared before `format`, so
+    /// given back only once the dataset is freed).
+    tessera::Reservation reservation;
     DcmFileFormat format;
 
     cdicom_file() = default;
@@ -56,6 +60,24 @@ DcmElement *findElement(const cdicom_item *item, uint16_t group, uint16_t elemen
     DcmElement *found = nullptr;
     if (asItem(item)->findAndGetElement(DcmTagKey(group, element), found, OFFalse).bad()) return nullptr;
     return found;
+}
+
+/// After a structural check: reserves what DCMTK will need from the process's parse budget. False (with the reason
+/// and the error text set) when the check failed or there was no room in time.
+bool reserve(const tessera::scan::Result &checked, tessera::Reservation &reservation, int &reason, char *error,
+             size_t error_length) {
+    if (!checked.ok) {
+        reason = checked.busy ? CDICOM_PARSE_BUSY : checked.unreadable ? CDICOM_PARSE_UNREADABLE : CDICOM_PARSE_INVALID;
+        copyError(error, error_length, checked.error);
+        return false;
+    }
+    if (!reservation.grow(tessera::ParseBudget::shared(), tessera::scan::estimatedParseMemory(checked),
+                          tessera::ParseBudget::defaultWait)) {
+        reason = CDICOM_PARSE_BUSY;
+        copyError(error, error_length, "too many datasets being parsed at once: no memory for this one now");
+        return false;
+    }
+    return true;
 }
 
 char *duplicate(const OFString &value) {
@@ -117,19 +139,20 @@ void cdicom_free(void *pointer) { std::free(pointer); }
 
 // MARK: - Files and datasets
 
-cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, char *error, size_t error_length) {
+cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, int *failure, char *error, size_t error_length) {
+    int ignored = 0;
+    int &reason = failure != nullptr ? *failure : ignored;
+    reason = CDICOM_PARSE_BUSY;  // what an exception (out of memory) leaves
     return guarded<cdicom_file *>(nullptr, error, error_length, [&]() -> cdicom_file * {
         if (bytes == nullptr || length == 0) {
+            reason = CDICOM_PARSE_INVALID;
             copyError(error, error_length, "empty input");
             return nullptr;
         }
         // DCMTK's parser recurses once per nested sequence and trusts length fields: check the structure first.
         tessera::scan::Result checked = tessera::scan::checkBuffer(bytes, length, tessera::scan::Limits());
-        if (!checked.ok) {
-            copyError(error, error_length, checked.error);
-            return nullptr;
-        }
         std::unique_ptr<cdicom_file> file(new cdicom_file());
+        if (!reserve(checked, file->reservation, reason, error, error_length)) return nullptr;
         DcmInputBufferStream stream;
         stream.setBuffer(bytes, static_cast<offile_off_t>(length));
         stream.setEos();
@@ -137,6 +160,7 @@ cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, char *error,
         OFCondition status = file->format.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
         file->format.transferEnd();
         if (status.bad()) {
+            reason = CDICOM_PARSE_INVALID;
             copyError(error, error_length, status.text());
             return nullptr;
         }
@@ -144,19 +168,26 @@ cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, char *error,
     });
 }
 
-cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, char *error, size_t error_length) {
+cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, int *failure, char *error,
+                              size_t error_length) {
+    int ignored = 0;
+    int &reason = failure != nullptr ? *failure : ignored;
+    reason = CDICOM_PARSE_BUSY;  // what an exception (out of memory) leaves
     return guarded<cdicom_file *>(nullptr, error, error_length, [&]() -> cdicom_file * {
-        if (path == nullptr) return nullptr;
-        // DCMTK's parser recurses once per nested sequence and trusts length fields: check the structure first.
-        tessera::scan::Result checked = tessera::scan::checkFile(path, tessera::scan::Limits());
-        if (!checked.ok) {
-            copyError(error, error_length, checked.error);
+        if (path == nullptr) {
+            reason = CDICOM_PARSE_UNREADABLE;
             return nullptr;
         }
+        // DCMTK's parser recurses once per nested sequence and trusts length fields: check the structure first.
+        tessera::scan::Limits limits;
+        limits.maxReadLength = max_read_length;
+        tessera::scan::Result checked = tessera::scan::checkFile(path, limits);
         std::unique_ptr<cdicom_file> file(new cdicom_file());
+        if (!reserve(checked, file->reservation, reason, error, error_length)) return nullptr;
         OFCondition status = file->format.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, max_read_length,
                                                    ERM_autoDetect);
         if (status.bad()) {
+            reason = CDICOM_PARSE_INVALID;
             copyError(error, error_length, status.text());
             return nullptr;
         }
@@ -695,11 +726,12 @@ cdicom_dicomdir *cdicom_dicomdir_create(const char *path, int extended, char *er
 int cdicom_dicomdir_add(cdicom_dicomdir *dir, const char *file_path, const char *file_id, char *error, size_t error_length) {
     return guarded(0, error, error_length, [&]() -> int {
         if (dir == nullptr || file_path == nullptr || file_id == nullptr) return 0;
-        tessera::scan::Result checked = tessera::scan::checkFile(file_path, tessera::scan::Limits());
-        if (!checked.ok) {
-            copyError(error, error_length, checked.error);
-            return 0;
-        }
+        tessera::scan::Limits limits;
+        limits.maxReadLength = 4096;
+        tessera::scan::Result checked = tessera::scan::checkFile(file_path, limits);
+        tessera::Reservation reservation;
+        int reason = 0;
+        if (!reserve(checked, reservation, reason, error, error_length)) return 0;
         DcmFileFormat format;
         OFCondition status = format.loadFile(OFFilename(file_path), EXS_Unknown, EGL_noChange, 4096);
         if (status.bad()) {

@@ -17,6 +17,7 @@
 //   container, a defined-length implicit value starting with a non-item (FFFE,xxxx)), anything that overruns an
 //   enclosing defined length, and data that ends inside an element or an open container.
 #include "scan.hpp"
+#include "budget.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdict.h"
@@ -265,6 +266,8 @@ public:
     bool fail(const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 private:
+    /// Counts a value DCMTK will hold in memory (see Limits::maxReadLength).
+    void load(uint32_t length);
     bool count();
     bool enter(int depth);
     bool overrun(uint64_t at, const Frame &frame, const char *what, uint16_t group, uint16_t element, bool tagKnown);
@@ -289,6 +292,10 @@ bool Walker::fail(const char *format, ...) {
     result_.error.assign(text);
     result_.error.append(where_);
     return false;
+}
+
+void Walker::load(uint32_t length) {
+    if (limits_.maxReadLength == 0 || length <= limits_.maxReadLength) result_.loadedBytes += length;
 }
 
 bool Walker::count() {
@@ -393,6 +400,7 @@ bool Walker::walk(size_t &start, Syntax syntax, MetaState *meta) {
                     return fail("undefined-length pixel fragment at offset %llu",
                                 static_cast<unsigned long long>(pos - 8));
                 if (length > frame.limit - pos) return overrun(pos - 8, frame, "pixel fragment", 0, 0, false);
+                load(length);
                 pos += length;
                 continue;
             }
@@ -527,6 +535,7 @@ bool Walker::walk(size_t &start, Syntax syntax, MetaState *meta) {
             stack_.push_back(child);
             continue;
         }
+        load(length);
         pos += length;
     }
     start = size_t(pos);
@@ -538,13 +547,20 @@ struct InflatedBuffer {
     uint8_t *data = nullptr;
     size_t capacity = 0;
     size_t size = 0;
+    /// The capacity, reserved from the process's parse budget.
+    tessera::Reservation reservation;
     ~InflatedBuffer() { std::free(data); }
-    bool reserve(size_t wanted) {
+    enum class Growth { Grown, Busy, OutOfMemory };
+    Growth reserve(size_t wanted) {
+        if (!reservation.grow(tessera::ParseBudget::shared(), static_cast<long long>(wanted - capacity),
+                              tessera::ParseBudget::defaultWait)) {
+            return Growth::Busy;
+        }
         void *grown = std::realloc(data, wanted);
-        if (grown == nullptr) return false;
+        if (grown == nullptr) return Growth::OutOfMemory;
         data = static_cast<uint8_t *>(grown);
         capacity = wanted;
-        return true;
+        return Growth::Grown;
     }
 };
 
@@ -569,7 +585,13 @@ bool inflateCapped(const uint8_t *data, size_t length, const Limits &limits, Inf
             }
             const unsigned long long wanted =
                 std::min<unsigned long long>(cap + 1, std::max<size_t>(size_t(1) << 20, 2 * out.capacity));
-            if (!out.reserve(static_cast<size_t>(wanted))) {
+            switch (out.reserve(static_cast<size_t>(wanted))) {
+            case InflatedBuffer::Growth::Grown: break;
+            case InflatedBuffer::Growth::Busy:
+                result.busy = true;
+                result.error = "too many datasets being parsed at once: no memory to inflate this one now";
+                return false;
+            case InflatedBuffer::Growth::OutOfMemory:
                 result.error = "out of memory inflating the dataset";
                 return false;
             }
@@ -674,7 +696,9 @@ Result scan(const uint8_t *bytes, size_t length, const Limits &limits) {
                 return result;
             }
             size_t at = 0;
-            Walker walker(inflated.data, inflated.size, limits, result, stack, " (inflated dataset)");
+            Limits everyValueLoaded = limits;  // DCMTK defers no value of a filtered stream
+            everyValueLoaded.maxReadLength = 0;
+            Walker walker(inflated.data, inflated.size, everyValueLoaded, result, stack, " (inflated dataset)");
             if (!walker.walk(at, kExplicitLittle, nullptr)) return result;
             result.ok = true;
             return result;
@@ -710,17 +734,20 @@ Result checkFile(const char *path, const Limits &limits) noexcept {
     try {
         Result result;
         if (path == nullptr) {
+            result.unreadable = true;
             result.error = "no path";
             return result;
         }
         const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
+            result.unreadable = true;
             result.error = std::string("cannot open: ") + std::strerror(errno);
             return result;
         }
         struct stat info;
         if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
             ::close(fd);
+            result.unreadable = true;
             result.error = "not a regular file";
             return result;
         }
@@ -734,6 +761,7 @@ Result checkFile(const char *path, const Limits &limits) noexcept {
         const int mapError = errno;
         ::close(fd);
         if (mapped == MAP_FAILED) {
+            result.unreadable = true;
             result.error = std::string("cannot map: ") + std::strerror(mapError);
             return result;
         }

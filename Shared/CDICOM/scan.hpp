@@ -23,6 +23,9 @@ struct Limits {
     long long maxElements = 1000000;
     /// Size cap of a deflated dataset once inflated.
     long long maxInflatedBytes = 256LL << 20;
+    /// Values longer than this are left on disk by DCMTK until read (`loadFile`'s maxReadLength); 0: every value is
+    /// loaded (a buffer, a deflated dataset). Only used for ``Result::loadedBytes``.
+    unsigned long maxReadLength = 0;
 };
 
 /// Outcome of a check.
@@ -33,6 +36,13 @@ struct Result {
     int depth = 0;
     /// Data elements, items and pixel fragments seen.
     long long elements = 0;
+    /// Bytes of values DCMTK will load into memory (see ``Limits::maxReadLength``).
+    long long loadedBytes = 0;
+    /// True when the check failed because the process's parse budget had no room for the inflated dataset in time
+    /// (the input may be fine: try again later).
+    bool busy = false;
+    /// True when the file could not be opened or mapped (missing, not a regular file).
+    bool unreadable = false;
     /// Short reason when `ok` is false, e.g. "sequences nested deeper than 64" or "truncated at offset 1234".
     std::string error;
 };
@@ -44,5 +54,10 @@ Result checkFile(const char *path, const Limits &limits) noexcept;
 
 /// Checks bytes in memory, laid out as for `checkFile` (what `DcmFileFormat::read` on a buffer stream reads).
 Result checkBuffer(const uint8_t *bytes, size_t length, const Limits &limits) noexcept;
+
+/// Heap DCMTK needs to hold what a successful check saw: about 256 bytes an element plus the values it loads.
+inline long long estimatedParseMemory(const Result &result) {
+    return result.elements * 256 + result.loadedBytes;
+}
 
 }  // namespace tessera::scan

@@ -32,10 +32,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -238,32 +240,41 @@ struct Server {
     int listening = -1;
 
     std::atomic<bool> stopping{false};
-    std::atomic<unsigned> handshakes{0}, associations{0};
+    std::atomic<unsigned> associations{0};
+    /// Connections still reading their association request, in all and per peer address (under `threadsLock`).
+    unsigned handshakes = 0;
+    std::map<in_addr_t, unsigned> handshakesByPeer;
     std::mutex threadsLock;
     std::condition_variable threadsEnded;
     unsigned threads = 0;
 
-    /// The socket being handed to a new connection thread, and whether DCMTK has taken it over.
-    std::mutex handoffLock;
-    std::condition_variable handoffDone;
-    int handoffSocket = -1;
-    bool handoffTaken = false;
-
     std::atomic<unsigned long> sequence{0};
+
+    /// A peer address may hold this many handshakes at once (a quarter of all): one host cannot take every slot.
+    unsigned maxHandshakesPerPeer() const { return std::max(4u, maxHandshakes / 4); }
 };
 
-/// The socket DCMTK took over on this thread (a connection thread's own one).
+/// DCMTK takes an accepted socket through a process-wide setting (dcmExternalSocketHandle). A connection thread sets
+/// it under this lock and holds the lock until DCMTK has taken the socket over (createConnection, on the same thread,
+/// before any network wait) or has failed before that, so a socket can never reach the wrong thread.
+static std::mutex externalSocketLock;
+/// On a connection thread: the hand-over lock while held, and the socket DCMTK took over.
+static thread_local std::unique_lock<std::mutex> *heldHandover = nullptr;
 static thread_local int takenSocket = -1;
 
+/// Ends a hand-over on the calling thread (idempotent).
+static void endHandover() {
+    if (heldHandover != nullptr && heldHandover->owns_lock()) {
+        dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+        heldHandover->unlock();
+    }
+}
+
 DcmTransportConnection *DeadlineLayer::createConnection(DcmNativeSocketType socket, OFBool) {
-    takenSocket = socket;
     long long deadline = nowMilliseconds() + 1000LL * server_.acseTimeout;
     auto *connection = new DeadlineConnection(socket, deadline, static_cast<int>(1000 * server_.acseTimeout), server_.stopping);
-    {
-        std::lock_guard<std::mutex> lock(server_.handoffLock);
-        if (socket == server_.handoffSocket) server_.handoffTaken = true;
-    }
-    server_.handoffDone.notify_all();
+    takenSocket = socket;
+    endHandover();
     return connection;
 }
 
@@ -326,27 +337,44 @@ protected:
     }
 
 private:
+    /// An incoming file being received: closed, and removed unless handed on, whatever happens (an exception
+    /// from DCMTK included).
+    struct IncomingFile {
+        std::string path;
+        int descriptor = -1;
+        bool handedOn = false;
+        ~IncomingFile() {
+            if (descriptor >= 0) ::close(descriptor);
+            if (!handedOn && !path.empty()) ::unlink(path.c_str());
+        }
+        void close() {
+            if (descriptor >= 0) ::close(descriptor);
+            descriptor = -1;
+        }
+    };
+
     OFCondition handleStore(T_DIMSE_C_StoreRQ &request, const DcmPresentationContextInfo &info) {
         char path[4096];
         std::snprintf(path, sizeof path, "%s/scp-%d-%lu-%llx.tmp", server_.incomingFolder.c_str(), static_cast<int>(getpid()),
                       server_.sequence.fetch_add(1), static_cast<unsigned long long>(nowMilliseconds()));
-        int descriptor = ::open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (descriptor < 0) return refuseDataset(info, request);
+        IncomingFile file;
+        file.descriptor = ::open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (file.descriptor < 0) return refuseDataset(info, request);
+        file.path = path;
         Uint16 status = kStatusOutOfResources;
         OFCondition received = EC_Normal;
         bool written = false;
         {
-            FileOutputStream out(descriptor);
+            FileOutputStream out(file.descriptor);
             OFCondition meta = writeMetaHeader(out, request, info);
             T_ASC_PresentationContextID context = info.presentationContextID;
             received = DIMSE_receiveDataSetInFile(association_, getDIMSEBlockingMode(), static_cast<int>(getDIMSETimeout()),
                                                   &context, &out, nullptr, nullptr);
             written = received.good() && meta.good() && out.consumer().good() && context == info.presentationContextID;
         }
-        ::close(descriptor);
+        file.close();
         if (received.bad() && !(received.module() == OFM_dcmnet && received.code() == DIMSEC_OUTOFRESOURCES)) {
-            ::unlink(path);  // the network failed mid-dataset: the association is over
-            return received;
+            return received;  // the network failed mid-dataset: the association is over (the file goes)
         }
         if (written) {
             OFString calling = getPeerAETitle(), called = getCalledAETitle(), peer = getPeerIP();
@@ -358,10 +386,10 @@ private:
             instance.sop_class_uid = request.AffectedSOPClassUID;
             instance.sop_instance_uid = request.AffectedSOPInstanceUID;
             // The callback owns the file from here: it adopts it as a blob or removes it.
+            file.handedOn = true;
             status = server_.callback(server_.context, &instance);
-        } else {
-            ::unlink(path);  // could not write (full disk): the dataset was drained, the modality may retry
         }
+        // Else it could not be written (full disk): the dataset was drained, the modality may retry; the file goes.
         return sendSTOREResponse(info.presentationContextID, request, status);
     }
 
@@ -401,24 +429,52 @@ private:
     DeadlineConnection *connection_ = nullptr;
 };
 
-/// One accepted connection: reads the association request (DCMTK takes the socket handed over by the dispatcher),
-/// then runs the association, or refuses it when the maximum is reached or the server is stopping.
-void connectionThread(Server *server, int socket) {
+/// Gives a connection's handshake slots back (total and per peer) and wakes `cdicom_scp_run` when the last thread
+/// of the server ends. Everything under `threadsLock`, the notification included: once `threads` reaches 0 the
+/// server may be destroyed.
+void endHandshake(Server *server, in_addr_t peer) {
+    std::lock_guard<std::mutex> lock(server->threadsLock);
+    server->handshakes -= 1;
+    auto found = server->handshakesByPeer.find(peer);
+    if (found != server->handshakesByPeer.end() && --found->second == 0) server->handshakesByPeer.erase(found);
+}
+
+/// Takes an association slot, unless the server is stopping or every slot is taken.
+bool admit(Server *server) {
+    if (server->stopping.load()) return false;
+    if (server->associations.fetch_add(1) < server->maxAssociations) return true;
+    server->associations.fetch_sub(1);
+    return false;
+}
+
+void endThread(Server *server) {
+    std::lock_guard<std::mutex> lock(server->threadsLock);
+    server->threads -= 1;
+    server->threadsEnded.notify_all();
+}
+
+/// One accepted connection: hands its socket to DCMTK and reads the association request, then runs the association,
+/// or refuses it when the maximum is reached or the server is stopping.
+void connectionThread(Server *server, int socket, in_addr_t peer) {
     T_ASC_Association *association = nullptr;
-    OFCondition received = guarded(OFCondition(EC_MemoryExhausted), [&] {
-        return ASC_receiveAssociation(server->network, &association, server->config.getMaxReceivePDULength(), nullptr,
-                                      nullptr, OFTrue, DUL_NOBLOCK, 1);
-    });
-    bool taken = takenSocket == socket;
+    OFCondition received = EC_Normal;
     {
-        std::lock_guard<std::mutex> lock(server->handoffLock);
-        if (server->handoffSocket == socket && !server->handoffTaken) {
-            server->handoffSocket = -1;  // DCMTK failed before taking it: tell the dispatcher, close it ourselves
-        }
+        std::unique_lock<std::mutex> handover(externalSocketLock);
+        heldHandover = &handover;
+        takenSocket = -1;
+        dcmExternalSocketHandle.set(socket);
+        received = guarded(OFCondition(EC_MemoryExhausted), [&] {
+            return ASC_receiveAssociation(server->network, &association, server->config.getMaxReceivePDULength(), nullptr,
+                                          nullptr, OFTrue, DUL_NOBLOCK, 1);
+        });
+        endHandover();  // DCMTK failed before taking the socket over: the lock is still ours
+        heldHandover = nullptr;
     }
-    server->handoffDone.notify_all();
-    server->handshakes.fetch_sub(1);
-    auto *connection = association == nullptr ? nullptr
+    // Whoever does not own the socket must not close it; whoever does must.
+    const bool taken = takenSocket == socket;
+    if (!taken) ::close(socket);
+    endHandshake(server, peer);
+    auto *connection = association == nullptr || association->DULassociation == nullptr ? nullptr
         : dynamic_cast<DeadlineConnection *>(DUL_getTransportConnection(association->DULassociation));
     if (received.good() && (connection == nullptr || connection->isBroken())) {
         // The peer went silent or away before its request: DCMTK's state machine calls that a normal end.
@@ -426,12 +482,13 @@ void connectionThread(Server *server, int socket) {
     }
     if (received.bad() || association == nullptr) {
         if (association != nullptr) {
-            ASC_dropAssociation(association);
-            ASC_destroyAssociation(&association);
-        } else if (!taken) {
-            ::close(socket);
+            guarded(0, [&] {
+                ASC_dropAssociation(association);
+                ASC_destroyAssociation(&association);
+                return 0;
+            });
         }
-    } else if (server->stopping.load() || server->associations.load() >= server->maxAssociations) {
+    } else if (!admit(server)) {
         T_ASC_RejectParameters reject = {ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                                          ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED};
         guarded(0, [&] {
@@ -441,7 +498,6 @@ void connectionThread(Server *server, int socket) {
             return 0;
         });
     } else {
-        server->associations.fetch_add(1);
         guarded(0, [&] {
             StoreWorker worker(*server);
             worker.setSharedConfig(*server->shared);
@@ -450,42 +506,31 @@ void connectionThread(Server *server, int socket) {
         });
         server->associations.fetch_sub(1);
     }
-    {
-        std::lock_guard<std::mutex> lock(server->threadsLock);
-        server->threads -= 1;
-    }
-    server->threadsEnded.notify_all();
+    endThread(server);
 }
 
-/// Gives an accepted socket to a new connection thread through DCMTK's external-socket path (a process-wide
-/// setting, so one hand-over at a time), and waits until DCMTK has taken it over (a moment: no network wait comes
-/// before that). The connection threads then read their requests concurrently.
-void dispatch(Server &server, int socket) {
+/// Starts a connection thread for an accepted socket, unless too many connections (in all, or from this peer) are
+/// still reading their association request; then the socket is closed at once.
+void dispatch(Server &server, int socket, in_addr_t peer) {
     {
         std::lock_guard<std::mutex> lock(server.threadsLock);
+        unsigned &fromPeer = server.handshakesByPeer[peer];
+        if (server.handshakes >= server.maxHandshakes || fromPeer >= server.maxHandshakesPerPeer()) {
+            if (fromPeer == 0) server.handshakesByPeer.erase(peer);
+            ::close(socket);
+            return;
+        }
+        fromPeer += 1;
+        server.handshakes += 1;
         server.threads += 1;
     }
-    server.handshakes.fetch_add(1);
-    std::unique_lock<std::mutex> lock(server.handoffLock);
-    server.handoffSocket = socket;
-    server.handoffTaken = false;
-    dcmExternalSocketHandle.set(socket);
     try {
-        std::thread(connectionThread, &server, socket).detach();
+        std::thread(connectionThread, &server, socket, peer).detach();
     } catch (...) {
-        dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
-        server.handoffSocket = -1;
-        lock.unlock();
         ::close(socket);
-        server.handshakes.fetch_sub(1);
-        std::lock_guard<std::mutex> threads(server.threadsLock);
-        server.threads -= 1;
-        return;
+        endHandshake(&server, peer);
+        endThread(&server);
     }
-    server.handoffDone.wait_for(lock, std::chrono::seconds(10),
-                                [&] { return server.handoffTaken || server.handoffSocket != socket; });
-    dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
-    server.handoffSocket = -1;
 }
 
 }  // namespace
@@ -580,10 +625,13 @@ int cdicom_scp_run(cdicom_scp *scp, char *error, size_t error_length) {
         }
         // A network in acceptor mode that does not listen itself: while the external socket handle is set at creation,
         // DCMTK opens no listening socket of its own.
-        dcmExternalSocketHandle.set(listening);
-        OFCondition status = ASC_initializeNetwork(NET_ACCEPTOR, server.port, static_cast<int>(server.acseTimeout),
-                                                   &server.network);
-        dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+        OFCondition status = EC_Normal;
+        {
+            std::lock_guard<std::mutex> handover(externalSocketLock);
+            dcmExternalSocketHandle.set(listening);
+            status = ASC_initializeNetwork(NET_ACCEPTOR, server.port, static_cast<int>(server.acseTimeout), &server.network);
+            dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+        }
         if (status.good()) status = ASC_setTransportLayer(server.network, &server.layer, 0);
         if (status.bad()) {
             copyError(error, error_length, std::string("network: ") + status.text());
@@ -595,16 +643,18 @@ int cdicom_scp_run(cdicom_scp *scp, char *error, size_t error_length) {
             struct pollfd descriptor = {listening, POLLIN, 0};
             int ready = poll(&descriptor, 1, 250);
             if (ready <= 0) continue;
-            int socket = ::accept4(listening, nullptr, nullptr, SOCK_CLOEXEC);
+            sockaddr_in peer{};
+            socklen_t peerLength = sizeof peer;
+            int socket = ::accept4(listening, reinterpret_cast<sockaddr *>(&peer), &peerLength, SOCK_CLOEXEC);
             if (socket < 0) {
                 if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 continue;
             }
-            if (server.stopping.load() || server.handshakes.load() >= server.maxHandshakes) {
+            if (server.stopping.load()) {
                 ::close(socket);
                 continue;
             }
-            dispatch(server, socket);
+            dispatch(server, socket, peer.sin_addr.s_addr);
         }
         ::close(listening);
         server.listening = -1;

@@ -7,29 +7,41 @@ public final class DicomFile {
     /// False for a file borrowed from the C-STORE SCP, which DCMTK frees itself.
     private let owned: Bool
 
-    /// Parses a Part-10 file held in memory. Throws `badFileFormat` when the bytes are not DICOM or are truncated.
+    /// Parses a Part-10 file held in memory. Throws `badFileFormat` when the bytes are not DICOM or are truncated,
+    /// `serverBusy` when too much is being parsed at once.
     public init(bytes: some Collection<UInt8>) throws(TesseraError) {
         var error = [CChar](repeating: 0, count: 512)
+        var failure: Int32 = 0
         let parsed: OpaquePointer? = bytes.withContiguousStorageIfAvailable { buffer in
-            cdicom_file_parse(buffer.baseAddress, buffer.count, &error, error.count)
+            cdicom_file_parse(buffer.baseAddress, buffer.count, &failure, &error, error.count)
         } ?? Array(bytes).withUnsafeBufferPointer { buffer in
-            cdicom_file_parse(buffer.baseAddress, buffer.count, &error, error.count)
+            cdicom_file_parse(buffer.baseAddress, buffer.count, &failure, &error, error.count)
         }
-        guard let parsed else {
-            throw TesseraError(.badFileFormat, details: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
+        guard let parsed else { throw Self.error(failure, error) }
         handle = parsed
         owned = true
     }
 
-    /// Loads a file from disk; values longer than `maxReadLength` bytes are read only when accessed.
+    /// Loads a file from disk; values longer than `maxReadLength` bytes are read only when accessed. Throws
+    /// `badFileFormat` when it is not DICOM, `inexistentFile` when it cannot be opened, `serverBusy` when too much is
+    /// being parsed at once.
     public init(path: String, maxReadLength: UInt32 = 4096) throws(TesseraError) {
         var error = [CChar](repeating: 0, count: 512)
-        guard let loaded = cdicom_file_load(path, maxReadLength, &error, error.count) else {
-            throw TesseraError(.badFileFormat, details: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        var failure: Int32 = 0
+        guard let loaded = cdicom_file_load(path, maxReadLength, &failure, &error, error.count) else {
+            throw Self.error(failure, error)
         }
         handle = loaded
         owned = true
+    }
+
+    private static func error(_ failure: Int32, _ text: [CChar]) -> TesseraError {
+        let details = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        switch failure {
+        case Int32(CDICOM_PARSE_BUSY.rawValue): return TesseraError(.serverBusy, details: details)
+        case Int32(CDICOM_PARSE_UNREADABLE.rawValue): return TesseraError(.inexistentFile, details: details)
+        default: return TesseraError(.badFileFormat, details: details)
+        }
     }
 
     /// Wraps a file the C library owns; valid only while the C call that handed it out runs.

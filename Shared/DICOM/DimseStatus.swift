@@ -23,9 +23,6 @@ extension DimseStatus {
     /// The C-STORE status for a failed store: "cannot understand" for a file that is not a usable instance, "out of
     /// resources" (the modality retries) when durability could not be reached.
     public static func failure(for error: TesseraError) -> DimseStatus {
-        switch error.code {
-        case .badFileFormat, .inexistentTag, .badParameterType: .cannotUnderstand
-        default: .outOfResources
-        }
+        error.refusesInstance ? .cannotUnderstand : .outOfResources
     }
 }

@@ -53,12 +53,13 @@ extension InstanceSummary {
 extension InstanceSummary {
     /// Reads the summary of the DICOM file at `path` (checked and parsed by DCMTK; large values are not loaded).
     /// Blocking. Throws `badFileFormat` for a file that is not a usable DICOM instance, `badParameterType` for an
-    /// identifier too long, `inexistentTag` for a missing UID.
+    /// identifier too long, `inexistentTag` for a missing UID; `inexistentFile` when the file cannot be opened and
+    /// `serverBusy` when too much is being parsed at once (neither says anything of the file's content).
     public static func read(path: String) throws(TesseraError) -> InstanceSummary {
         let file: DicomFile
         do {
             file = try DicomFile(path: path)
-        } catch {
+        } catch where error.code == .badFileFormat {
             throw TesseraError(.badFileFormat, details: "Cannot parse an invalid DICOM file: \(error.details ?? error.message)")
         }
         return try InstanceSummary(file: file)

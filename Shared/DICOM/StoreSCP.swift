@@ -19,7 +19,7 @@ public final class StoreSCP: Sendable {
         guard (1...65_535).contains(options.port) else {
             throw TesseraError(.parameterOutOfRange, message: "Bad DICOM port", details: "\(options.port)")
         }
-        let sink = Sink()
+        let sink = Sink(answerTimeout: .seconds(max(1, options.answerTimeoutSeconds)))
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var error = [CChar](repeating: 0, count: 512)
         // C strings that live until cdicom_scp_create has copied them.
@@ -122,7 +122,13 @@ extension StoreSCP {
 
     /// Where the C callback finds the Swift side, and the requests still waiting for an answer.
     final class Sink: @unchecked Sendable {
+        /// How long a DCMTK thread waits for a request's answer.
+        let answerTimeout: Duration
         private let lock = NSLock()
+
+        init(answerTimeout: Duration) {
+            self.answerTimeout = answerTimeout
+        }
         private var continuation: AsyncStream<StoreRequest>.Continuation?
         private var handler: (@Sendable (ReceivedInstance) -> StoreHandling)?
         private var outstanding: [ObjectIdentifier: StoreRequest] = [:]
@@ -184,9 +190,13 @@ extension StoreSCP {
             if first { done.signal() }
         }
 
-        /// Blocks the calling (DCMTK) thread until the request is answered.
-        func wait() -> DimseStatus {
-            done.wait()
+        /// Blocks the calling (DCMTK) thread until the request is answered, at most `timeout` ("out of resources"
+        /// then: the answer will not come, whatever holds it up).
+        func wait(timeout: Duration) -> DimseStatus {
+            let nanoseconds = Int(clamping: timeout.totalNanoseconds)
+            if done.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .timedOut {
+                complete(.outOfResources)
+            }
             return lock.withLock { status ?? .outOfResources }
         }
     }
@@ -214,7 +224,7 @@ private func storeCallback(_ context: UnsafeMutableRawPointer?, _ raw: UnsafePoi
     case .then(let work):
         let request = StoreSCP.StoreRequest(work)
         guard sink.submit(request) else { return DimseStatus.outOfResources.rawValue }
-        let status = request.wait()
+        let status = request.wait(timeout: sink.answerTimeout)
         sink.finished(request)
         return status.rawValue
     }

@@ -17,12 +17,16 @@ public struct StoreSCPOptions: Sendable {
     /// association slot forever (0: no limit).
     public var operationTimeoutSeconds: Int
     public var maximumPDULength: Int
+    /// Seconds a received instance may wait for its answer (parsing, the blob, the broker's acknowledgement) before
+    /// the modality is told "out of resources" (it may send again; nothing of a late success is lost).
+    public var answerTimeoutSeconds: Int
     /// Where received datasets are written (the blob store's incoming folder, on the same file system as the blobs).
     public var incomingFolder: String
 
     public init(port: Int, aeTitle: String, maximumAssociations: Int, incomingFolder: String,
                 transferSyntaxes: [String] = TransferSyntaxPolicy().accepted, checkCalledAET: Bool = false,
-                timeoutSeconds: Int = 30, operationTimeoutSeconds: Int = 600, maximumPDULength: Int = 16_384) {
+                timeoutSeconds: Int = 30, operationTimeoutSeconds: Int = 600, maximumPDULength: Int = 16_384,
+                answerTimeoutSeconds: Int = 300) {
         self.port = port
         self.aeTitle = aeTitle
         self.maximumAssociations = maximumAssociations
@@ -32,5 +36,6 @@ public struct StoreSCPOptions: Sendable {
         self.timeoutSeconds = timeoutSeconds
         self.operationTimeoutSeconds = operationTimeoutSeconds
         self.maximumPDULength = maximumPDULength
+        self.answerTimeoutSeconds = answerTimeoutSeconds
     }
 }

@@ -93,10 +93,13 @@ public final class KafkaConsumer: Sendable {
     /// Whether the last contact with the brokers succeeded.
     public var isConnected: Bool { !signals.brokersDown.load(ordering: .relaxed) }
 
-    /// Whether this consumer cannot go on: a fatal error, or no partition assigned for over a minute while subscribed.
+    /// Whether this consumer cannot go on: a fatal error, or no partition assigned for over a minute while subscribed
+    /// after the brokers went away (a broker that restarted empty may have forgotten the group). A member that simply
+    /// has no partition to own (more indexers than partitions) waits as a standby and is not replaced.
     public var needsReplacement: Bool {
         if signals.fatal.load(ordering: .relaxed) { return true }
-        guard signals.subscribedAt.load(ordering: .relaxed) > 0, signals.assignedPartitions.load(ordering: .relaxed) == 0 else {
+        guard signals.subscribedAt.load(ordering: .relaxed) > 0, signals.assignedPartitions.load(ordering: .relaxed) == 0,
+              signals.lostBrokers.load(ordering: .relaxed) else {
             return false
         }
         let since = max(signals.subscribedAt.load(ordering: .relaxed), signals.unassignedAt.load(ordering: .relaxed))
@@ -217,6 +220,8 @@ extension KafkaConsumer {
     /// What librdkafka's callbacks reported.
     final class Signals: Sendable {
         let brokersDown = Atomic<Bool>(false)
+        /// Every broker went away since the last assignment of partitions (or since the start).
+        let lostBrokers = Atomic<Bool>(false)
         let fatal = Atomic<Bool>(false)
         /// Bumped at every assignment, revocation or loss of partitions.
         let generation = Atomic<UInt64>(0)
@@ -237,6 +242,7 @@ private func consumerError(_ handle: OpaquePointer?, _ code: Int32, _ reason: Un
     let error = rd_kafka_resp_err_t(rawValue: code)
     if error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN {
         signals.brokersDown.store(true, ordering: .relaxed)
+        signals.lostBrokers.store(true, ordering: .relaxed)
     } else if error == RD_KAFKA_RESP_ERR__FATAL {
         signals.fatal.store(true, ordering: .relaxed)
     }
@@ -275,5 +281,9 @@ private func consumerRebalance(_ handle: OpaquePointer?, _ error: rd_kafka_resp_
         rd_kafka_topic_partition_list_destroy(assignment)
     }
     signals.assignedPartitions.store(count, ordering: .relaxed)
-    if count == 0 { signals.unassignedAt.store(KafkaConsumer.Signals.now(), ordering: .relaxed) }
+    if count == 0 {
+        signals.unassignedAt.store(KafkaConsumer.Signals.now(), ordering: .relaxed)
+    } else {
+        signals.lostBrokers.store(false, ordering: .relaxed)
+    }
 }

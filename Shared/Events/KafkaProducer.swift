@@ -62,7 +62,9 @@ public final class KafkaProducer: Service, Sendable {
             guard let native = current.withLock({ $0 }) else {
                 return .failed(TesseraError(.brokerUnavailable, message: "The event producer is stopped"), possiblyPersisted: false)
             }
-            let report = await native.produce(topic: topic, key: key, payload: payload)
+            // A little past the deadline: librdkafka's own message timeout normally reports first.
+            let report = await native.produce(topic: topic, key: key, payload: payload,
+                                              timeout: max(.seconds(1), deadline - ContinuousClock.now + .seconds(2)))
             switch report.outcome {
             case .acknowledged:
                 return .delivered
@@ -100,12 +102,14 @@ public final class KafkaProducer: Service, Sendable {
         } onGracefulShutdown: {
             producer.stopping.store(true, ordering: .relaxed)
         }
-        let timeout = Int32(clamping: deliveryTimeout.components.seconds * 1000)
+        let timeout = Int32(clamping: deliveryTimeout.totalNanoseconds / 1_000_000)
         let remaining: Int32 = await thread.run {
             guard let native = producer.current.withLock({ $0 }) else { return 0 }
             _ = rd_kafka_flush(native.pointer, timeout)
             return rd_kafka_outq_len(native.pointer)
         }
+        // Nobody serves delivery reports from here on: later sends fail at once, as not persisted.
+        current.withLock { $0 = nil }
         await thread.stop()
         publishable.store(false, ordering: .relaxed)
         if remaining > 0 {
@@ -174,7 +178,7 @@ public final class KafkaProducer: Service, Sendable {
             ("bootstrap.servers", bootstrapServers),
             ("enable.idempotence", "false"),
             ("acks", "all"),
-            ("message.timeout.ms", String(deliveryTimeout.components.seconds * 1000)),
+            ("message.timeout.ms", String(deliveryTimeout.totalNanoseconds / 1_000_000)),
             ("socket.timeout.ms", "10000"),
             ("linger.ms", "0"),  // every send is awaited by a C-STORE: do not hold it back for batching
             ("client.id", "tessera"),

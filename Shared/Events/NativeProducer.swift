@@ -54,9 +54,29 @@ final class NativeProducer: @unchecked Sendable {
         var outcome: Outcome
     }
 
-    /// Queues a message and waits for its delivery report (or its failure when the handle is retired).
-    func produce(topic: String, key: String, payload: [UInt8]) async -> Report {
+    /// Queues a message and waits for its delivery report (or its failure when the handle is retired), at most
+    /// `timeout`: a report that never comes (nobody polls any more) ends as a failure the broker may have persisted.
+    func produce(topic: String, key: String, payload: [UInt8], timeout: Duration) async -> Report {
         let box = DeliveryBox()
+        return await withTaskGroup(of: Report?.self) { group in
+            group.addTask { await self.produce(topic: topic, key: key, payload: payload, box: box) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled {
+                    box.resume(Report(outcome: .failed(RD_KAFKA_RESP_ERR__TIMED_OUT, possiblyPersisted: true)))
+                }
+                return nil
+            }
+            var report: Report?
+            while report == nil, let next = await group.next() {
+                report = next
+            }
+            group.cancelAll()
+            return report ?? Report(outcome: .failed(RD_KAFKA_RESP_ERR__TIMED_OUT, possiblyPersisted: true))
+        }
+    }
+
+    private func produce(topic: String, key: String, payload: [UInt8], box: DeliveryBox) async -> Report {
         let report = await withCheckedContinuation { (continuation: CheckedContinuation<Report, Never>) in
             box.attach(continuation)
             let admitted: Bool = state.withLock { state in

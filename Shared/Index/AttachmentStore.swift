@@ -34,8 +34,9 @@ public struct AttachmentStore: Sendable {
         return found ? records : nil
     }
 
-    /// Stores (or replaces) an attachment; returns whether one was replaced, nil when the resource is unknown (the
-    /// new blob is then queued for removal too).
+    /// Stores (or replaces) an attachment whose blob was reserved with ``BlobDeletionQueue/reserve(_:for:)`` before
+    /// it was written; returns whether one was replaced, nil when the resource is unknown (the new blob is then
+    /// removed). The blob is taken off the deletion queue in the same transaction.
     public func put(_ level: ResourceLevel, _ id: PublicID, _ record: AttachmentRecord) async throws -> Bool? {
         let table = LevelTable.of(level).table
         let logger = self.logger
@@ -51,8 +52,13 @@ public struct AttachmentStore: Sendable {
                 previous = .some(old)
             }
             guard let previous else {
-                try await BlobDeletionQueue.enqueue([record.uuid.value], on: connection, logger: logger)
+                // Unknown resource: the reserved blob may go at once.
+                try await connection.query(
+                    "UPDATE pending_blob_deletions SET not_before = now() WHERE file_uuid = \(record.uuid.value)", logger: logger)
                 return nil
+            }
+            guard try await BlobDeletionQueue.claim(record.uuid, on: connection, logger: logger) else {
+                throw TesseraError(.internalError, details: "The attachment's file was removed before it could be recorded")
             }
             bindings.append(record.uuid.value)
             bindings.append(record.uncompressedSize)

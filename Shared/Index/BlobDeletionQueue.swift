@@ -21,6 +21,38 @@ public struct BlobDeletionQueue: Sendable {
             """, logger: logger)
     }
 
+    /// Queues the removal of a blob about to be written, not before `delay` from now: the blob is removed then unless
+    /// ``claim(_:on:logger:)`` took it off the queue in the transaction that made a row point at it. So a write that
+    /// fails, or a process that dies between the blob and its row, leaves nothing behind.
+    public func reserve(_ blob: BlobID, for delay: Duration = .seconds(3600)) async throws {
+        let seconds = Double(delay.totalNanoseconds / 1_000_000) / 1000
+        _ = try await database.query("""
+            INSERT INTO pending_blob_deletions (file_uuid, not_before) VALUES (\(blob.value), now() + make_interval(secs => \(seconds)))
+            ON CONFLICT (file_uuid) DO NOTHING
+            """)
+    }
+
+    /// Takes a blob reserved by ``reserve(_:for:)`` off the queue, inside the transaction that makes a row point at
+    /// it. False when it is no longer queued: the removal came first (the blob is gone), and the row must not be made.
+    static func claim(_ blob: BlobID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        for try await _ in try await connection.query(
+            "DELETE FROM pending_blob_deletions WHERE file_uuid = \(blob.value) RETURNING file_uuid", logger: logger) {
+            return true
+        }
+        return false
+    }
+
+    /// Whether a blob is queued for removal, locking its queue row until the caller's transaction ends so that no
+    /// drain removes it meanwhile (a drain skips locked rows). A queued blob is one that lost, was deleted or was
+    /// never claimed: no row may point at it again.
+    static func isQueued(_ blob: BlobID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        for try await _ in try await connection.query(
+            "SELECT 1 FROM pending_blob_deletions WHERE file_uuid = \(blob.value) FOR SHARE", logger: logger) {
+            return true
+        }
+        return false
+    }
+
     /// Claims up to `batchSize` queued blobs, calls `remove` for each one no instance or attachment references, and
     /// drops the claimed rows in the same transaction. Returns how many rows were claimed and how many blobs removed.
     /// A queued name that is not a blob ID (which only a forged row could hold) is dropped without touching storage.
@@ -35,22 +67,35 @@ public struct BlobDeletionQueue: Sendable {
                     OR EXISTS (SELECT 1 FROM studies_attachments a WHERE a.uuid = p.file_uuid)
                     OR EXISTS (SELECT 1 FROM series_attachments a WHERE a.uuid = p.file_uuid)
                     OR EXISTS (SELECT 1 FROM instances_attachments a WHERE a.uuid = p.file_uuid)
-                FROM pending_blob_deletions p ORDER BY p.enqueued_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                FROM pending_blob_deletions p WHERE p.not_before <= now()
+                ORDER BY p.enqueued_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
                 """, logger: logger).decode((String, Bool).self) {
                 claimed.append((uuid, referenced))
             }
             var removed = 0
+            var failed: [String] = []
             for (uuid, referenced) in claimed where !referenced {
                 guard let id = BlobID(validating: uuid) else {
                     logger.warning("Dropping a queued blob removal that names no blob", metadata: ["name": "\(uuid.prefix(80))"])
                     continue
                 }
-                try await remove(id)
-                removed += 1
+                do {
+                    try await remove(id)
+                    removed += 1
+                } catch let error as TesseraError {
+                    // Kept, and retried later: one file that cannot be removed must not hold up the queue behind it.
+                    logger.warning("Could not remove a blob; will try again", metadata: ["blob": "\(id)", "error": "\(error)"])
+                    failed.append(uuid)
+                }
             }
-            if !claimed.isEmpty {
-                let names = claimed.map(\.0)
-                try await connection.query("DELETE FROM pending_blob_deletions WHERE file_uuid = ANY(\(names)::text[])", logger: logger)
+            let done = claimed.map(\.0).filter { !failed.contains($0) }
+            if !done.isEmpty {
+                try await connection.query("DELETE FROM pending_blob_deletions WHERE file_uuid = ANY(\(done)::text[])", logger: logger)
+            }
+            if !failed.isEmpty {
+                try await connection.query("""
+                    UPDATE pending_blob_deletions SET not_before = now() + interval '10 minutes' WHERE file_uuid = ANY(\(failed)::text[])
+                    """, logger: logger)
             }
             return (claimed.count, removed)
         }

@@ -17,8 +17,21 @@ import PostgresNIO
 public struct InstanceWriter: Sendable {
     let database: IndexDatabase
 
-    /// The channel on which each newly indexed instance's public ID is announced at commit.
+    /// The channel on which what became of each blob written is announced at commit (``announcement(blob:outcome:)``).
     public static let notificationChannel = "tessera_instance_indexed"
+
+    /// The payload announcing a blob's outcome: `"<blob> <outcome>"`.
+    public static func announcement(blob: BlobID, outcome: IndexedInstance.Outcome) -> String {
+        "\(blob.value) \(outcome.rawValue)"
+    }
+
+    /// Reads an announcement; nil for a payload of another shape.
+    public static func parseAnnouncement(_ payload: String) -> (blob: BlobID, outcome: IndexedInstance.Outcome)? {
+        let parts = payload.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, let blob = BlobID(validating: parts[0]),
+              let outcome = IndexedInstance.Outcome(rawValue: String(parts[1])) else { return nil }
+        return (blob, outcome)
+    }
 
     public init(database: IndexDatabase) {
         self.database = database
@@ -40,26 +53,28 @@ public struct InstanceWriter: Sendable {
             attempt += 1
             do {
                 return try await database.withTransaction { connection in
-                    let tombstoned = try await Self.tombstoned(batch, on: connection, logger: logger)
+                    let tombstoned = try await Self.tombstoned(batch, orQueued: true, on: connection, logger: logger)
                     var state = BatchState()
                     var results = [IndexedInstance?](repeating: nil, count: batch.count)
                     for index in order {
                         let instance = batch[index]
+                        let result: IndexedInstance
                         if tombstoned.contains(index) {
                             state.orphans.insert(instance.fileUUID.value)
-                            results[index] = IndexedInstance(publicID: instance.summary.identifiers.instancePublicID, outcome: .deleted)
+                            result = IndexedInstance(publicID: instance.summary.identifiers.instancePublicID, outcome: .deleted)
                         } else {
-                            let result = try await Self.write(instance, on: connection, state: &state, blobExists: blobExists,
-                                                              logger: logger)
+                            result = try await Self.write(instance, on: connection, state: &state, blobExists: blobExists,
+                                                          logger: logger)
                             if result.outcome == .indexed || result.outcome == .replaced { state.written.append(index) }
-                            results[index] = result
                         }
+                        results[index] = result
+                        state.notifications.append(Self.announcement(blob: instance.fileUUID, outcome: result.outcome))
                     }
                     try await Self.finish(&state, on: connection, logger: logger)
                     // A deletion that committed while this transaction waited for its locks is seen now (each statement
                     // reads the latest commits): start again, and the first check will skip those instances.
                     let written = state.written.map { batch[$0] }
-                    if !written.isEmpty, !(try await Self.tombstoned(written, on: connection, logger: logger)).isEmpty {
+                    if !written.isEmpty, !(try await Self.tombstoned(written, orQueued: false, on: connection, logger: logger)).isEmpty {
                         throw ConcurrentDeletion()
                     }
                     return results.compactMap { $0 }
@@ -71,8 +86,11 @@ public struct InstanceWriter: Sendable {
     }
 
     /// The positions in `instances` of those a tombstone covers: the blob belonged to a deleted instance, or the
-    /// instance was deleted after this copy was ingested.
-    private static func tombstoned(_ instances: [StoredInstance], on connection: PostgresConnection,
+    /// instance was deleted after this copy was ingested. With `orQueued`, also those whose blob waits in the deletion
+    /// queue: a copy that lost or was deleted earlier (its event replays before the reaper came by), never to be
+    /// pointed at again. (A queued row being drained is still seen until the drain commits; once it has, the blob is
+    /// gone and `blobExists` says so.)
+    private static func tombstoned(_ instances: [StoredInstance], orQueued: Bool, on connection: PostgresConnection,
                                    logger: Logger) async throws -> Set<Int> {
         let ids = instances.map { $0.summary.identifiers.instancePublicID.value }
         let blobs = instances.map { $0.fileUUID.value }
@@ -82,6 +100,7 @@ public struct InstanceWriter: Sendable {
             SELECT (e.n - 1)::BIGINT FROM UNNEST(\(ids)::text[], \(blobs)::text[], \(orders)::bigint[]) WITH ORDINALITY AS e(id, blob, ms, n)
             WHERE EXISTS (SELECT 1 FROM instance_tombstones t WHERE t.file_uuid = e.blob)
                OR EXISTS (SELECT 1 FROM instance_tombstones t WHERE t.public_id = e.id AND (t.ingest_ms, t.file_uuid) >= (e.ms, e.blob))
+               OR (\(orQueued) AND EXISTS (SELECT 1 FROM pending_blob_deletions p WHERE p.file_uuid = e.blob))
             """, logger: logger).decode(Int64.self) {
             found.insert(Int(position))
         }
@@ -97,6 +116,7 @@ public struct InstanceWriter: Sendable {
         var keys: [ResourceLevel: [PublicID: Int64]] = [:]
         var touched: [ResourceLevel: Set<Int64>] = [:]
         var changes: [(ChangeType, ResourceLevel, PublicID)] = []
+        /// Announcements (``announcement(blob:outcome:)``) of every copy in the batch.
         var notifications: [String] = []
         var orphans: Set<String> = []
         /// Batch positions whose instance row this transaction inserted or replaced.
@@ -108,14 +128,24 @@ public struct InstanceWriter: Sendable {
         let summary = instance.summary
         let ids = summary.identifiers
         let publicID = ids.instancePublicID
-        var existing: (blob: String, order: Int64)?
-        for try await (uuid, order) in try await connection.query(
-            "SELECT file_uuid, ingest_ms FROM instances WHERE public_id = \(publicID.value) FOR UPDATE", logger: logger)
-            .decode((String, Int64).self) {
-            existing = (uuid, order)
+        var existing: (blob: String, order: Int64, origin: String?)?
+        for try await (uuid, order, origin) in try await connection.query(
+            "SELECT file_uuid, ingest_ms, origin FROM instances WHERE public_id = \(publicID.value) FOR UPDATE", logger: logger)
+            .decode((String, Int64, String?).self) {
+            existing = (uuid, order, origin)
         }
         if let existing {
             if existing.blob == instance.fileUUID.value {
+                if existing.origin == StoredInstance.reconciledOrigin, instance.origin != StoredInstance.reconciledOrigin {
+                    // The reconciler indexed this blob from its file while its event was still on its way: the event
+                    // knows where the instance came from.
+                    try await connection.query("""
+                        UPDATE instances SET origin = \(instance.origin), remote_aet = \(instance.remoteAET),
+                               called_aet = \(instance.calledAET), remote_ip = \(instance.remoteIP),
+                               reception_date = \(instance.receptionDate), http_username = \(instance.httpUsername)
+                        WHERE public_id = \(publicID.value)
+                        """, logger: logger)
+                }
                 return IndexedInstance(publicID: publicID, outcome: .unchanged)  // a replayed event
             }
             let current = IngestOrder(milliseconds: existing.order, blob: existing.blob)
@@ -127,7 +157,6 @@ public struct InstanceWriter: Sendable {
             guard blobExists(instance.fileUUID) else { return IndexedInstance(publicID: publicID, outcome: .missingBlob) }
             let seriesKey = try await replace(instance, on: connection, logger: logger)
             state.orphans.insert(existing.blob)
-            state.notifications.append(publicID.value)
             if let seriesKey { try await touchAncestors(ofSeries: seriesKey, on: connection, state: &state, logger: logger) }
             return IndexedInstance(publicID: publicID, outcome: .replaced)
         }
@@ -185,7 +214,6 @@ public struct InstanceWriter: Sendable {
         state.touched[.patient, default: []].insert(patientPK)
         state.touched[.study, default: []].insert(studyPK)
         state.touched[.series, default: []].insert(seriesPK)
-        state.notifications.append(publicID.value)
         return IndexedInstance(publicID: publicID, outcome: .indexed)
     }
 

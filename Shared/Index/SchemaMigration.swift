@@ -207,6 +207,9 @@ public struct SchemaMigration: Sendable {
                 last_full_scan TIMESTAMPTZ)
             """,
             "INSERT INTO reconciler_state (id) VALUES (1)",
+            // A queued removal may wait: an attachment's blob is queued before it is written, to be removed unless
+            // the attachment's row claims it first (a failed or interrupted PUT leaves no orphan for the reconciler).
+            "ALTER TABLE pending_blob_deletions ADD COLUMN not_before TIMESTAMPTZ NOT NULL DEFAULT now()",
             // User metadata keeps the exact bytes a client PUT (Orthanc returns them unchanged, NUL and invalid UTF-8
             // included), which a text column cannot hold.
         ] + ResourceLevel.allCases.map { level in

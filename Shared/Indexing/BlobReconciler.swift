@@ -51,7 +51,13 @@ public struct BlobReconciler: Service {
         public var removedIncoming = 0
         public var expiredTombstones = 0
         public var filledMD5 = 0
+        /// Blobs left for the next pass: not readable now, or their handling failed.
+        public var postponed = 0
+        public var failed = 0
     }
+
+    /// Incoming files younger than this are never removed, whatever the grace period.
+    static let incomingMinimumAge: Int64 = 900
 
     public func run() async throws {
         do {
@@ -88,7 +94,10 @@ public struct BlobReconciler: Service {
         // Folders changed since the previous scan began, less the grace period (their files became eligible since).
         let changedAfter = full ? nil : state.lastScanStarted.map { Int64($0.timeIntervalSince1970) - graceSeconds - 60 }
 
-        for file in try await blobs.files(in: blobs.incomingFolder) where file.modified <= cutoff {
+        // An incoming file is being written (its modification time moves with every write) or parsed and renamed
+        // right after; one untouched for long belongs to a writer that died. Never sooner than a quarter of an hour.
+        let incomingCutoff = Int64(started.timeIntervalSince1970) - max(graceSeconds, Self.incomingMinimumAge)
+        for file in try await blobs.files(in: blobs.incomingFolder) where file.modified <= incomingCutoff {
             blobs.discard(file.path)
             report.removedIncoming += 1
         }
@@ -108,14 +117,24 @@ public struct BlobReconciler: Service {
             }
             guard !candidates.isEmpty else { continue }
             for unreferenced in try await catalog.unreferenced(candidates) {
-                if unreferenced.tombstoned {
-                    try await blobs.remove(unreferenced.blob)
-                    report.removedBlobs += 1
-                    removed.increment()
-                } else if try await index(unreferenced.blob) {
-                    report.indexed += 1
-                } else {
-                    report.notDicom += 1
+                do {
+                    if unreferenced.tombstoned {
+                        try await blobs.remove(unreferenced.blob)
+                        report.removedBlobs += 1
+                        removed.increment()
+                    } else {
+                        switch try await index(unreferenced.blob) {
+                        case .indexed: report.indexed += 1
+                        case .notDicom: report.notDicom += 1
+                        case .later: report.postponed += 1
+                        }
+                    }
+                } catch let error where !(error is CancellationError) && DatabaseFailure(error) != .unavailable {
+                    // One blob that cannot be handled (a file the process may not remove, a row the index refuses)
+                    // must not stop the pass for every other one, nor the tombstone expiry after it.
+                    report.failed += 1
+                    logger.warning("Could not reconcile a blob; will try again next pass", metadata: [
+                        "blob": "\(unreferenced.blob)", "error": "\(String(reflecting: error))"])
                 }
             }
         }
@@ -127,9 +146,17 @@ public struct BlobReconciler: Service {
         return report
     }
 
-    /// Indexes one blob from its file; false when it is not a usable DICOM instance (recorded as a dead letter and
-    /// left on storage for an operator).
-    private func index(_ blob: BlobID) async throws -> Bool {
+    /// What became of an unreferenced blob.
+    enum Indexing {
+        case indexed
+        /// Not a usable DICOM instance: recorded as a dead letter and left on storage for an operator.
+        case notDicom
+        /// Not readable now (no parse memory to spare, the file vanished): the next pass tries again.
+        case later
+    }
+
+    /// Indexes one blob from its file.
+    private func index(_ blob: BlobID) async throws -> Indexing {
         let path = blobs.path(of: blob)
         let overwrite = settings.overwriteInstances
         let read: Result<StoredInstance, TesseraError> = try await blobs.performBlocking { () throws(TesseraError) in
@@ -145,14 +172,17 @@ public struct BlobReconciler: Service {
             logger.info("Indexed a blob whose event never reached the index", metadata: [
                 "blob": "\(blob)", "outcome": "\(result?.outcome.rawValue ?? "none")"])
             indexed.increment()
-            return true
+            return .indexed
+        case .failure(let error) where !error.refusesInstance:
+            logger.info("A blob could not be read now; will try again", metadata: ["blob": "\(blob)", "error": "\(error)"])
+            return .later
         case .failure(let error):
             try await deadLetters.add([DeadLetterStore.Entry(source: .reconciler, reason: "not-dicom",
                                                              details: error.description, blob: blob.value)])
             refused.increment()
             logger.error("A blob on storage is not a usable DICOM instance; left in place",
                          metadata: ["blob": "\(blob)", "error": "\(error)"])
-            return false
+            return .notDicom
         }
     }
 
@@ -163,7 +193,7 @@ public struct BlobReconciler: Service {
         let file: DicomFile
         do {
             file = try DicomFile(path: path)
-        } catch {
+        } catch where error.code == .badFileFormat {
             throw TesseraError(.badFileFormat, details: "Cannot parse an invalid DICOM file: \(error.details ?? error.message)")
         }
         let summary = try InstanceSummary(file: file)
@@ -174,7 +204,7 @@ public struct BlobReconciler: Service {
             ? Date(timeIntervalSince1970: Double(blob.timestampMilliseconds) / 1000)
             : Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec))
         let md5 = try BlobStore.md5(ofFile: path)
-        return StoredInstance(summary: summary, fileUUID: blob, fileSize: size, fileMD5: md5, origin: "Unknown",
+        return StoredInstance(summary: summary, fileUUID: blob, fileSize: size, fileMD5: md5, origin: StoredInstance.reconciledOrigin,
                               remoteAET: source, calledAET: nil, remoteIP: nil, receptionDate: received, overwrite: overwrite)
     }
 

@@ -9,7 +9,7 @@ import Storage
 
 /// The ingest path every entry point shares (C-STORE, `POST /instances`): an incoming file on the shared storage
 /// is read (what the index needs), made a durable blob, and announced by an ``InstanceStoredEvent`` that the broker
-/// acknowledged. When ``store(incoming:source:)`` returns, the instance cannot be lost; when it throws, the sender
+/// acknowledged. When ``store(incoming:summary:source:as:)`` returns, the instance cannot be lost; when it throws, the sender
 /// must be told so, and the blob is removed unless the broker may have taken the event after all (the reconciler
 /// then indexes it from the file).
 public struct InstanceIngest: Sendable {
@@ -26,7 +26,7 @@ public struct InstanceIngest: Sendable {
 
     /// - Parameters:
     ///   - overwrite: Orthanc's `OverwriteInstances`: a new copy of an indexed instance replaces it.
-    ///   - workers: threads for the blocking part of ``store(incoming:source:)``.
+    ///   - workers: threads for the blocking part of ``store(incoming:summary:source:as:)``.
     public init(blobs: BlobStore, producer: KafkaProducer, overwrite: Bool = false, workers: NIOThreadPool = .singleton,
                 logger: Logger) {
         self.blobs = blobs
@@ -45,8 +45,8 @@ public struct InstanceIngest: Sendable {
     /// The blocking half of a store, for callers on a thread of their own (the C-STORE SCP's): reads the incoming file
     /// (unless its `summary` is known already) and makes it a durable blob. The incoming file is gone afterwards
     /// (adopted, or removed when refused).
-    public func prepare(incoming path: String, summary known: InstanceSummary? = nil,
-                        source: IngestSource) throws(TesseraError) -> StoredInstance {
+    public func prepare(incoming path: String, summary known: InstanceSummary? = nil, source: IngestSource,
+                        as id: BlobID = .generate()) throws(TesseraError) -> StoredInstance {
         let summary: InstanceSummary
         if let known {
             summary = known
@@ -55,16 +55,21 @@ public struct InstanceIngest: Sendable {
                 summary = try summarize(path: path)
             } catch {
                 blobs.discard(path)
-                rejected.increment()
-                logger.warning("Rejected a file that is not a usable DICOM instance",
-                               metadata: ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")",
-                                          "reason": "\(error.details ?? error.message)"])
+                let metadata: Logger.Metadata = ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")",
+                                                 "reason": "\(error.details ?? error.message)"]
+                if error.refusesInstance {
+                    rejected.increment()
+                    logger.warning("Rejected a file that is not a usable DICOM instance", metadata: metadata)
+                } else {
+                    failed.increment()
+                    logger.error("Could not read a received instance now; the sender is told to try again", metadata: metadata)
+                }
                 throw error
             }
         }
         let blob: BlobReference
         do {
-            blob = try blobs.adoptBlocking(path, md5: nil)
+            blob = try blobs.adoptBlocking(path, md5: nil, as: id)
         } catch {
             failed.increment()
             logger.error("Could not store an instance durably", metadata: ["origin": "\(source.origin)", "error": "\(error)"])
@@ -97,15 +102,15 @@ public struct InstanceIngest: Sendable {
         }
     }
 
-    /// Stores the incoming file at `path`: ``prepare(incoming:summary:source:)`` on the ingest threads, then
+    /// Stores the incoming file at `path` as the blob `id`: ``prepare(incoming:summary:source:as:)`` on the ingest threads, then
     /// ``publish(_:since:)``.
-    public func store(incoming path: String, summary: InstanceSummary? = nil,
-                      source: IngestSource) async throws(TesseraError) -> StoredInstance {
+    public func store(incoming path: String, summary: InstanceSummary? = nil, source: IngestSource,
+                      as id: BlobID = .generate()) async throws(TesseraError) -> StoredInstance {
         let start = ContinuousClock.now
         let ingest = self
         let instance: StoredInstance
         do {
-            instance = try await workers.runIfActive { try ingest.prepare(incoming: path, summary: summary, source: source) }
+            instance = try await workers.runIfActive { try ingest.prepare(incoming: path, summary: summary, source: source, as: id) }
         } catch let error as TesseraError {
             throw error
         } catch {

@@ -43,4 +43,6 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let badConfiguration = OrthancErrorCode(code: 10_002, description: "Bad configuration", httpStatus: 500)
     /// A request body past the configured maximum (Orthanc sets no limit).
     public static let requestTooLarge = OrthancErrorCode(code: 10_003, description: "Request entity too large", httpStatus: 413)
+    /// Too much being parsed at once for the memory this process sets aside: the same request may succeed later.
+    public static let serverBusy = OrthancErrorCode(code: 10_004, description: "The server is busy, retry later", httpStatus: 503)
 }

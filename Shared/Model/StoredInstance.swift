@@ -8,8 +8,13 @@ public struct StoredInstance: Sendable, Hashable, Codable {
     public var fileUUID: BlobID
     public var fileSize: Int
     public var fileMD5: String?
-    /// Orthanc's `Origin` metadata: `DicomProtocol`, `RestApi`, ...
+    /// Orthanc's `Origin` metadata: `DicomProtocol`, `RestApi`, ... (``reconciledOrigin`` when read from the file by
+    /// the reconciler, whose event never arrived).
     public var origin: String
+
+    /// The origin of an instance indexed from its file alone (Orthanc's `Unknown`): its event, if it ever arrives,
+    /// fills in where it came from.
+    public static let reconciledOrigin = "Unknown"
     public var remoteAET: String?
     public var calledAET: String?
     public var remoteIP: String?

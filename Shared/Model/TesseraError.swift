@@ -15,3 +15,12 @@ public struct TesseraError: Error, Sendable, CustomStringConvertible {
         details.map { "\(message): \($0)" } ?? message
     }
 }
+
+extension TesseraError {
+    /// Whether the error says a file is not a usable DICOM instance (not DICOM, truncated, beyond the structural
+    /// limits, an identifier missing or too long): sending it again gives the same answer. Other errors (no memory
+    /// to spare now, a file that vanished, storage or broker trouble) say nothing of the file.
+    public var refusesInstance: Bool {
+        [.badFileFormat, .inexistentTag, .badParameterType].contains(code)
+    }
+}

@@ -51,13 +51,13 @@ public struct BlobStore: Sendable {
 
     // MARK: - Writing
 
-    /// Writes `bytes` durably as a new blob.
-    public func write(_ bytes: [UInt8]) async throws(TesseraError) -> BlobReference {
+    /// Writes `bytes` durably as a new blob named `id`.
+    public func write(_ bytes: [UInt8], as id: BlobID = .generate()) async throws(TesseraError) -> BlobReference {
         let incoming = incomingPath()
         let store = self
         return try await run { () throws(TesseraError) -> BlobReference in
             try store.writeFile(bytes, to: incoming)
-            return try store.adoptBlocking(incoming, md5: MD5Digest.hex(bytes))
+            return try store.adoptBlocking(incoming, md5: MD5Digest.hex(bytes), as: id)
         }
     }
 
@@ -69,9 +69,8 @@ public struct BlobStore: Sendable {
     }
 
     /// ``adopt(_:md5:)`` on the calling thread, for callers that are on a thread of their own already (DCMTK's).
-    public func adoptBlocking(_ incoming: String, md5: String?) throws(TesseraError) -> BlobReference {
+    public func adoptBlocking(_ incoming: String, md5: String?, as id: BlobID = .generate()) throws(TesseraError) -> BlobReference {
         do throws(TesseraError) {
-            let id = BlobID.generate()
             let target = path(of: id)
             let descriptor = open(incoming, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw failure("open", incoming) }

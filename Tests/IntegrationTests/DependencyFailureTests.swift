@@ -86,7 +86,7 @@ extension ClusterTests {
             #expect((try early.json() as? [String: Any])?["OrthancStatus"] as? Int == 36)
 
             // Now PostgreSQL gets the database and the broker starts.
-            try await IsolatedStack.withClient(environment, database: "postgres") { client, logger in
+            _ = try await IsolatedStack.withClient(environment, database: "postgres") { client, logger in
                 try await client.query(.init(unsafeSQL: "CREATE DATABASE \(database)"), logger: logger)
             }
             broker = try ProcessRunner.start(environment.repository + "/.tools/tansu", [

@@ -176,6 +176,7 @@ extension ClusterTests {
             let lie = try await tool.make("zip64lie", name: "lie.zip")
             let nested = try await tool.make("nestedzip", ["--dicom", dicom, "--inner-dicom", inner], name: "nested.zip")
             let traversal = try await tool.make("traversalzip", ["--dicom", dicom], name: "traversal.zip")
+            let many = try await tool.make("manyzip", ["--entries", "5000", "--dicom", inner], name: "many.zip")
             try await withStack("tessera_zips", json: #"{"MaximumUploadSize": 64}"#) { stack in
                 let bombAnswer = try await upload(stack, bomb)
                 #expect(bombAnswer.status == 413, "\(String(decoding: bombAnswer.body, as: UTF8.self))")
@@ -191,6 +192,25 @@ extension ClusterTests {
                 #expect(traversalAnswer.status == 200)
                 #expect((try traversalAnswer.json() as? [[String: Any]])?.first?["Status"] as? String == "AlreadyStored")
                 #expect(try FileManager.default.contentsOfDirectory(atPath: stack.storage + "/.incoming").isEmpty, "nothing left behind")
+
+                // Entries are extracted one at a time, each stored before the next: 5,000 empty entries never make
+                // 5,000 files at once on the shared storage (the body itself is the other incoming file).
+                let incoming = stack.storage + "/.incoming"
+                let sampling = Task {
+                    var most = 0
+                    while !Task.isCancelled {
+                        most = max(most, (try? FileManager.default.contentsOfDirectory(atPath: incoming).count) ?? 0)
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
+                    return most
+                }
+                let manyAnswer = try await upload(stack, many)
+                sampling.cancel()
+                let most = await sampling.value
+                #expect(manyAnswer.status == 200)
+                #expect((try manyAnswer.json() as? [[String: Any]])?.count == 1, "the one DICOM entry, after 5,000 empty ones")
+                #expect(most <= 2, "incoming files at once: \(most)")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: incoming).isEmpty, "nothing left behind")
                 try await expectAlive(stack)
             }
         }

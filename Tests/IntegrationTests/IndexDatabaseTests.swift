@@ -236,6 +236,74 @@ extension ClusterTests {
             }
         }
 
+        @Test("A copy that lost stays out when its event replays after the winner's deletion; a reconciled row learns its origin from the late event")
+        func queuedAndReconciled() async throws {
+            try await withWriter { database, writer in
+                let queries = InstanceQueries(database: database)
+                let (winner, loser) = (BlobID.generate(), BlobID.generate())
+                let id = try InstanceIdentifiers(patientID: "PAT", studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3",
+                                                 sopInstanceUID: "5.5").instancePublicID
+                #expect(try await writer.write([try stored("5.5", blob: winner)], blobExists: { _ in true }).map(\.outcome) == [.indexed])
+                #expect(try await writer.write([try stored("5.5", blob: loser)], blobExists: { _ in true }).map(\.outcome) == [.alreadyStored])
+                #expect(try await ResourceDeleter(database: database).delete(.instance, id) != nil)
+                // The loser was ingested after the winner, and its blob still waits for the reaper.
+                #expect(try await writer.write([try stored("5.5", blob: loser)], blobExists: { _ in true }).map(\.outcome) == [.deleted])
+                #expect(try await queries.instance(id) == nil)
+
+                let blob = BlobID.generate()
+                var fromFile = try stored("6.6", blob: blob)
+                fromFile.origin = StoredInstance.reconciledOrigin
+                (fromFile.remoteAET, fromFile.calledAET, fromFile.remoteIP) = (nil, nil, nil)
+                let reconciledID = fromFile.summary.identifiers.instancePublicID
+                #expect(try await writer.write([fromFile], blobExists: { _ in true }).map(\.outcome) == [.indexed])
+                #expect(try await queries.instance(reconciledID)?.origin == "Unknown")
+                #expect(try await writer.write([try stored("6.6", blob: blob)], blobExists: { _ in true }).map(\.outcome) == [.unchanged])
+                let record = try #require(try await queries.instance(reconciledID))
+                #expect(record.origin == "DicomProtocol")
+                #expect(record.calledAET == "TESSERA")
+                #expect(record.remoteAET == "SCU")
+                #expect(record.remoteIP == "127.0.0.1")
+                #expect(try await count(database, "SELECT COUNT(*) FROM changes WHERE change_type = 2 AND public_id = '\(reconciledID.value)'") == 1,
+                        "no second NewInstance")
+            }
+        }
+
+        @Test("An attachment's blob is queued before it is written and removed unless its row claims it; a blob that cannot be removed does not hold up the queue")
+        func reservedBlobs() async throws {
+            try await withWriter { database, writer in
+                let queue = BlobDeletionQueue(database: database)
+                let attachments = AttachmentStore(database: database)
+                let instance = try stored("4.4", blob: BlobID.generate())
+                _ = try await writer.write([instance], blobExists: { _ in true })
+                let id = instance.summary.identifiers.instancePublicID
+                let (claimed, abandoned, unknown) = (BlobID.generate(), BlobID.generate(), BlobID.generate())
+                for blob in [claimed, abandoned, unknown] { try await queue.reserve(blob) }
+                func record(_ blob: BlobID) -> AttachmentRecord {
+                    AttachmentRecord(contentType: 1024, uuid: blob, uncompressedSize: 3, uncompressedMD5: "m", compressedSize: 3,
+                                     compressedMD5: "m", isCompressed: false)
+                }
+                #expect(try await attachments.put(.instance, id, record(claimed)) == false)
+                let nobody = try #require(PublicID(validating: "00000000-00000000-00000000-00000000-00000000"))
+                #expect(try await attachments.put(.instance, nobody, record(unknown)) == nil)
+                let removed = RemovedBlobs()
+                _ = try await queue.drain { removed.add($0) }
+                #expect(removed.all == [unknown], "the abandoned reservation waits, the claimed one is gone from the queue")
+                #expect(try await queued(database) == [abandoned.value])
+
+                // An hour later (as if): the abandoned blob goes, even when another removal fails first.
+                let stuck = BlobID.generate()
+                try await queue.reserve(stuck, for: .zero)
+                _ = try await database.query("UPDATE pending_blob_deletions SET not_before = now() - interval '1 second'")
+                _ = try await queue.drain { blob in
+                    if blob == stuck { throw TesseraError(.cannotWriteFile, details: "EISDIR") }
+                    removed.add(blob)
+                }
+                #expect(removed.all == [unknown, abandoned])
+                #expect(try await queued(database) == [stuck.value], "kept, to be tried again later")
+                #expect(try await count(database, "SELECT COUNT(*) FROM pending_blob_deletions WHERE not_before > now()") == 1)
+            }
+        }
+
         @Test("Public IDs equal across levels stay apart: PatientID \"X|1.2\" is not the study 1.2 of patient X")
         func levelsDoNotShareKeys() async throws {
             try await withWriter { database, writer in
@@ -281,4 +349,13 @@ extension ClusterTests {
             }
         }
     }
+}
+
+/// Blobs a drain removed, in order.
+final class RemovedBlobs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var blobs: [BlobID] = []
+
+    func add(_ blob: BlobID) { lock.withLock { blobs.append(blob) } }
+    var all: [BlobID] { lock.withLock { blobs } }
 }

@@ -54,6 +54,31 @@ extension ClusterTests {
                 #expect(quiet["closed_by_server"] as? Int == 20, "\(quiet)")
                 #expect((quiet["closed_after"] as? [Double] ?? []).allSatisfy { $0 < 8 }, "\(quiet)")
 
+                // One host opening a hundred silent connections holds at most a quarter of the handshake slots (64 of
+                // 256): the rest are closed at once, and another host is served meanwhile.
+                async let flood = tool.run(["silent-tcp", "--port", "14300", "--count", "100", "--seconds", "12",
+                                            "--source", "127.0.0.2"])
+                try await Task.sleep(for: .milliseconds(1_500))
+                let beside = ContinuousClock.now
+                let other = try await tool.run(["store", "--port", "14300", "--aet", "LIMITS", "--files", file])
+                #expect((other["statuses"] as? [Int]) == [0], "\(other)")
+                #expect(ContinuousClock.now - beside < .seconds(3))
+                let flooded = try await flood
+                let closedAfter = flooded["closed_after"] as? [Double] ?? []
+                #expect(closedAfter.filter { $0 < 2 }.count == 36, "past 64 from one host, closed at once: \(flooded)")
+                #expect(flooded["closed_by_server"] as? Int == 100, "the others after the ARTIM timeout: \(flooded)")
+
+                // Connections reset the moment they are accepted leave no file descriptor behind.
+                let gateway = try #require(stack.pid(of: "gateway"))
+                let descriptorsBefore = try openDescriptors(gateway)
+                let resets = try await tool.run(["reset-tcp", "--port", "14300", "--count", "400"])
+                #expect(resets["reset"] as? Int == 400, "\(resets)")
+                try await Task.sleep(for: .seconds(2))
+                let descriptorsAfter = try openDescriptors(gateway)
+                #expect(descriptorsAfter - descriptorsBefore < 20, "descriptors: \(descriptorsBefore) before, \(descriptorsAfter) after")
+                let afterResets = try await tool.run(["store", "--port", "14300", "--aet", "LIMITS", "--files", file])
+                #expect((afterResets["statuses"] as? [Int]) == [0], "\(afterResets)")
+
                 // A peer trickling its association request, and one trickling a C-STORE, are cut off.
                 let request = try await tool.run(["trickle-association", "--port", "14300", "--aet", "LIMITS", "--interval", "1",
                                                   "--max-seconds", "30"])
@@ -132,4 +157,9 @@ extension ClusterTests {
             #expect(after.subtracting(before).isEmpty, "threads created while idle: \(after.subtracting(before).count)")
         }
     }
+}
+
+/// How many file descriptors a process has open.
+func openDescriptors(_ pid: Int32) throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
 }

@@ -81,7 +81,7 @@ struct BlobStoreTests {
     func scan() async throws {
         let blobs = try store()
         let reference = try await blobs.write([9, 9])
-        FileManager.default.createFile(atPath: blobs.incomingPath(), contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: blobs.incomingPath(), contents: Data([1]))
         let leaves = try await blobs.leafFolders(changedAfter: nil)
         #expect(leaves.count == 1)
         let files = try await blobs.files(in: leaves[0])

@@ -31,6 +31,7 @@ ZIP generators print {"out", "bytes", "entries": [{"name", ...}]}:
                                                  {"python_zipfile_file_size"} (what Python's zipfile believes)
   nestedzip --out F --dicom F [--inner-dicom F]  "a.dcm" and "inner.zip" holding "inner/b.dcm"
   traversalzip --out F --dicom F [--name N]      one entry named "../../x.dcm" holding the DICOM file
+  manyzip --out F --entries N --dicom F          N empty entries, then the DICOM file as "last.dcm"
 
 DICOM peers (--host 127.0.0.1 by default, --calling HOSTILE):
   store --port P --aet AET --files F... [--timeout 60]
@@ -42,10 +43,13 @@ DICOM peers (--host 127.0.0.1 by default, --calling HOSTILE):
       N associations, one C-ECHO each, then idle until S seconds passed or the server ended them.
       {"accepted", "rejected", "aborted_at_association", "failed", "rejects": [{"result", "source", "reason"}],
        "echo_statuses": [...], "aborted_by_server_after": [seconds after establishment], "still_open", "seconds"}
-  silent-tcp --port P --count N --seconds S
-      N TCP connections that send nothing.
+  silent-tcp --port P --count N --seconds S [--source ADDRESS]
+      N TCP connections that send nothing (from a local ADDRESS such as 127.0.0.2).
       {"opened", "connect_failed", "closed_by_server", "closed_after": [...], "still_open",
        "received_before_close": {PDU name: count}, "seconds"}
+  reset-tcp --port P --count N
+      N TCP connections, each reset (RST) as soon as it is made.
+      {"reset", "connect_failed", "seconds"}
   trickle-association --port P --interval S --max-seconds T [--chunk 1] [--aet TESSERA]
       A valid A-ASSOCIATE-RQ (Verification), --chunk bytes every --interval seconds.
   trickle-store --port P --aet AET --file F --interval S --max-seconds T [--chunk 1]
@@ -461,6 +465,14 @@ def generate_nestedzip(args):
     return describe_zip(args.out, entries=[{"name": "a.dcm"}, {"name": "inner.zip", "contains": ["inner/b.dcm"]}])
 
 
+def generate_manyzip(args):
+    with zipfile.ZipFile(args.out, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(args.entries):
+            archive.writestr("empty/%06d" % index, b"")
+        archive.write(args.dicom, "last.dcm")
+    return describe_zip(args.out, entries=[{"name": "empty/*", "count": args.entries}, {"name": "last.dcm"}])
+
+
 def generate_traversalzip(args):
     info = zipfile.ZipInfo(args.name, date_time=(2024, 1, 2, 3, 4, 6))   # zipfile keeps ".." as given
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -864,21 +876,38 @@ def watch_connections(sockets, deadline, sample=0.2):
     return closed
 
 
-def open_sockets(host, port, count, timeout):
+def open_sockets(host, port, count, timeout, source=None):
     """[(socket, opened at)] and the number of connections that failed."""
     sockets, failed = [], 0
     for _ in range(count):
         try:
-            sockets.append((socket.create_connection((host, port), timeout=timeout), now()))
+            address = (source, 0) if source else None
+            sockets.append((socket.create_connection((host, port), timeout=timeout, source_address=address), now()))
         except OSError:
             failed += 1
     return sockets, failed
 
 
+def peer_reset_tcp(args):
+    """N connections, each reset (RST, not FIN) the moment it is accepted."""
+    started = now()
+    opened, failed = 0, 0
+    for _ in range(args.count):
+        try:
+            sock = socket.create_connection((args.host, args.port), timeout=args.timeout)
+        except OSError:
+            failed += 1
+            continue
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        opened += 1
+    return {"reset": opened, "connect_failed": failed, "seconds": elapsed(started)}
+
+
 def peer_silent_tcp(args):
     raise_nofile(args.count)
     started = now()
-    sockets, failed = open_sockets(args.host, args.port, args.count, args.timeout)
+    sockets, failed = open_sockets(args.host, args.port, args.count, args.timeout, args.source)
     closed = watch_connections(sockets, started + args.seconds)
     for sock, _ in sockets:
         sock.close()
@@ -1219,6 +1248,9 @@ def build_parser():
     sub = command("nestedzip", generate_nestedzip, [out], help="a DICOM entry and a ZIP entry holding a DICOM")
     sub.add_argument("--dicom", required=True)
     sub.add_argument("--inner-dicom", help="the DICOM inside the inner ZIP (default: --dicom)")
+    sub = command("manyzip", generate_manyzip, [out], help="--entries empty entries, then a DICOM entry")
+    sub.add_argument("--entries", type=int, required=True)
+    sub.add_argument("--dicom", required=True)
     sub = command("traversalzip", generate_traversalzip, [out], help='a DICOM entry named "../../x.dcm"')
     sub.add_argument("--dicom", required=True)
     sub.add_argument("--name", default="../../x.dcm")
@@ -1249,6 +1281,10 @@ def build_parser():
     network(sub, 10)
     sub.add_argument("--count", type=int, required=True)
     sub.add_argument("--seconds", type=float, required=True)
+    sub.add_argument("--source", help="local address to connect from (e.g. 127.0.0.2)")
+    sub = command("reset-tcp", peer_reset_tcp, help="N TCP connections reset as soon as they are made")
+    network(sub, 10)
+    sub.add_argument("--count", type=int, required=True)
     for name, handler in (("trickle-association", peer_trickle_association), ("trickle-store", peer_trickle_store)):
         sub = command(name, handler, help="send slowly: --chunk bytes every --interval seconds")
         network(sub, 30)

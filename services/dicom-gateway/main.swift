@@ -32,7 +32,9 @@ do {
         maximumAssociations: configuration.dicomThreadsCount, incomingFolder: blobs.incomingFolder,
         transferSyntaxes: configuration.transferSyntaxes.accepted,
         checkCalledAET: configuration.dicomCheckCalledAet, timeoutSeconds: configuration.dicomScpTimeout,
-        operationTimeoutSeconds: configuration.dicomOperationTimeout, maximumPDULength: configuration.maximumPduLength))
+        operationTimeoutSeconds: configuration.dicomOperationTimeout, maximumPDULength: configuration.maximumPduLength,
+        // Past the broker's own delivery timeout (plus a parse that waited for memory): the answer is not coming.
+        answerTimeoutSeconds: max(120, configuration.broker.deliveryTimeoutMilliseconds / 1000 + 60)))
     let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances, logger: logger)
     let operations = OperationsServer.make(
         host: bootstrap.operationsHost, port: configuration.metricsPort ?? 9101, metrics: bootstrap.metrics, logger: logger,

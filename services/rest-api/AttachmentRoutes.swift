@@ -10,6 +10,7 @@ import Storage
 /// declared in `UserContentType`) can be put, compressed, uncompressed and deleted. `dicom` cannot be written (403).
 struct AttachmentRoutes {
     let store: AttachmentStore
+    let deletions: BlobDeletionQueue
     let instances: InstanceQueries
     let resources: ResourceQueries
     let blobs: BlobStore
@@ -133,7 +134,8 @@ struct AttachmentRoutes {
         }
     }
 
-    /// Writes the blob, then the row (the row's transaction queues any blob it replaces).
+    /// Reserves the blob's removal, writes the blob, then the row (the row's transaction claims the blob and queues any
+    /// blob it replaces).
     private func save(_ level: ResourceLevel, _ id: PublicID, contentType: Int, content: [UInt8],
                       compress: Bool) async throws -> (AttachmentRecord, Bool)? {
         let md5 = MD5Digest.hex(content)
@@ -144,7 +146,10 @@ struct AttachmentRoutes {
         } else {
             stored = content
         }
-        let blob = try await blobs.write(stored)
+        // Queued for removal before it exists, unless its row claims it: a failed PUT leaves no orphan blob.
+        let reserved = BlobID.generate()
+        try await deletions.reserve(reserved)
+        let blob = try await blobs.write(stored, as: reserved)
         let record = AttachmentRecord(contentType: contentType, uuid: blob.id, uncompressedSize: Int64(content.count),
                                       uncompressedMD5: md5, compressedSize: Int64(stored.count),
                                       compressedMD5: compress ? MD5Digest.hex(stored) : md5, isCompressed: compress)

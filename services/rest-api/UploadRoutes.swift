@@ -12,6 +12,7 @@ struct UploadRoutes {
     let ingest: InstanceIngest
     let blobs: BlobStore
     let resources: ResourceQueries
+    let instances: InstanceQueries
     let notifications: IndexNotifications
     let overwrite: Bool
     /// Largest body accepted, and largest file inside a ZIP.
@@ -29,25 +30,16 @@ struct UploadRoutes {
             let limits = ZipUpload.Limits(entrySize: maximumBodySize, totalSize: maximumBodySize.multipliedReportingOverflow(by: 4).overflow
                                           ? .max : maximumBodySize * 4)
             let blobs = self.blobs
-            let entries: [ZipUpload.Extracted]
-            do {
-                entries = try await blobs.performBlocking { () throws(TesseraError) in
-                    try ZipUpload.extract(archive: body, into: blobs, limits: limits)
-                }
-            } catch {
-                blobs.discard(body)
-                throw error
-            }
-            blobs.discard(body)
+            defer { blobs.discard(body) }
+            let reader = try ZipUpload.open(archive: body, into: blobs, limits: limits)
             var answers: [JSONValue] = []
-            var remaining = entries[...]
-            defer { remaining.forEach { blobs.discard($0.path) } }
-            while let entry = remaining.popFirst() {
+            // One entry on disk at a time: extracted, stored (the incoming file consumed), then the next.
+            while let entry = try await blobs.performBlocking({ () throws(TesseraError) in try reader.next() }) {
                 do throws(TesseraError) {
                     answers.append(try await store(entry.path, source: source))
                 } catch {
                     // As Orthanc: entries that are not DICOM instances (nested ZIPs included) are skipped.
-                    guard [.badFileFormat, .inexistentTag, .badParameterType].contains(error.code) else { throw error }
+                    guard error.refusesInstance else { throw error }
                     context.logger.info("Skipped a ZIP entry that is not a DICOM instance", metadata: ["reason": "\(error.message)"])
                 }
             }
@@ -100,22 +92,40 @@ struct UploadRoutes {
             blobs.discard(path)
             throw DatabaseFailure.tesseraError(for: error) ?? TesseraError(.database, details: "\(error)")
         }
-        let ticket = await notifications.expect(ids.instancePublicID)
+        let blob = BlobID.generate()
+        let ticket = await notifications.expect(blob)
         do {
-            _ = try await ingest.store(incoming: path, summary: summary, source: source)
+            _ = try await ingest.store(incoming: path, summary: summary, source: source, as: blob)
         } catch {
             await notifications.forget(ticket)
             throw error
         }
-        if await notifications.wait(ticket, timeout: indexingTimeout) {
-            return Self.answer(ids, status: "Success")
+        var outcome = await notifications.wait(ticket, timeout: indexingTimeout)
+        if outcome == nil {
+            // The announcement may have been lost with a reconnect: the index itself has the last word.
+            do {
+                if let record = try await instances.instance(ids.instancePublicID) {
+                    outcome = record.fileUUID == blob ? .indexed : .alreadyStored
+                }
+            } catch {
+                throw DatabaseFailure.tesseraError(for: error) ?? TesseraError(.database, details: "\(error)")
+            }
         }
-        // The announcement may have been lost with a reconnect: the index itself has the last word.
-        if (try? await resources.key(of: ids.instancePublicID, at: .instance)) != nil {
+        switch outcome {
+        case .indexed, .replaced, .unchanged:
             return Self.answer(ids, status: "Success")
+        case .alreadyStored:
+            // Another copy was indexed first (a concurrent upload or C-STORE) and stays: this one was discarded.
+            return Self.answer(ids, status: "AlreadyStored")
+        case .deleted:
+            throw TesseraError(.unknownResource, message: "The instance was deleted while it was being stored",
+                               details: ids.instancePublicID.value)
+        case .missingBlob:
+            throw TesseraError(.internalError, details: "The stored file vanished before it was indexed")
+        case nil:
+            throw TesseraError(.timeout, message: "The instance is stored but not indexed yet",
+                               details: "It is durable and will appear once the indexer catches up: \(ids.instancePublicID)")
         }
-        throw TesseraError(.timeout, message: "The instance is stored but not indexed yet",
-                           details: "It is durable and will appear once the indexer catches up: \(ids.instancePublicID)")
     }
 
     private static func answer(_ ids: InstanceIdentifiers, status: String) -> JSONValue {

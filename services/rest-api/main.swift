@@ -58,14 +58,15 @@ do {
     TagRoutes(instances: instances, blobs: blobs).add(to: router)
     TagAggregateRoutes(resources: resources, instances: instances, blobs: blobs).add(to: router)
     ContentRoutes(instances: instances, blobs: blobs).add(to: router)
-    AttachmentRoutes(store: AttachmentStore(database: database), instances: instances, resources: resources, blobs: blobs,
+    AttachmentRoutes(store: AttachmentStore(database: database), deletions: BlobDeletionQueue(database: database),
+                     instances: instances, resources: resources, blobs: blobs,
                      userTypes: configuration.userContentTypes).add(to: router)
     MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database),
                    userNames: configuration.userMetadata).add(to: router)
     ArchiveRoutes(instances: instances, resources: resources, blobs: blobs).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
                                 workers: ingestThreads, logger: logger)
-    UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, notifications: notifications,
+    UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, instances: instances, notifications: notifications,
                  overwrite: configuration.overwriteInstances, maximumBodySize: configuration.maximumUploadSize).add(to: router)
     // A connection silent for HttpRequestTimeout (a request head never completed, a stalled body, an idle keep-alive)
     // is closed: half-sent requests cannot pile up.

@@ -34,12 +34,25 @@ typedef struct cdicom_file cdicom_file;
 /// A dataset, the meta header or a sequence item inside a cdicom_file; valid as long as the file is.
 typedef struct cdicom_item cdicom_item;
 
+/// Why cdicom_file_parse or cdicom_file_load returned NULL.
+typedef enum {
+    /// The input is not DICOM, is truncated, or is beyond the structural limits (nesting, elements, inflated size).
+    CDICOM_PARSE_INVALID = 1,
+    /// The process had no memory to spare for this parse in time (other parses hold it): the input may be fine,
+    /// try again later.
+    CDICOM_PARSE_BUSY = 2,
+    /// The file could not be opened or mapped (missing, not a regular file).
+    CDICOM_PARSE_UNREADABLE = 3,
+} cdicom_parse_failure;
+
 /// Parses a Part-10 file (or a bare dataset) held in memory; every value is read.
-/// Returns NULL and fills `error` when the bytes are not DICOM or are truncated.
-cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, char *error, size_t error_length);
+/// Returns NULL, sets `failure` (may be NULL) and fills `error` when it cannot.
+cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, int *failure, char *error, size_t error_length);
 
 /// Loads a file from disk; values longer than max_read_length bytes are loaded only when accessed.
-cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, char *error, size_t error_length);
+/// Returns NULL, sets `failure` (may be NULL) and fills `error` when it cannot.
+cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, int *failure, char *error,
+                              size_t error_length);
 
 void cdicom_file_free(cdicom_file *file);
 
