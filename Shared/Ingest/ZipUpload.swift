@@ -22,11 +22,14 @@ public enum ZipUpload {
         public var totalSize: Int64
         /// Largest ratio of an entry's inflated size to its compressed size (small entries are exempt).
         public var compressionRatio: Int64
+        /// Most regular files in one archive.
+        public var entries: Int
 
-        public init(entrySize: Int64, totalSize: Int64, compressionRatio: Int64 = 200) {
+        public init(entrySize: Int64, totalSize: Int64, compressionRatio: Int64 = 200, entries: Int = 200_000) {
             self.entrySize = entrySize
             self.totalSize = totalSize
             self.compressionRatio = compressionRatio
+            self.entries = entries
         }
     }
 
@@ -62,6 +65,7 @@ public enum ZipUpload {
         private let blobs: BlobStore
         private let limits: Limits
         private var total: Int64 = 0
+        private var count = 0
 
         init(archive: Archive, blobs: BlobStore, limits: Limits) {
             self.archive = archive
@@ -77,6 +81,10 @@ public enum ZipUpload {
         public func next() throws(TesseraError) -> Extracted? {
             while let entry = entries.next() {
                 guard entry.type == .file else { continue }
+                count += 1
+                if count > limits.entries {
+                    throw TesseraError(.requestTooLarge, details: "The ZIP archive holds more than \(limits.entries) files")
+                }
                 let incoming = blobs.incomingPath()
                 do {
                     try extract(entry, to: incoming)

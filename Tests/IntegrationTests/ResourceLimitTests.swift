@@ -117,7 +117,8 @@ extension ClusterTests {
             }
         }
 
-        @Test("A full disk: C-STORE 0xA700 and upload 507, with no incoming file left behind")
+        @Test("A full disk: C-STORE 0xA700 and upload 507, with no incoming file left behind",
+              .enabled(if: canMountTmpfs, "needs the right to mount a small tmpfs (root with CAP_SYS_ADMIN)"))
         func fullDisk() async throws {
             let mountPoint = try environment.temporaryFolder("full-disk")
             let mounted = try await ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mountPoint])
@@ -163,3 +164,23 @@ extension ClusterTests {
 func openDescriptors(_ pid: Int32) throws -> Int {
     try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
 }
+
+/// Whether this process may mount a tmpfs (probed once: mounted on a scratch folder and unmounted at once).
+let canMountTmpfs: Bool = {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-mount-probe-\(UUID().uuidString)").path
+    guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)) != nil else { return false }
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    func run(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+    guard run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", folder]) else { return false }
+    _ = run(["umount", folder])
+    return true
+}()
