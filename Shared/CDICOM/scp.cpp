@@ -5,7 +5,8 @@
 // also receives datasets into memory through its recursive parser. Here instead:
 // - our thread accepts TCP connections and hands each socket to a thread of its own (DCMTK's external-socket path),
 //   which reads the association request under an absolute deadline (ARTIM), then runs the association or refuses it
-//   at once (A-ASSOCIATE-RJ, "local limit exceeded") when the maximum number of associations is reached;
+//   at once (A-ASSOCIATE-RJ, "local limit exceeded") when the maximum number of associations is reached; at most
+//   256 connections may be reading their request at once, at most a quarter of them from one address;
 // - every socket read goes through DeadlineConnection: a silence longer than the DIMSE timeout, or a C-STORE whose
 //   dataset takes longer than the operation timeout, ends the association (a trickling peer frees its slot);
 // - a C-STORE's dataset is written to an incoming file exactly as it arrived (DCMTK's meta header, then the PDV
@@ -161,8 +162,8 @@ private:
     const std::atomic<bool> &stopping_;
 };
 
-/// Hands DCMTK a DeadlineConnection for every socket, and tells the dispatcher when a new connection's socket has been
-/// taken over (see `Server::dispatch`).
+/// Hands DCMTK a DeadlineConnection for every socket, and ends the connection thread's hand-over of its socket (see
+/// `connectionThread`).
 class DeadlineLayer : public DcmTransportLayer {
 public:
     explicit DeadlineLayer(::Server &server) : server_(server) {}
