@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "tessera-gateway", targets: ["tessera-gateway"]),
         .executable(name: "tessera-indexer", targets: ["tessera-indexer"]),
         .executable(name: "tessera-api", targets: ["tessera-api"]),
+        .executable(name: "tessera-worker", targets: ["tessera-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -108,6 +109,18 @@ let package = Package(
             path: "Shared/Indexing"
         ),
         .target(
+            name: "Jobs",
+            dependencies: [
+                "DICOM", "Index", "Model", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Jobs"
+        ),
+        .target(
             name: "ServiceKit",
             dependencies: [
                 "Model",
@@ -133,9 +146,16 @@ let package = Package(
             path: "services/indexer"
         ),
         .executableTarget(
+            name: "tessera-worker",
+            dependencies: ["DICOM", "Model", "Index", "Jobs", "Storage", "ServiceKit",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
+            path: "services/job-worker"
+        ),
+        .executableTarget(
             name: "tessera-api",
             dependencies: [
-                "DICOM", "Model", "Index", "Indexing", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
+                "DICOM", "Model", "Index", "Jobs", "Indexing", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -146,7 +166,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest", "Index",
+            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",
             resources: [.copy("Fixtures")]

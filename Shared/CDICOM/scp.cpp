@@ -24,7 +24,6 @@
 #include "dcmtk/dcmnet/diutil.h"
 #include "dcmtk/dcmnet/dul.h"
 #include "dcmtk/dcmnet/scpthrd.h"
-#include "dcmtk/dcmnet/scu.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -680,34 +679,6 @@ void cdicom_scp_destroy(cdicom_scp *scp) {
     if (scp == nullptr) return;
     delete scp->server.shared;
     delete scp;
-}
-
-int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
-                uint32_t timeout_seconds, char *error, size_t error_length) {
-    return guarded(1, error, error_length, [&] {
-        DcmSCU scu;
-        scu.setAETitle(calling_aet);
-        scu.setPeerHostName(host);
-        scu.setPeerPort(port);
-        scu.setPeerAETitle(called_aet);
-        scu.setConnectionTimeout(static_cast<Sint32>(timeout_seconds));
-        scu.setACSETimeout(timeout_seconds);
-        scu.setDIMSETimeout(timeout_seconds);
-        scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-        OFList<OFString> syntaxes;
-        syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
-        scu.addPresentationContext(UID_VerificationSOPClass, syntaxes);
-        OFCondition status = scu.initNetwork();
-        if (status.good()) status = scu.negotiateAssociation();
-        if (status.good()) status = scu.sendECHORequest(0);
-        if (status.bad()) {
-            copyError(error, error_length, status.text());
-            scu.abortAssociation();
-            return 1;
-        }
-        scu.releaseAssociation();
-        return 0;
-    });
 }
 
 }  // extern "C"

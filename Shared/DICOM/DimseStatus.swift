@@ -17,6 +17,16 @@ public struct DimseStatus: RawRepresentable, Sendable, Hashable, CustomStringCon
     public static let cannotUnderstand = DimseStatus(rawValue: 0xC000)
 
     public var description: String { "0x" + String(rawValue, radix: 16, uppercase: true) }
+
+    /// Whether the status says the operation failed: not Success (0x0000), a Warning (0x0001, 0x0107, 0x0116,
+    /// 0xBxxx) or Pending (0xFF00, 0xFF01) (PS3.7 C.1 and C.4).
+    public var isFailure: Bool {
+        switch rawValue {
+        case 0x0000, 0x0001, 0x0107, 0x0116, 0xFF00, 0xFF01: return false
+        case 0xB000...0xBFFF: return false
+        default: return true
+        }
+    }
 }
 
 extension DimseStatus {

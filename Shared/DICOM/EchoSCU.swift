@@ -4,8 +4,8 @@ import Model
 
 /// C-ECHO as a service user.
 public enum EchoSCU {
-    /// Sends a C-ECHO to `host:port`; throws `networkError` when the peer cannot be reached or refuses,
-    /// or when nothing answers within `timeoutSeconds`. Runs on a dedicated thread.
+    /// Sends a C-ECHO to `host:port`; throws `networkProtocol` (as Orthanc) when the peer cannot be reached or refuses,
+    /// or when nothing answers within `timeoutSeconds` (0: no timeout). Runs on a dedicated thread.
     public static func echo(host: String, port: Int, callingAET: String, calledAET: String, timeoutSeconds: Int = 10) async throws(TesseraError) {
         let failure: String? = await withCheckedContinuation { done in
             let thread = Thread {
@@ -18,7 +18,7 @@ public enum EchoSCU {
             thread.start()
         }
         if let failure {
-            throw TesseraError(.networkError, message: "C-ECHO failed", details: failure)
+            throw TesseraError(.networkProtocol, details: "DicomAssociation - connecting to AET \"\(calledAET)\": \(failure)")
         }
     }
 }

@@ -45,6 +45,40 @@ public struct ExportLog: Sendable {
         return entries
     }
 
+    /// Records that a resource was sent to `remoteModality` (a modality's or a peer's symbolic name), with its
+    /// identifiers as Orthanc logs them; nothing when the resource is not indexed.
+    public func record(_ level: ResourceLevel, _ id: PublicID, remoteModality: String) async throws {
+        let columns: String
+        let joins: String
+        switch level {
+        case .patient:
+            columns = "p.patient_id, NULL::text, NULL::text, NULL::text"
+            joins = "patients p"
+        case .study:
+            columns = "p.patient_id, st.study_instance_uid, NULL::text, NULL::text"
+            joins = "studies st JOIN patients p ON p.pk = st.patient_pk"
+        case .series:
+            columns = "p.patient_id, st.study_instance_uid, se.series_instance_uid, NULL::text"
+            joins = "series se JOIN studies st ON st.pk = se.study_pk JOIN patients p ON p.pk = st.patient_pk"
+        case .instance:
+            columns = "p.patient_id, st.study_instance_uid, se.series_instance_uid, i.sop_instance_uid"
+            joins = """
+                instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk
+                JOIN patients p ON p.pk = st.patient_pk
+                """
+        }
+        let alias = [ResourceLevel.patient: "p", .study: "st", .series: "se", .instance: "i"][level] ?? "p"
+        var bindings = PostgresBindings()
+        bindings.append(level.code)
+        bindings.append(id.value)
+        bindings.append(remoteModality)
+        try await database.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO exports (resource_level, public_id, remote_modality, patient_id, study_instance_uid,
+                                 series_instance_uid, sop_instance_uid)
+            SELECT $1, $2, $3, \(columns) FROM \(joins) WHERE \(alias).public_id = $2
+            """, binds: bindings), logger: logger)
+    }
+
     /// Empties the log (`DELETE /exports`); sequence numbers keep increasing.
     public func clear() async throws {
         try await database.query("DELETE FROM exports", logger: logger)

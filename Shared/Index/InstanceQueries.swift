@@ -32,6 +32,15 @@ public struct InstanceQueries: Sendable {
         return keys.compactMap { byKey[$0] }
     }
 
+    /// The indexed instances among `ids`, by public ID (deleted ones are missing).
+    public func records(ids: [PublicID]) async throws -> [PublicID: InstanceRecord] {
+        guard !ids.isEmpty else { return [:] }
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(ids.map(\.value))
+        let found = try await records(PostgresQuery(unsafeSQL: Self.selection + " WHERE i.public_id = ANY($1)", binds: bindings))
+        return Dictionary(found.map { ($0.publicID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// The file of the first instance (lowest row key) below each resource of `level`, by the resource's row key:
     /// what `/tools/find` reads for tags that are not in the index.
     public func firstFiles(of level: ResourceLevel, keys: [Int64]) async throws -> [Int64: BlobID] {

@@ -215,5 +215,47 @@ public struct SchemaMigration: Sendable {
         ] + ResourceLevel.allCases.map { level in
             "ALTER TABLE \(LevelTable.of(level).table)_metadata ALTER COLUMN value TYPE BYTEA USING convert_to(value, 'UTF8')"
         }),
+        SchemaMigration(version: 5, statements: [
+            // The cluster-wide jobs registry (Orthanc keeps one per process). `request` says what to do and never
+            // changes; `cursor` is where a worker got to, written after every completed step, so another replica
+            // resumes a job whose worker died (its lease expired) from there. `control` carries a pause or cancel
+            // asked while the job runs. Hidden jobs carry the outbound calls Orthanc does not list as jobs (C-ECHO).
+            """
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                seq BIGSERIAL,
+                job_type TEXT NOT NULL,
+                priority INTEGER NOT NULL DEFAULT 0,
+                state TEXT NOT NULL,
+                hidden BOOLEAN NOT NULL DEFAULT false,
+                request JSONB NOT NULL,
+                cursor JSONB NOT NULL DEFAULT '{}',
+                content JSONB NOT NULL DEFAULT '{}',
+                progress INTEGER NOT NULL DEFAULT 0,
+                error_code INTEGER NOT NULL DEFAULT 0,
+                error_description TEXT NOT NULL DEFAULT 'Success',
+                error_details TEXT,
+                user_data JSONB,
+                control TEXT,
+                lease_owner TEXT,
+                lease_expires TIMESTAMPTZ,
+                run_started TIMESTAMPTZ,
+                runtime_ms BIGINT NOT NULL DEFAULT 0,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+                completed_at TIMESTAMPTZ,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())
+            """,
+            "CREATE INDEX jobs_runnable ON jobs (priority DESC, seq) WHERE state IN ('Pending', 'Running', 'Retry')",
+            "CREATE INDEX jobs_finished ON jobs (completed_at) WHERE state IN ('Success', 'Failure')",
+            // Modalities declared through the REST API (PUT /modalities/{id}), seen by every replica. A row whose
+            // configuration is null hides a modality of the configuration file (DELETE of a configured one).
+            """
+            CREATE TABLE modalities (
+                name TEXT PRIMARY KEY,
+                configuration JSONB,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+        ]),
     ]
 }

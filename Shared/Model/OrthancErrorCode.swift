@@ -18,6 +18,7 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let notImplemented = OrthancErrorCode(code: 2, description: "Not implemented yet", httpStatus: 501)
     public static let parameterOutOfRange = OrthancErrorCode(code: 3, description: "Parameter out of range", httpStatus: 400)
     public static let badParameterType = OrthancErrorCode(code: 5, description: "Bad type for a parameter", httpStatus: 400)
+    public static let badSequenceOfCalls = OrthancErrorCode(code: 6, description: "Bad sequence of calls", httpStatus: 400)
     public static let inexistentItem = OrthancErrorCode(code: 7, description: "Accessing an inexistent item", httpStatus: 404)
     public static let badRequest = OrthancErrorCode(code: 8, description: "Bad request", httpStatus: 400)
     public static let networkProtocol = OrthancErrorCode(code: 9, description: "Error in the network protocol", httpStatus: 500)
@@ -36,6 +37,7 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let badJson = OrthancErrorCode(code: 28, description: "Cannot parse a JSON document", httpStatus: 400)
     public static let unauthorized = OrthancErrorCode(code: 29, description: "Bad credentials were provided to an HTTP request", httpStatus: 401)
     public static let databaseUnavailable = OrthancErrorCode(code: 36, description: "The database is currently not available (probably a transient situation)", httpStatus: 503)
+    public static let canceledJob = OrthancErrorCode(code: 37, description: "Job was canceled", httpStatus: 500)
     public static let databaseCannotSerialize = OrthancErrorCode(code: 42, description: "Database could not serialize access due to concurrent updates, the transaction should be retried", httpStatus: 503)
     public static let networkError = OrthancErrorCode(code: 2027, description: "DicomAssociationNetworkError", httpStatus: 500)
     // Tessera's own codes (Orthanc has none for these): kept outside Orthanc's ranges.

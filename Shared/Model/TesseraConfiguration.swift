@@ -59,6 +59,26 @@ public struct TesseraConfiguration: Sendable {
     public var broker = BrokerSettings()
     /// The `Reconciler` section.
     public var reconciler = ReconcilerConfiguration()
+    /// `DicomModalities`: symbolic name → remote modality.
+    public var modalities: [String: ModalityConfiguration] = [:]
+    /// `DicomModalitiesInDatabase`: modalities come only from the database (REST `PUT`), the file's are ignored.
+    public var dicomModalitiesInDatabase = false
+    /// `DicomScuTimeout` in seconds: default timeout of outbound DICOM commands (0: none).
+    public var dicomScuTimeout = 10
+    /// `DicomAssociationCloseDelay` in seconds: how long an outbound association stays open for the next store.
+    public var dicomAssociationCloseDelay = 5
+    /// `ConcurrentJobs`: jobs one worker runs at once (Orthanc's default 2; 0: one per core).
+    public var concurrentJobs = 2
+    /// `JobsHistorySize`: finished jobs kept (cluster-wide).
+    public var jobsHistorySize = 10
+    /// `SaveJobs`: when false, a job whose worker died is failed instead of resumed (Orthanc forgets unfinished jobs
+    /// at restart when it does not save them).
+    public var saveJobs = true
+    /// `LogExportedResources`: record resources sent to modalities and peers in `/exports`.
+    public var logExportedResources = false
+    /// Seconds a worker's claim on a running job lasts without renewal (Tessera's `JobLease`; env `TESSERA_JOB_LEASE`):
+    /// a worker killed mid-job loses its jobs to another replica after this long.
+    public var jobLeaseSeconds = 30
     /// The whole merged document, for keys that have no typed field yet.
     public var document: JSONValue = .object([:])
 
@@ -166,6 +186,27 @@ public struct TesseraConfiguration: Sendable {
             reconciler.fullScanIntervalSeconds = try int("FullScanInterval", in: section) ?? reconciler.fullScanIntervalSeconds
             reconciler.tombstoneRetentionSeconds = try int("TombstoneRetention", in: section) ?? reconciler.tombstoneRetentionSeconds
         }
+        if let declared = document["DicomModalities"] {
+            guard case .object(let members) = declared else { throw Self.badType("DicomModalities", "an object") }
+            for (name, value) in members {
+                do {
+                    modalities[name] = try ModalityConfiguration(json: value)
+                } catch {
+                    throw TesseraError(.badConfiguration, message: "Bad configuration",
+                                       details: "DicomModalities.\(name): \(error.details ?? error.message)")
+                }
+            }
+        }
+        dicomModalitiesInDatabase = try bool("DicomModalitiesInDatabase") ?? dicomModalitiesInDatabase
+        dicomScuTimeout = try int("DicomScuTimeout") ?? dicomScuTimeout
+        dicomAssociationCloseDelay = try int("DicomAssociationCloseDelay") ?? dicomAssociationCloseDelay
+        concurrentJobs = try int("ConcurrentJobs") ?? concurrentJobs
+        jobsHistorySize = try int("JobsHistorySize") ?? jobsHistorySize
+        saveJobs = try bool("SaveJobs") ?? saveJobs
+        // LimitJobs: read and checked, but Orthanc has ignored it since 1.4.0 (the pending list is unlimited).
+        _ = try int("LimitJobs")
+        logExportedResources = try bool("LogExportedResources") ?? logExportedResources
+        jobLeaseSeconds = try int("JobLease") ?? jobLeaseSeconds
         try applyEnvironment(environment)
         try validate()
     }
@@ -200,6 +241,7 @@ public struct TesseraConfiguration: Sendable {
         broker.consumerGroup = string("TESSERA_KAFKA_GROUP") ?? broker.consumerGroup
         reconciler.intervalSeconds = try int("TESSERA_RECONCILE_INTERVAL") ?? reconciler.intervalSeconds
         reconciler.gracePeriodSeconds = try int("TESSERA_RECONCILE_GRACE") ?? reconciler.gracePeriodSeconds
+        jobLeaseSeconds = try int("TESSERA_JOB_LEASE") ?? jobLeaseSeconds
     }
 
     private func validate() throws(TesseraError) {
@@ -224,6 +266,11 @@ public struct TesseraConfiguration: Sendable {
         }
         guard broker.deliveryTimeoutMilliseconds >= 1_000 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "Kafka.DeliveryTimeout must be at least 1000 ms")
+        }
+        guard dicomScuTimeout >= 0, dicomAssociationCloseDelay >= 0, concurrentJobs >= 0, jobsHistorySize >= 0,
+              jobLeaseSeconds >= 2 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration",
+                               details: "DicomScuTimeout, DicomAssociationCloseDelay, ConcurrentJobs and JobsHistorySize must not be negative, JobLease at least 2 seconds")
         }
         guard dicomThreadsCount >= 1, broker.partitions >= 1 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomThreadsCount and Kafka.Partitions must be positive")

@@ -119,7 +119,7 @@ extension ClusterTests {
                 try await EchoSCU.echo(host: "127.0.0.1", port: 1, callingAET: "TESTSCU", calledAET: "NOBODY", timeoutSeconds: 5)
                 Issue.record("C-ECHO to a closed port succeeded")
             } catch {
-                #expect(error.code == .networkError)
+                #expect(error.code == .networkProtocol)
             }
         }
 

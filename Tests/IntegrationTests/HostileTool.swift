@@ -15,6 +15,11 @@ struct HostileTool {
         try await json(environment.repository + "/Tests/tools/orthanc_oracle.py", arguments, timeout: .seconds(300))
     }
 
+    /// Compares the datasets of files two by two (`Tests/tools/dataset_compare.py`): `{"pairs", "different"}`.
+    func compare(_ files: [String]) async throws -> [String: Any] {
+        try await json(environment.repository + "/Tests/tools/dataset_compare.py", files, timeout: .seconds(300))
+    }
+
     /// Writes a generated file in a fresh folder and returns its path.
     func make(_ command: String, _ arguments: [String] = [], name: String = "file.dcm") async throws -> String {
         let path = try environment.temporaryFolder("hostile") + "/" + name

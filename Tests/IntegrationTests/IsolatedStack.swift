@@ -85,6 +85,30 @@ final class IsolatedStack: Sendable {
         processes.withLock { $0["indexer"] = indexer }
     }
 
+    /// Starts a job worker of the stack (`name` tells several apart) with the stack's settings plus `extra`, and waits
+    /// until it is ready.
+    func startWorker(_ name: String = "worker", metricsPort: Int, extra: [String: String] = [:]) async throws {
+        let worker = try ProcessRunner.start(environment.binaries + "/tessera-worker", [], environment: shared.merging([
+            "TESSERA_METRICS_PORT": String(metricsPort),
+        ]) { $1 }.merging(extra) { $1 })
+        processes.withLock { $0[name] = worker }
+        let metrics = RESTClient(baseURL: "http://127.0.0.1:\(metricsPort)")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? await metrics.get("/ready"))?.status != 200 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Starts another process of the test's own (a peer, a second replica) that stops with the stack.
+    func adopt(_ name: String, _ process: ProcessRunner.Running) {
+        processes.withLock { $0[name] = process }
+    }
+
+    /// The output file of a running process of the stack.
+    func log(of process: String) -> String? {
+        processes.withLock { $0[process]?.log }
+    }
+
     /// Kills a process of the stack (SIGKILL by default) and waits for it.
     func stop(_ process: String, signal: Int32 = SIGKILL, timeout: Duration = .seconds(30)) async -> ProcessRunner.Outcome? {
         guard let running = processes.withLock({ $0.removeValue(forKey: process) }) else { return nil }

@@ -5,6 +5,7 @@ import Hummingbird
 import Index
 import Indexing
 import Ingest
+import Jobs
 import Model
 import NIOCore
 import NIOPosix
@@ -53,6 +54,11 @@ do {
     DeletionRoutes(deleter: ResourceDeleter(database: database), resources: resources, changes: changes,
                    exports: exports, reaper: reaper).add(to: router)
     ExportRoutes(exports: exports).add(to: router)
+    let jobs = JobStore(database: database)
+    JobRoutes(store: jobs).add(to: router)
+    ModalityRoutes(registry: ModalityRegistry(configuration: configuration, store: ModalityStore(database: database)),
+                   submitter: JobSubmitter(store: jobs), resources: resources, instances: instances, exports: exports,
+                   configuration: configuration).add(to: router)
     DeadLetterRoutes(store: DeadLetterStore(database: database)).add(to: router)
     MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)

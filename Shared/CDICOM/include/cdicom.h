@@ -224,9 +224,59 @@ void cdicom_scp_destroy(cdicom_scp *scp);
 
 // MARK: - Network: SCU
 
-/// Sends a C-ECHO. Returns 0 on success, or non-zero with `error` filled. Blocking.
+/// Sends a C-ECHO. Returns 0 on success, or non-zero with `error` filled. Blocking; `timeout_seconds` 0: none.
 int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
                 uint32_t timeout_seconds, char *error, size_t error_length);
+
+/// Where and how to open an SCU association.
+typedef struct {
+    const char *host;
+    uint16_t port;
+    const char *calling_aet;
+    const char *called_aet;
+    /// Connection, ACSE and DIMSE timeout, in seconds; 0: none.
+    uint32_t timeout_seconds;
+    /// Largest PDU we receive (0: DCMTK's default).
+    uint32_t max_pdu;
+} cdicom_scu_options;
+
+/// An open C-STORE association (not thread-safe: one caller at a time).
+typedef struct cdicom_scu cdicom_scu;
+
+/// What cdicom_scu_store did.
+enum {
+    /// The peer answered: its DIMSE status is in `status`.
+    CDICOM_SCU_ANSWERED = 0,
+    /// The association failed (closed, aborted, timed out): it cannot be used any more.
+    CDICOM_SCU_NETWORK = 1,
+    /// The file's transfer syntax was refused and it cannot be decompressed to one the peer accepted.
+    CDICOM_SCU_TRANSCODE = 2,
+    /// The peer accepted no presentation context for the file's SOP class.
+    CDICOM_SCU_NO_CONTEXT = 3,
+    /// The stored file cannot be read.
+    CDICOM_SCU_UNREADABLE = 4,
+};
+
+/// Opens an association proposing contexts for the `count` (SOP class, transfer syntax) pairs (at most 128 contexts
+/// in all: one per SOP class and stored syntax, one per SOP class for the uncompressed syntaxes). NULL with
+/// `error` filled when the peer cannot be reached, refuses, or stays silent past the timeout. Blocking.
+cdicom_scu *cdicom_scu_open(const cdicom_scu_options *options, const char *const *sop_classes,
+                            const char *const *transfer_syntaxes, size_t count, char *error, size_t error_length);
+
+/// 2 when the association accepted (SOP class, transfer syntax) itself, 1 when only an uncompressed syntax of the
+/// SOP class, 0 when the SOP class is not accepted at all.
+int cdicom_scu_accepts(const cdicom_scu *scu, const char *sop_class, const char *transfer_syntax);
+
+/// Sends the DICOM file at `path` with C-STORE (`move_originator_aet` NULL or empty: none); one of the CDICOM_SCU_
+/// codes, `status` filled with CDICOM_SCU_ANSWERED, `error` otherwise. Blocking.
+int cdicom_scu_store(cdicom_scu *scu, const char *path, const char *move_originator_aet, uint16_t move_originator_id,
+                     uint16_t *status, char *error, size_t error_length);
+
+/// Whether the association is still established.
+int cdicom_scu_is_open(const cdicom_scu *scu);
+
+/// Releases (or aborts, when `abort` is non-zero) the association and frees the handle.
+void cdicom_scu_close(cdicom_scu *scu, int abort);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,303 @@
+// The service-user side of include/cdicom.h over DCMTK 3.6.7: C-ECHO (DcmSCU), and C-STORE associations (ASC/DIMSE
+// directly) that stay open for several files (a job's bulk, or consecutive jobs to the same modality).
+//
+// Presentation contexts: for every SOP class, one context per stored transfer syntax (so that a peer that accepts it
+// receives it in that syntax), and one context with the uncompressed syntaxes (Explicit VR Little Endian first).
+// A file goes in its own transfer syntax when the peer accepted it; otherwise it is decompressed to an accepted
+// uncompressed syntax (JPEG, JPEG-LS and RLE decoders are registered by cdicom_initialize); when that is not possible
+// the call says so and the association stays usable. As in Orthanc and storescu, DCMTK writes the dataset it read:
+// every element goes as stored, but group lengths are recomputed, sequences get explicit lengths and the dataset
+// trailing padding (FFFC,FFFC) is dropped.
+#include "include/cdicom.h"
+#include "internal.hpp"
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmnet/dimse.h"
+#include "dcmtk/dcmnet/scu.h"
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+using tessera::copyError;
+using tessera::guarded;
+
+namespace {
+
+/// DCMTK refuses to propose more than 128 presentation contexts.
+constexpr size_t maximumContexts = 128;
+
+bool isUncompressed(const std::string &syntax) {
+    return syntax == UID_LittleEndianExplicitTransferSyntax || syntax == UID_LittleEndianImplicitTransferSyntax ||
+           syntax == UID_BigEndianExplicitTransferSyntax;
+}
+
+void configure(DcmSCU &scu, const cdicom_scu_options *options) {
+    scu.setAETitle(options->calling_aet);
+    scu.setPeerHostName(options->host);
+    scu.setPeerPort(options->port);
+    scu.setPeerAETitle(options->called_aet);
+    if (options->timeout_seconds > 0) {
+        scu.setConnectionTimeout(static_cast<Sint32>(options->timeout_seconds));
+        scu.setACSETimeout(options->timeout_seconds);
+        scu.setDIMSETimeout(options->timeout_seconds);
+        scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+    } else {
+        scu.setConnectionTimeout(-1);
+        scu.setACSETimeout(0);
+        scu.setDIMSETimeout(0);
+        scu.setDIMSEBlockingMode(DIMSE_BLOCKING);
+    }
+    if (options->max_pdu >= ASC_MINIMUMPDUSIZE && options->max_pdu <= ASC_MAXIMUMPDUSIZE) {
+        scu.setMaxReceivePDULength(options->max_pdu);
+    }
+    scu.setVerbosePCMode(OFFalse);
+    scu.setProgressNotificationMode(OFFalse);
+    scu.setDatasetConversionMode(OFTrue);
+}
+
+std::string describe(const OFCondition &condition) {
+    return condition.text() == nullptr ? std::string("unknown error") : std::string(condition.text());
+}
+
+}  // namespace
+
+struct cdicom_scu {
+    T_ASC_Network *network = nullptr;
+    T_ASC_Association *association = nullptr;
+    T_DIMSE_BlockingMode mode = DIMSE_BLOCKING;
+    int timeout = 0;
+    Uint16 nextMessageID = 1;
+    /// Accepted presentation contexts: (SOP class, transfer syntax) → context ID.
+    std::map<std::pair<std::string, std::string>, T_ASC_PresentationContextID> accepted;
+
+    T_ASC_PresentationContextID find(const std::string &sop, const std::string &syntax) const {
+        auto found = accepted.find({sop, syntax});
+        return found == accepted.end() ? 0 : found->second;
+    }
+
+    void end(bool abort) {
+        if (association != nullptr) {
+            if (abort) {
+                ASC_abortAssociation(association);
+            } else if (ASC_releaseAssociation(association).bad()) {
+                ASC_abortAssociation(association);
+            }
+            ASC_destroyAssociation(&association);
+            association = nullptr;
+        }
+        if (network != nullptr) {
+            ASC_dropNetwork(&network);
+            network = nullptr;
+        }
+    }
+};
+
+extern "C" {
+
+int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
+                uint32_t timeout_seconds, char *error, size_t error_length) {
+    return guarded(1, error, error_length, [&] {
+        DcmSCU scu;
+        cdicom_scu_options options = {host, port, calling_aet, called_aet, timeout_seconds, 0};
+        configure(scu, &options);
+        OFList<OFString> syntaxes;
+        syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+        scu.addPresentationContext(UID_VerificationSOPClass, syntaxes);
+        OFCondition status = scu.initNetwork();
+        if (status.good()) status = scu.negotiateAssociation();
+        if (status.good()) status = scu.sendECHORequest(0);
+        if (status.bad()) {
+            copyError(error, error_length, describe(status));
+            scu.abortAssociation();
+            return 1;
+        }
+        scu.releaseAssociation();
+        return 0;
+    });
+}
+
+cdicom_scu *cdicom_scu_open(const cdicom_scu_options *options, const char *const *sop_classes,
+                            const char *const *transfer_syntaxes, size_t count, char *error, size_t error_length) {
+    return guarded<cdicom_scu *>(nullptr, error, error_length, [&]() -> cdicom_scu * {
+        // One context per (SOP class, compressed syntax), one per SOP class with the uncompressed syntaxes.
+        std::vector<std::pair<std::string, std::vector<std::string>>> contexts;
+        std::set<std::pair<std::string, std::string>> seen;
+        std::set<std::string> uncompressedFor;
+        for (size_t index = 0; index < count; ++index) {
+            std::string sop = sop_classes[index], syntax = transfer_syntaxes[index];
+            if (sop.empty()) continue;  // nothing can be proposed for it; its file is refused when sent
+            // An unknown syntax (a file stored without meta header) goes in an uncompressed one.
+            if (!syntax.empty() && seen.insert({sop, syntax}).second) {
+                contexts.push_back({sop, {syntax}});
+            }
+            if (uncompressedFor.insert(sop).second) {
+                contexts.push_back({sop, {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
+                                          UID_BigEndianExplicitTransferSyntax}});
+            }
+        }
+        if (contexts.empty() || contexts.size() > maximumContexts) {
+            copyError(error, error_length, contexts.empty() ? "no presentation context to propose"
+                                                            : "more than 128 presentation contexts to propose");
+            return nullptr;
+        }
+        std::unique_ptr<cdicom_scu> handle(new cdicom_scu());
+        handle->timeout = static_cast<int>(options->timeout_seconds);
+        handle->mode = options->timeout_seconds > 0 ? DIMSE_NONBLOCKING : DIMSE_BLOCKING;
+        // DCMTK 3.6.7 has one process-wide connect timeout; every outbound association sets its own before connecting.
+        dcmConnectionTimeout.set(options->timeout_seconds > 0 ? static_cast<Sint32>(options->timeout_seconds) : -1);
+        OFCondition status = ASC_initializeNetwork(NET_REQUESTOR, 0, handle->timeout, &handle->network);
+        T_ASC_Parameters *parameters = nullptr;
+        const long maximumPDU = options->max_pdu >= ASC_MINIMUMPDUSIZE && options->max_pdu <= ASC_MAXIMUMPDUSIZE
+                                    ? static_cast<long>(options->max_pdu) : ASC_DEFAULTMAXPDU;
+        if (status.good()) status = ASC_createAssociationParameters(&parameters, maximumPDU);
+        if (status.good()) status = ASC_setAPTitles(parameters, options->calling_aet, options->called_aet, nullptr);
+        const std::string address = std::string(options->host) + ":" + std::to_string(options->port);
+        if (status.good()) status = ASC_setPresentationAddresses(parameters, OFStandard::getHostName().c_str(), address.c_str());
+        T_ASC_PresentationContextID id = 1;
+        for (const auto &context : contexts) {
+            if (status.bad()) break;
+            std::vector<const char *> syntaxes;
+            for (const auto &syntax : context.second) syntaxes.push_back(syntax.c_str());
+            status = ASC_addPresentationContext(parameters, id, context.first.c_str(), syntaxes.data(),
+                                                static_cast<int>(syntaxes.size()));
+            id = static_cast<T_ASC_PresentationContextID>(id + 2);
+        }
+        if (status.good()) {
+            status = ASC_requestAssociation(handle->network, parameters, &handle->association);
+            parameters = nullptr;  // owned by the association from here on
+        }
+        if (parameters != nullptr) ASC_destroyAssociationParameters(&parameters);
+        if (status.bad()) {
+            if (status == DUL_ASSOCIATIONREJECTED && handle->association != nullptr) {
+                copyError(error, error_length, "Association rejected by the peer");
+            } else {
+                copyError(error, error_length, describe(status));
+            }
+            handle->end(true);
+            return nullptr;
+        }
+        for (int index = 0; index < ASC_countPresentationContexts(handle->association->params); ++index) {
+            T_ASC_PresentationContext context;
+            if (ASC_getPresentationContext(handle->association->params, index, &context).bad()) continue;
+            if (context.resultReason != ASC_P_ACCEPTANCE) continue;
+            handle->accepted[{context.abstractSyntax, context.acceptedTransferSyntax}] = context.presentationContextID;
+        }
+        if (handle->accepted.empty()) {
+            copyError(error, error_length, "the peer accepted none of the proposed presentation contexts");
+            handle->end(true);
+            return nullptr;
+        }
+        return handle.release();
+    });
+}
+
+int cdicom_scu_accepts(const cdicom_scu *scu, const char *sop_class, const char *transfer_syntax) {
+    if (scu == nullptr) return 0;
+    return guarded(0, [&] {
+        if (scu->find(sop_class, transfer_syntax) != 0) return 2;
+        for (const char *syntax : {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
+                                   UID_BigEndianExplicitTransferSyntax}) {
+            if (scu->find(sop_class, syntax) != 0) return 1;
+        }
+        return 0;
+    });
+}
+
+int cdicom_scu_store(cdicom_scu *scu, const char *path, const char *move_originator_aet, uint16_t move_originator_id,
+                     uint16_t *status, char *error, size_t error_length) {
+    return guarded<int>(CDICOM_SCU_NETWORK, error, error_length, [&]() -> int {
+        if (scu == nullptr || scu->association == nullptr) {
+            copyError(error, error_length, "the association is closed");
+            return CDICOM_SCU_NETWORK;
+        }
+        // Large elements (pixel data) stay on disk: only what is needed to choose a context is read now.
+        DcmFileFormat file;
+        OFCondition loaded = file.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+        if (loaded.bad()) {
+            copyError(error, error_length, "cannot read the stored file: " + describe(loaded));
+            return CDICOM_SCU_UNREADABLE;
+        }
+        DcmDataset *dataset = file.getDataset();
+        OFString sopClass, sopInstance;
+        // The dataset's UIDs (what the peer checks the request against), the meta header's when it has none.
+        if (dataset->findAndGetOFString(DCM_SOPClassUID, sopClass).bad() || sopClass.empty()) {
+            file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, sopClass);
+        }
+        if (dataset->findAndGetOFString(DCM_SOPInstanceUID, sopInstance).bad() || sopInstance.empty()) {
+            file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, sopInstance);
+        }
+        const std::string original = DcmXfer(dataset->getOriginalXfer()).getXferID();
+        if (sopClass.empty() || sopInstance.empty()) {
+            copyError(error, error_length, "the stored file has no SOP class or SOP instance UID");
+            return CDICOM_SCU_UNREADABLE;
+        }
+        // The file's own syntax when accepted; otherwise an accepted uncompressed one, the dataset decompressed to it.
+        T_ASC_PresentationContextID context = scu->find(sopClass.c_str(), original);
+        if (context == 0) {
+            for (const char *syntax : {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
+                                       UID_BigEndianExplicitTransferSyntax}) {
+                context = scu->find(sopClass.c_str(), syntax);
+                if (context == 0) continue;
+                const E_TransferSyntax target = DcmXfer(syntax).getXfer();
+                if (dataset->chooseRepresentation(target, nullptr).bad() || !dataset->canWriteXfer(target)) {
+                    copyError(error, error_length, "Cannot transcode from " + original + " to " + syntax);
+                    return CDICOM_SCU_TRANSCODE;
+                }
+                break;
+            }
+        }
+        if (context == 0) {
+            copyError(error, error_length, "the peer accepted no presentation context for SOP class " +
+                                               std::string(sopClass.c_str()));
+            return CDICOM_SCU_NO_CONTEXT;
+        }
+        T_DIMSE_C_StoreRQ request;
+        std::memset(&request, 0, sizeof(request));
+        request.MessageID = scu->nextMessageID++;
+        if (scu->nextMessageID == 0) scu->nextMessageID = 1;
+        OFStandard::strlcpy(request.AffectedSOPClassUID, sopClass.c_str(), sizeof(request.AffectedSOPClassUID));
+        OFStandard::strlcpy(request.AffectedSOPInstanceUID, sopInstance.c_str(), sizeof(request.AffectedSOPInstanceUID));
+        request.DataSetType = DIMSE_DATASET_PRESENT;
+        request.Priority = DIMSE_PRIORITY_MEDIUM;
+        if (move_originator_aet != nullptr && move_originator_aet[0] != '\0') {
+            request.opts = O_STORE_MOVEORIGINATORAETITLE | O_STORE_MOVEORIGINATORID;
+            OFStandard::strlcpy(request.MoveOriginatorApplicationEntityTitle, move_originator_aet,
+                                sizeof(request.MoveOriginatorApplicationEntityTitle));
+            request.MoveOriginatorID = move_originator_id;
+        }
+        T_DIMSE_C_StoreRSP response;
+        std::memset(&response, 0, sizeof(response));
+        DcmDataset *statusDetail = nullptr;
+        OFCondition sent = DIMSE_storeUser(scu->association, context, &request, nullptr, dataset, nullptr, nullptr,
+                                           scu->mode, scu->timeout, &response, &statusDetail);
+        delete statusDetail;
+        if (sent.bad()) {
+            copyError(error, error_length, describe(sent));
+            scu->end(true);
+            return CDICOM_SCU_NETWORK;
+        }
+        *status = response.DimseStatus;
+        return CDICOM_SCU_ANSWERED;
+    });
+}
+
+int cdicom_scu_is_open(const cdicom_scu *scu) {
+    return scu != nullptr && scu->association != nullptr ? 1 : 0;
+}
+
+void cdicom_scu_close(cdicom_scu *scu, int abort) {
+    if (scu == nullptr) return;
+    guarded(0, [&] {
+        scu->end(abort != 0);
+        return 0;
+    });
+    delete scu;
+}
+
+}  // extern "C"

@@ -1,0 +1,37 @@
+import Index
+import Model
+
+/// Submits jobs for the REST API, and waits for those a client asked to run synchronously (Orthanc's SubmitAndWait):
+/// the work itself always happens in a worker.
+public struct JobSubmitter: Sendable {
+    let store: JobStore
+
+    public init(store: JobStore) {
+        self.store = store
+    }
+
+    /// Adds a Pending job and wakes the workers; returns its ID.
+    public func submit(_ submission: JobStore.Submission) async throws -> String {
+        try await store.submit(submission)
+    }
+
+    /// Waits until the job ends; returns its public content when it succeeded, throws its error otherwise (HTTP 500
+    /// with the job's ErrorCode and ErrorDetails, as Orthanc answers a synchronous call whose job failed). A hidden job
+    /// is removed once read.
+    public func wait(_ id: String) async throws -> JSONValue {
+        var pause = Duration.milliseconds(5)
+        while true {
+            guard let job = try await store.job(id) else {
+                throw TesseraError(.inexistentItem, details: "Job \(id) was removed before it finished (see JobsHistorySize)")
+            }
+            if job.state.isFinished {
+                if job.hidden { try? await store.remove(id) }
+                if job.state == .success { return job.content }
+                throw TesseraError(OrthancErrorCode(code: job.errorCode, description: job.errorDescription, httpStatus: 500),
+                                   details: job.errorDetails)
+            }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(200))
+        }
+    }
+}

@@ -1,0 +1,321 @@
+import Foundation
+import Testing
+
+extension ClusterTests {
+    /// The job worker and C-ECHO / C-STORE to modalities, against DCMTK's storescp, a refusing port and a listener that
+    /// never answers, on stacks of their own (API, indexer, one or two workers).
+    @Suite("Jobs and C-STORE to modalities", .serialized)
+    struct ModalityJobTests {
+        let environment: TestEnvironment
+
+        init() throws {
+            environment = try TestEnvironment.load()
+        }
+
+        /// storescp on 14201, a closed port, a listener on 14203 that accepts and never speaks.
+        static let configuration = """
+            {"DicomModalities": {
+                "scp": ["STORESCP", "127.0.0.1", 14201],
+                "dead": ["DEAD", "127.0.0.1", 1],
+                "silent": {"AET": "SILENT", "Host": "127.0.0.1", "Port": 14203, "Timeout": 2}},
+             "LogExportedResources": true, "DicomAssociationCloseDelay": 2, "JobsHistorySize": 50}
+            """
+
+        /// DCMTK's storescp accepting every transfer syntax it knows, writing what it receives to a new folder.
+        func startStorescp(_ stack: IsolatedStack, port: Int = 14201, extra: [String] = []) throws -> String {
+            let folder = try environment.temporaryFolder("storescp")
+            let process = try ProcessRunner.start("storescp", ["-v", "+xa", "-od", folder, "-aet", "STORESCP"] + extra + [String(port)])
+            stack.adopt("storescp", process)
+            return folder
+        }
+
+        func waitForPort(_ port: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                close(fd)
+                if connected == 0 { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+
+        /// The SOP Instance UID → public ID of every instance of the stack.
+        func instancesBySOP(_ api: RESTClient) async throws -> [String: String] {
+            var map: [String: String] = [:]
+            for id in try await api.json("/instances", as: [String].self) {
+                let tags = try await api.json("/instances/\(id)/simplified-tags")
+                if let sop = tags["SOPInstanceUID"] as? String { map[sop] = id }
+            }
+            return map
+        }
+
+        @Test("C-STORE to storescp: an ID, a list of patients; every file arrives with the same dataset; /exports logs it")
+        func storeToStorescp() async throws {
+            try await IsolatedStack.with(environment, name: "jobs_store", apiPort: 18201, indexerMetricsPort: 19201,
+                                         json: Self.configuration) { stack in
+                try await stack.startWorker(metricsPort: 19202)
+                let refused = try await stack.uploadTagFixtures()
+                #expect(refused.isEmpty)
+                let received = try startStorescp(stack)
+                try await waitForPort(14201)
+                let api = stack.api
+                let ids = try await api.json("/instances", as: [String].self)
+                #expect(ids.count >= 20)
+
+                // A plain ID as the whole body (Orthanc <= 0.5.1's form), answered synchronously.
+                let one = try await api.post("/modalities/scp/store", body: Array(ids[0].utf8))
+                #expect(one.status == 200, "\(String(decoding: one.body, as: UTF8.self))")
+                let content = try #require(try one.json() as? [String: Any])
+                #expect(content["InstancesCount"] as? Int == 1 && content["FailedInstancesCount"] as? Int == 0)
+                #expect(content["RemoteAet"] as? String == "STORESCP" && content["LocalAet"] as? String == "TESSERA")
+                #expect(content["ParentResources"] as? [String] == [ids[0]] && content["Description"] as? String == "REST API")
+
+                // Every patient in one association.
+                let patients = try await api.json("/patients", as: [String].self)
+                let all = try await api.post("/modalities/scp/store", json: ["Resources": patients])
+                #expect(all.status == 200, "\(String(decoding: all.body, as: UTF8.self))")
+                let bulk = try #require(try all.json() as? [String: Any])
+                #expect(bulk["InstancesCount"] as? Int == ids.count && bulk["FailedInstancesCount"] as? Int == 0)
+                #expect(Set(bulk["ParentResources"] as? [String] ?? []) == Set(patients))
+
+                // What storescp wrote has the datasets Tessera stored (DCMTK recomputes group lengths, as in Orthanc).
+                let files = try FileManager.default.contentsOfDirectory(atPath: received).map { received + "/" + $0 }
+                #expect(files.count == ids.count, "one file per instance: \(files.count) of \(ids.count)")
+                let bySOP = try await instancesBySOP(api)
+                var pairs: [String] = []
+                let originals = try environment.temporaryFolder("originals")
+                let outcome = try await ProcessRunner.run(environment.python, ["-c", """
+                    import sys, json, pydicom
+                    print(json.dumps({f: str(pydicom.dcmread(f, stop_before_pixels=True, force=True).SOPInstanceUID) for f in sys.argv[1:]}))
+                    """] + files)
+                let sops = try #require(try JSONSerialization.jsonObject(
+                    with: Data((outcome.output.split(separator: "\n").last ?? "").utf8)) as? [String: String])
+                for (file, sop) in sops {
+                    let id = try #require(bySOP[sop], "storescp received an instance Tessera does not have: \(sop)")
+                    let stored = try await api.get("/instances/\(id)/file")
+                    let path = originals + "/" + id
+                    try Data(stored.body).write(to: URL(fileURLWithPath: path))
+                    pairs += [file, path]
+                }
+                let comparison = try await HostileTool(environment: environment).compare(pairs)
+                #expect(comparison["pairs"] as? Int == ids.count)
+                #expect((comparison["different"] as? [Any])?.isEmpty == true, "\(comparison)")
+
+                // LogExportedResources: the resources as asked, at their level.
+                let exports = try await api.json("/exports")
+                let entries = exports["Exports"] as? [[String: Any]] ?? []
+                #expect(entries.count == 1 + patients.count)
+                #expect(entries.first?["ResourceType"] as? String == "Instance" && entries.first?["RemoteModality"] as? String == "scp")
+                #expect(entries.dropFirst().allSatisfy { $0["ResourceType"] as? String == "Patient" && $0["PatientID"] != nil })
+
+                // Both runs are jobs in /jobs, finished.
+                let jobs = try await api.json("/jobs?expand", as: [[String: Any]].self)
+                #expect(jobs.count == 2)
+                #expect(jobs.allSatisfy { $0["State"] as? String == "Success" && $0["Type"] as? String == "DicomModalityStore"
+                        && $0["Progress"] as? Int == 100 && $0["ErrorCode"] as? Int == 0 })
+            }
+        }
+
+        @Test("C-ECHO: answered, refused, silent within its Timeout; modalities from the file, PUT and DELETE on every replica; bad input")
+        func echoAndModalities() async throws {
+            try await IsolatedStack.with(environment, name: "jobs_echo", apiPort: 18203, indexerMetricsPort: 19203,
+                                         json: Self.configuration) { stack in
+                try await stack.startWorker(metricsPort: 19204)
+                _ = try startStorescp(stack)
+                try await waitForPort(14201)
+                let api = stack.api
+                // A listener that completes TCP handshakes (its backlog) and never reads nor answers.
+                let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(listener) }
+                var reuse: Int32 = 1
+                setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(14203).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                #expect(bound == 0)
+                listen(listener, 16)
+
+                #expect(try await api.post("/modalities/scp/echo", body: []).status == 200)
+                #expect(try await api.post("/modalities/scp/echo", json: ["Timeout": 5]).status == 200)
+                let refused = try await api.post("/modalities/dead/echo", json: [String: Any]())
+                #expect(refused.status == 500)
+                let refusal = try #require(try refused.json() as? [String: Any])
+                #expect(refusal["OrthancStatus"] as? Int == 9 && refusal["OrthancError"] as? String == "Error in the network protocol")
+                #expect((refusal["Details"] as? String)?.contains("DEAD") == true, "\(refusal)")
+
+                let started = ContinuousClock.now
+                let silent = try await api.post("/modalities/silent/echo", json: [String: Any]())
+                let elapsed = ContinuousClock.now - started
+                #expect(silent.status == 500 && elapsed < .seconds(8), "the modality's Timeout (2 s) applies: \(elapsed)")
+                let stalled = ContinuousClock.now
+                let storeSilent = try await api.post("/modalities/silent/store", json: [
+                    "Resources": [String](), "Timeout": 1])
+                #expect(storeSilent.status == 200, "nothing to send: no association at all")
+                let file = try await TestDicomSet.make(environment, count: 1, seed: TestDicomSet.freshSeed())
+                let upload = try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: file.entries[0].File))))
+                #expect(upload.status == 200)
+                let timedOut = try await api.post("/modalities/silent/store", json: ["Resources": [file.entries[0].ID], "Timeout": 1])
+                #expect(timedOut.status == 500 && ContinuousClock.now - stalled < .seconds(8))
+                // Orthanc's hidden echo jobs are not listed; the failed store is.
+                let jobs = try await api.json("/jobs?expand", as: [[String: Any]].self)
+                #expect(jobs.count == 2 && jobs.allSatisfy { $0["Type"] as? String == "DicomModalityStore" })
+
+                // The modalities of the file, then PUT and DELETE, seen by a second replica.
+                #expect(try await api.json("/modalities", as: [String].self) == ["dead", "scp", "silent"])
+                let configuration = try await api.json("/modalities/silent/configuration")
+                #expect(configuration["AET"] as? String == "SILENT" && configuration["Timeout"] as? Int == 2
+                        && configuration["AllowStore"] as? Bool == true && configuration["Manufacturer"] as? String == "Generic")
+                #expect(try await api.send("PUT", "/modalities/added", body: Array(#"{"AET": "ADDED", "Host": "127.0.0.1", "Port": 14201, "AllowEcho": false}"#.utf8)).status == 200)
+                #expect(try await api.send("DELETE", "/modalities/dead").status == 200)
+                let replica = try await environment.startReplica(port: 18204, json: Self.configuration, extra: stack.shared)
+                stack.adopt("replica", replica)
+                let other = RESTClient(baseURL: "http://127.0.0.1:18204")
+                #expect(try await other.json("/modalities", as: [String].self) == ["added", "scp", "silent"])
+                #expect(try await other.json("/modalities/added/configuration")["AllowEcho"] as? Bool == false)
+                #expect(try await other.post("/modalities/added/echo", body: []).status == 200, "Allow* are for incoming requests")
+                #expect(try await other.get("/modalities/dead/configuration").status == 404)
+
+                // Bad input: unknown modality, bad bodies, unknown or malformed resources.
+                #expect(try await api.post("/modalities/nope/echo", body: []).status == 404)
+                #expect(try await api.post("/modalities/nope/store", json: [String]()).status == 404)
+                #expect(try await api.post("/modalities/scp/store", body: Array("{bad".utf8)).status == 400)
+                #expect(try await api.post("/modalities/scp/store", json: ["Resources": ["nope"]]).status == 400)
+                #expect(try await api.post("/modalities/scp/store", json: ["Resources": [String(repeating: "0", count: 8) + "-00000000-00000000-00000000-00000000"]]).status == 404)
+                #expect(try await api.post("/modalities/scp/store", json: ["Resources": [file.entries[0].ID], "StorageCommitment": true]).status == 501)
+                #expect(try await api.send("PUT", "/modalities/broken", body: Array(#"{"AET": 3}"#.utf8)).status == 400)
+                #expect(try await api.send("PUT", "/modalities/broken", body: Array(#"["A", "h", 70000]"#.utf8)).status == 400)
+                #expect(try await api.send("DELETE", "/modalities/nope").status == 404)
+                #expect(try await api.get("/jobs/nope").status == 404)
+                #expect(try await api.post("/jobs/nope/cancel", body: []).status == 404)
+            }
+        }
+
+        @Test("Asynchronous jobs: Orthanc's JSON, pause, resume, cancel, resubmit and delete from any replica; a refusing peer fails the job")
+        func jobControl() async throws {
+            try await IsolatedStack.with(environment, name: "jobs_control", apiPort: 18205, indexerMetricsPort: 19205,
+                                         json: Self.configuration) { stack in
+                _ = try startStorescp(stack)
+                try await waitForPort(14201)
+                let api = stack.api
+                let set = try await TestDicomSet.make(environment, count: 3, seed: TestDicomSet.freshSeed())
+                for entry in set.entries {
+                    #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
+                }
+                // No worker yet: the job waits, Pending.
+                let submitted = try await api.post("/modalities/scp/store", json: [
+                    "Resources": [set.entries[0].ParentStudy], "Asynchronous": true, "Priority": 7, "UserData": ["ticket": 42]])
+                let answer = try #require(try submitted.json() as? [String: String])
+                let id = try #require(answer["ID"])
+                #expect(answer["Path"] == "/jobs/\(id)")
+                var job = try await api.json("/jobs/\(id)")
+                #expect(job["State"] as? String == "Pending" && job["Priority"] as? Int == 7 && job["Type"] as? String == "DicomModalityStore")
+                #expect((job["UserData"] as? [String: Int])?["ticket"] == 42)
+                #expect((job["CreationTime"] as? String)?.count == 22 && job["CompletionTime"] == nil)
+                for key in ["Content", "EffectiveRuntime", "ErrorCode", "ErrorDescription", "ID", "Progress", "Timestamp"] {
+                    #expect(job[key] != nil, "\(key) missing")
+                }
+
+                #expect(try await api.post("/jobs/\(id)/pause", body: []).status == 200)
+                #expect(try await api.json("/jobs/\(id)")["State"] as? String == "Paused")
+                #expect(try await api.post("/jobs/\(id)/resubmit", body: []).status == 400, "only a failed job")
+                // A second replica controls the same job.
+                let replica = try await environment.startReplica(port: 18206, json: Self.configuration, extra: stack.shared)
+                stack.adopt("replica", replica)
+                let other = RESTClient(baseURL: "http://127.0.0.1:18206")
+                #expect(try await other.json("/jobs", as: [String].self) == [id])
+                #expect(try await other.post("/jobs/\(id)/resume", body: []).status == 200)
+                #expect(try await api.json("/jobs/\(id)")["State"] as? String == "Pending")
+                #expect(try await other.post("/jobs/\(id)/cancel", body: []).status == 200)
+                job = try await api.json("/jobs/\(id)")
+                #expect(job["State"] as? String == "Failure" && job["ErrorCode"] as? Int == 37, "\(job)")
+                #expect(job["CompletionTime"] != nil)
+                #expect(try await api.post("/jobs/\(id)/resume", body: []).status == 400)
+                #expect(try await api.send("DELETE", "/jobs/\(id)").status == 200)
+                #expect(try await api.get("/jobs/\(id)").status == 404)
+
+                // Submitted again, then run by a worker that starts afterwards; resubmitted after a failure.
+                let again = try #require(try await api.post("/modalities/scp/store", json: [
+                    "Resources": [set.entries[0].ParentStudy], "Asynchronous": true]).json() as? [String: String])
+                let failing = try #require(try await api.post("/modalities/dead/store", json: [
+                    "Resources": [set.entries[0].ID], "Asynchronous": true]).json() as? [String: String])
+                let pending = try await api.post("/modalities/scp/store", json: ["Resources": [set.entries[1].ID], "Asynchronous": true])
+                let pendingID = try #require((try pending.json() as? [String: String])?["ID"])
+                #expect(try await api.send("DELETE", "/jobs/\(pendingID)").status == 400, "cancel it first")
+                try await stack.startWorker(metricsPort: 19206)
+                let done = try await waitForJob(api, again["ID"] ?? "")
+                #expect(done["State"] as? String == "Success" && done["Progress"] as? Int == 100)
+                let inStudy = set.entries.filter { $0.ParentStudy == set.entries[0].ParentStudy }.count
+                #expect((done["Content"] as? [String: Any])?["InstancesCount"] as? Int == inStudy)
+                #expect((done["EffectiveRuntime"] as? Double ?? -1) >= 0)
+                let failed = try await waitForJob(api, failing["ID"] ?? "")
+                #expect(failed["State"] as? String == "Failure" && failed["ErrorCode"] as? Int == 9, "\(failed)")
+                #expect(failed["ErrorDescription"] as? String == "Error in the network protocol")
+                #expect((failed["ErrorDetails"] as? String)?.contains("DEAD") == true)
+                #expect(try await api.post("/jobs/\(failing["ID"] ?? "")/resubmit", body: []).status == 200)
+                let refailed = try await waitForJob(api, failing["ID"] ?? "")
+                #expect(refailed["State"] as? String == "Failure", "resubmitted and run again")
+                #expect(try await waitForJob(api, pendingID)["State"] as? String == "Success")
+            }
+        }
+
+        @Test("A worker killed with -9 mid-job: another worker resumes after the last instance the peer acknowledged")
+        func workerKilledMidJob() async throws {
+            try await IsolatedStack.with(environment, name: "jobs_kill", apiPort: 18207, indexerMetricsPort: 19207,
+                                         json: Self.configuration, extra: ["TESSERA_JOB_LEASE": "3"]) { stack in
+                // storescp takes a second per instance, so the job is surely mid-way when its worker dies.
+                let received = try startStorescp(stack, extra: ["--sleep-during", "1"])
+                try await waitForPort(14201)
+                let api = stack.api
+                let count = 8
+                let set = try await TestDicomSet.make(environment, count: count, seed: TestDicomSet.freshSeed())
+                for entry in set.entries {
+                    #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
+                }
+                try await stack.startWorker("first", metricsPort: 19208)
+                let submitted = try #require(try await api.post("/modalities/scp/store", json: [
+                    "Resources": Array(Set(set.entries.map(\.ParentPatient))), "Asynchronous": true]).json() as? [String: String])
+                let id = try #require(submitted["ID"])
+                let deadline = ContinuousClock.now + .seconds(30)
+                var progress = 0
+                while progress < 25 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                    progress = try await api.json("/jobs/\(id)")["Progress"] as? Int ?? 0
+                }
+                #expect(progress >= 25 && progress < 100, "mid-job: \(progress)%")
+                _ = await stack.stop("first", signal: SIGKILL)
+                let acknowledged = try await api.json("/jobs/\(id)")["Progress"] as? Int ?? 0
+                try await stack.startWorker("second", metricsPort: 19209)
+                let done = try await waitForJob(api, id, seconds: 60)
+                #expect(done["State"] as? String == "Success", "\(done)")
+                #expect((done["Content"] as? [String: Any])?["FailedInstancesCount"] as? Int == 0)
+                let files = try FileManager.default.contentsOfDirectory(atPath: received)
+                #expect(files.count == count, "every instance arrived: \(files.count) of \(count)")
+                // storescp logged each C-STORE request: at most the one in flight at the kill was sent twice.
+                let log = try String(contentsOfFile: try #require(stack.log(of: "storescp")), encoding: .utf8)
+                let requests = log.components(separatedBy: "Received Store Request").count - 1
+                #expect(requests >= count && requests <= count + 1, "\(requests) requests for \(count) instances (acknowledged \(acknowledged)% at the kill)")
+            }
+        }
+
+        /// Polls a job until it ends.
+        func waitForJob(_ api: RESTClient, _ id: String, seconds: Int = 30) async throws -> [String: Any] {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while true {
+                let job = try await api.json("/jobs/\(id)")
+                if ["Success", "Failure"].contains(job["State"] as? String ?? "") || ContinuousClock.now > deadline { return job }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+}

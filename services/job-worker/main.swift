@@ -1,0 +1,56 @@
+import DICOM
+import Foundation
+import Index
+import Jobs
+import Model
+import NIOCore
+import NIOPosix
+import ServiceKit
+import ServiceLifecycle
+import Storage
+
+// tessera-worker: runs the jobs every replica of the REST API submits, and makes every outbound DICOM association.
+// Wires modules together; the logic lives in Shared/Jobs.
+let bootstrap = ServiceBootstrap.start(service: "worker")
+let configuration = bootstrap.configuration
+let logger = bootstrap.logger
+
+do {
+    DicomToolkit.initialize()
+    let database = IndexDatabase(settings: configuration.database, logger: logger)
+    let blobs = try BlobStore(root: configuration.storageDirectory)
+    let concurrency = configuration.concurrentJobs == 0 ? System.coreCount : configuration.concurrentJobs
+    // Every blocking DCMTK call (connect, negotiate, C-STORE) runs on these threads: one per job slot, plus one for
+    // closing idle associations.
+    let threads = NIOThreadPool(numberOfThreads: concurrency + 1)
+    threads.start()
+    let associations = AssociationPool(threads: threads, closeDelay: .seconds(configuration.dicomAssociationCloseDelay),
+                                       logger: logger)
+    let runner = JobRunner(
+        store: JobStore(database: database), database: database,
+        handlers: [
+            ModalityStoreJob(instances: InstanceQueries(database: database), blobs: blobs, associations: associations,
+                             maximumPDU: configuration.maximumPduLength, logger: logger),
+            ModalityEchoJob(),
+        ],
+        settings: .init(concurrency: concurrency, lease: .seconds(configuration.jobLeaseSeconds),
+                        historySize: configuration.jobsHistorySize, resumeLostJobs: configuration.saveJobs),
+        logger: logger)
+    let operations = OperationsServer.make(
+        host: bootstrap.operationsHost, port: configuration.metricsPort ?? 9103, metrics: bootstrap.metrics, logger: logger,
+        readiness: { await database.isReachable() })
+    let group = ServiceGroup(configuration: .init(
+        services: [
+            .init(service: database.client),
+            .init(service: runner),
+            .init(service: associations),
+            .init(service: operations),
+        ],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    try await group.run()
+    try await threads.shutdownGracefully()
+} catch {
+    logger.critical("tessera-worker stopped", metadata: ["error": "\(error)"])
+    exit(1)
+}
