@@ -319,3 +319,51 @@ extension ClusterTests {
         }
     }
 }
+
+extension ClusterTests.ModalityJobTests {
+    @Test("Stock Orthanc as a modality, both ways: Tessera stores a study into Orthanc, Orthanc stores it back into Tessera")
+    func orthancAsModality() async throws {
+        let orthancDicom = 14211, orthancHTTP = 18211
+        let folder = try environment.temporaryFolder("orthanc-modality")
+        let configuration = """
+            {"Name": "peer", "StorageDirectory": "\(folder)/db", "IndexDirectory": "\(folder)/db", "HttpPort": \(orthancHTTP),
+             "DicomPort": \(orthancDicom), "DicomAet": "ORTHANCPEER", "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
+             "Plugins": [], "DicomModalities": {"tessera": ["TESSERA", "127.0.0.1", 14212]}}
+            """
+        try configuration.write(toFile: folder + "/orthanc.json", atomically: true, encoding: .utf8)
+        let json = """
+            {"DicomModalities": {"orthanc": ["ORTHANCPEER", "127.0.0.1", \(orthancDicom)]}}
+            """
+        try await IsolatedStack.with(environment, name: "jobs_orthanc", apiPort: 18212, indexerMetricsPort: 19212,
+                                     json: json) { stack in
+            let orthanc = try ProcessRunner.start("Orthanc", [folder + "/orthanc.json"])
+            stack.adopt("orthanc", orthanc)
+            try await stack.startWorker(metricsPort: 19213)
+            try await stack.startGateway(port: 14212, metricsPort: 19214)
+            try await waitForPort(orthancDicom)
+            let api = stack.api
+            let peer = RESTClient(baseURL: "http://127.0.0.1:\(orthancHTTP)")
+            let set = try await TestDicomSet.make(environment, count: 4, seed: TestDicomSet.freshSeed())
+            for entry in set.entries {
+                #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
+            }
+            #expect(try await api.post("/modalities/orthanc/echo", body: []).status == 200)
+            let patients = Array(Set(set.entries.map(\.ParentPatient)))
+            let sent = try await api.post("/modalities/orthanc/store", json: ["Resources": patients])
+            #expect(sent.status == 200, "\(String(decoding: sent.body, as: UTF8.self))")
+            // Orthanc computes the same public IDs, and has the same tags for each instance.
+            let received = Set(try await peer.json("/instances", as: [String].self))
+            #expect(received == Set(set.entries.map(\.ID)))
+            for entry in set.entries {
+                let theirs = try await peer.json("/instances/\(entry.ID)/simplified-tags")
+                let ours = try await api.json("/instances/\(entry.ID)/simplified-tags")
+                #expect(NSDictionary(dictionary: theirs).isEqual(to: ours), "tags of \(entry.ID)")
+            }
+            // The other way: Orthanc's C-STORE SCU into Tessera's gateway, after deleting them here.
+            for patient in patients { #expect(try await api.send("DELETE", "/patients/\(patient)").status == 200) }
+            let back = try await peer.post("/modalities/tessera/store", json: ["Resources": patients, "Synchronous": true])
+            #expect(back.status == 200, "\(String(decoding: back.body, as: UTF8.self))")
+            #expect(try await api.waitForInstances(Set(set.entries.map(\.ID)), seconds: 30) == Set(set.entries.map(\.ID)))
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import DICOM
+import Foundation
+import Jobs
+import Model
+import Testing
+
+@Suite("Modalities and jobs configuration")
+struct ModalityConfigurationTests {
+    private func parse(_ text: String) throws -> ModalityConfiguration {
+        try ModalityConfiguration(json: JSONValue.parse(text: text))
+    }
+
+    @Test("The short form [AET, host, port(, manufacturer)], the port as a number or a string")
+    func shortForm() throws {
+        let modality = try parse(#"["STORESCP", "127.0.0.1", 2000]"#)
+        #expect(modality.aet == "STORESCP" && modality.host == "127.0.0.1" && modality.port == 2000)
+        #expect(modality.manufacturer == "Generic" && modality.allowStore && modality.timeout == 0 && modality.localAet.isEmpty)
+        #expect(try parse(#"["A", "h", "104", "GE"]"#).manufacturer == "GE")
+        #expect(try parse(#"["A", "h", 104, "ClearCanvas"]"#).manufacturer == "Generic", "obsolete names are Generic")
+    }
+
+    @Test("The long form with the Allow switches, LocalAet and Timeout; AllowStorageCommitment sets N-ACTION and N-EVENT-REPORT")
+    func longForm() throws {
+        let modality = try parse("""
+            {"AET": "PACS", "Host": "pacs.local", "Port": 11112, "AllowEcho": false, "AllowStorageCommitment": false,
+             "LocalAet": "ME", "Timeout": 7, "Manufacturer": "GenericNoWildcardInDates"}
+            """)
+        #expect(!modality.allowEcho && modality.allowFind && !modality.allowNAction && !modality.allowEventReport)
+        #expect(modality.localAet == "ME" && modality.timeout == 7 && modality.manufacturer == "GenericNoWildcardInDates")
+        let json = modality.json
+        #expect(json["AET"]?.stringValue == "PACS" && json["Port"]?.intValue == 11112 && json["AllowEcho"]?.boolValue == false)
+        #expect(try ModalityConfiguration(json: json) == modality, "what is printed reads back the same")
+    }
+
+    @Test("Bad modalities: Orthanc's 400 (Bad file format), an unknown manufacturer, DICOM TLS not supported")
+    func refused() throws {
+        for text in [#"{"AET": 3, "Host": "h", "Port": 1}"#, #"{"Host": "h", "Port": 1}"#, #"["A", "h"]"#,
+                     #"["A", "h", 70000]"#, #"["", "h", 1]"#, #"["ABCDEFGHIJKLMNOPQ", "h", 1]"#, #""text""#,
+                     #"{"AET": "A", "Host": "h", "Port": 1, "AllowEcho": "yes"}"#,
+                     #"{"AET": "A", "Host": "h", "Port": 1, "Timeout": -1}"#] {
+            #expect(throws: TesseraError.self, "\(text)") { try parse(text) }
+        }
+        #expect { try parse(#"["A", "h", 1, "Acme"]"#) } throws: { ($0 as? TesseraError)?.code == .parameterOutOfRange }
+        #expect { try parse(#"{"AET": "A", "Host": "h", "Port": 1, "UseDicomTls": true}"#) } throws: {
+            ($0 as? TesseraError)?.code == .notImplemented
+        }
+    }
+
+    @Test("DicomModalities and the jobs keys of the configuration file; a bad modality names itself")
+    func configurationKeys() throws {
+        let document = try JSONValue.parse(text: """
+            {"DicomModalities": {"scp": ["STORESCP", "127.0.0.1", 2000]}, "DicomScuTimeout": 3, "ConcurrentJobs": 4,
+             "JobsHistorySize": 0, "SaveJobs": false, "LimitJobs": 10, "LogExportedResources": true,
+             "DicomAssociationCloseDelay": 0, "DicomModalitiesInDatabase": true}
+            """)
+        let configuration = try TesseraConfiguration(document: document, environment: ["TESSERA_JOB_LEASE": "5"])
+        #expect(configuration.modalities["scp"]?.port == 2000 && configuration.dicomScuTimeout == 3)
+        #expect(configuration.concurrentJobs == 4 && configuration.jobsHistorySize == 0 && !configuration.saveJobs)
+        #expect(configuration.logExportedResources && configuration.dicomAssociationCloseDelay == 0)
+        #expect(configuration.dicomModalitiesInDatabase && configuration.jobLeaseSeconds == 5)
+        let bad = try JSONValue.parse(text: #"{"DicomModalities": {"broken": ["A", "h"]}}"#)
+        #expect { try TesseraConfiguration(document: bad, environment: [:]) } throws: {
+            ($0 as? TesseraError)?.details?.contains("DicomModalities.broken") == true
+        }
+        #expect(throws: TesseraError.self) {
+            try TesseraConfiguration(document: JSONValue.parse(text: #"{"DicomScuTimeout": -1}"#), environment: [:])
+        }
+    }
+
+    @Test("Job timestamps as Orthanc prints them: UTC, microseconds")
+    func timestamps() {
+        let date = Date(timeIntervalSince1970: 1_551_865_943.5)
+        #expect(JobJSON.timestamp(date) == "20190306T095223.500000")
+    }
+
+    @Test("DIMSE statuses: success, warnings and pending pass; refusals and errors fail")
+    func statuses() {
+        for status: UInt16 in [0x0000, 0x0001, 0x0107, 0x0116, 0xB000, 0xB007, 0xB006, 0xFF00] {
+            #expect(!DimseStatus(rawValue: status).isFailure, "0x\(String(status, radix: 16))")
+        }
+        for status: UInt16 in [0xA700, 0xA900, 0xC000, 0x0110, 0x0122, 0x0211] {
+            #expect(DimseStatus(rawValue: status).isFailure, "0x\(String(status, radix: 16))")
+        }
+    }
+}
