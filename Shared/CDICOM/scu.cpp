@@ -12,6 +12,7 @@
 #include "internal.hpp"
 
 #include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmnet/dimse.h"
 #include "dcmtk/dcmnet/scu.h"
@@ -298,6 +299,130 @@ void cdicom_scu_close(cdicom_scu *scu, int abort) {
         return 0;
     });
     delete scu;
+}
+
+namespace {
+
+/// The query identifier: each attribute with the dictionary's VR, values as given.
+OFCondition buildQuery(DcmDataset &query, const uint32_t *tags, const char *const *values, size_t count) {
+    bool ascii = true;
+    for (size_t index = 0; index < count; ++index) {
+        const DcmTagKey key(static_cast<Uint16>(tags[index] >> 16), static_cast<Uint16>(tags[index] & 0xFFFF));
+        OFCondition put = query.putAndInsertString(DcmTag(key), values[index]);
+        if (put.bad()) return put;
+        for (const char *c = values[index]; *c != '\0'; ++c) {
+            if (static_cast<unsigned char>(*c) >= 0x80) ascii = false;
+        }
+    }
+    // Values come as UTF-8: say so when they are not plain ASCII.
+    if (!ascii && !query.tagExists(DCM_SpecificCharacterSet)) query.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+    return EC_Normal;
+}
+
+/// Opens an association proposing only `model`.
+OFCondition openQueryAssociation(DcmSCU &scu, const cdicom_scu_options *options, const char *model,
+                                 T_ASC_PresentationContextID &context) {
+    configure(scu, options);
+    OFList<OFString> syntaxes;
+    syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
+    syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+    scu.addPresentationContext(model, syntaxes);
+    OFCondition status = scu.initNetwork();
+    if (status.good()) status = scu.negotiateAssociation();
+    if (status.good()) {
+        context = scu.findAnyPresentationContextID(model, UID_LittleEndianExplicitTransferSyntax);
+        if (context == 0) status = makeOFCondition(OFM_dcmnet, 1, OF_error, "the peer refused the query/retrieve model");
+    }
+    return status;
+}
+
+/// A dataset as a DICOM file in memory (explicit VR little endian).
+bool encode(DcmDataset *dataset, std::vector<uint8_t> &bytes) {
+    DcmFileFormat file(dataset);
+    file.getMetaInfo()->putAndInsertString(DCM_TransferSyntaxUID, UID_LittleEndianExplicitTransferSyntax);
+    if (file.validateMetaInfo(EXS_LittleEndianExplicit).bad()) return false;
+    const Uint32 length = file.calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength) + 1024;
+    bytes.resize(length);
+    DcmOutputBufferStream stream(bytes.data(), length);
+    file.transferInit();
+    OFCondition written = file.write(stream, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
+    file.transferEnd();
+    if (written.bad()) return false;
+    void *buffer = nullptr;
+    offile_off_t size = 0;
+    stream.flushBuffer(buffer, size);
+    bytes.resize(static_cast<size_t>(size));
+    return true;
+}
+
+}  // namespace
+
+int cdicom_find(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
+                size_t count, cdicom_find_answer answer, void *context, uint16_t *status, char *error,
+                size_t error_length) {
+    return guarded(1, error, error_length, [&] {
+        DcmSCU scu;
+        T_ASC_PresentationContextID presentation = 0;
+        DcmDataset query;
+        OFCondition result = buildQuery(query, tags, values, count);
+        if (result.good()) result = openQueryAssociation(scu, options, model, presentation);
+        OFList<QRResponse *> responses;
+        if (result.good()) result = scu.sendFINDRequest(presentation, &query, &responses);
+        int outcome = 0;
+        if (result.bad()) {
+            copyError(error, error_length, describe(result));
+            outcome = 1;
+        } else {
+            bool delivering = true;
+            *status = 0;
+            for (QRResponse *response : responses) {
+                *status = response->m_status;
+                if (delivering && response->m_dataset != nullptr &&
+                    (response->m_status == 0xFF00 || response->m_status == 0xFF01)) {
+                    std::vector<uint8_t> bytes;
+                    if (encode(response->m_dataset, bytes) && answer(context, bytes.data(), bytes.size()) != 0) delivering = false;
+                }
+            }
+        }
+        for (QRResponse *response : responses) delete response;
+        if (scu.isConnected()) {
+            if (outcome == 0) scu.releaseAssociation(); else scu.abortAssociation();
+        }
+        return outcome;
+    });
+}
+
+int cdicom_move(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
+                size_t count, const char *destination, uint16_t *status, uint16_t suboperations[3], char *error,
+                size_t error_length) {
+    return guarded(1, error, error_length, [&] {
+        DcmSCU scu;
+        T_ASC_PresentationContextID presentation = 0;
+        DcmDataset query;
+        OFCondition result = buildQuery(query, tags, values, count);
+        if (result.good()) result = openQueryAssociation(scu, options, model, presentation);
+        OFList<RetrieveResponse *> responses;
+        if (result.good()) result = scu.sendMOVERequest(presentation, destination, &query, &responses);
+        int outcome = 0;
+        if (result.bad()) {
+            copyError(error, error_length, describe(result));
+            outcome = 1;
+        } else if (responses.empty()) {
+            copyError(error, error_length, "no C-MOVE response");
+            outcome = 1;
+        } else {
+            RetrieveResponse *last = responses.back();
+            *status = last->m_status;
+            suboperations[0] = last->m_numberOfCompletedSubops;
+            suboperations[1] = last->m_numberOfFailedSubops;
+            suboperations[2] = last->m_numberOfWarningSubops;
+        }
+        for (RetrieveResponse *response : responses) delete response;
+        if (scu.isConnected()) {
+            if (outcome == 0) scu.releaseAssociation(); else scu.abortAssociation();
+        }
+        return outcome;
+    });
 }
 
 }  // extern "C"

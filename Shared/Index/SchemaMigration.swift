@@ -257,5 +257,35 @@ public struct SchemaMigration: Sendable {
                 updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """,
         ]),
+        SchemaMigration(version: 6, statements: [
+            // Orthanc peers declared through the REST API (PUT /peers/{id}), as the modalities table.
+            """
+            CREATE TABLE peers (
+                name TEXT PRIMARY KEY,
+                configuration JSONB,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+            // The C-FIND queries made through /modalities/{id}/query and their answers (each a DICOM file), so that
+            // every API replica answers /queries/{id}; the oldest go past QueryRetrieveSize.
+            """
+            CREATE TABLE queries (
+                id TEXT PRIMARY KEY,
+                seq BIGSERIAL,
+                modality TEXT NOT NULL,
+                remote JSONB NOT NULL,
+                local_aet TEXT NOT NULL,
+                timeout INTEGER NOT NULL,
+                level TEXT NOT NULL,
+                query JSONB NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+            """
+            CREATE TABLE query_answers (
+                query_id TEXT NOT NULL REFERENCES queries (id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                dataset BYTEA NOT NULL,
+                PRIMARY KEY (query_id, position))
+            """,
+        ]),
     ]
 }

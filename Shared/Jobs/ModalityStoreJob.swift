@@ -5,104 +5,74 @@ import Model
 import Storage
 
 /// Runs `DicomModalityStore` jobs: C-STORE of each instance, in order, on one association (reopened only when the
-/// next files need presentation contexts it did not propose, or after a failure). The cursor is the position of the
-/// first instance the peer has not acknowledged and the instances that failed, recorded after each answer, so a
-/// resumed job sends nothing twice except the one instance in flight when its worker died.
+/// next files need presentation contexts it did not propose, or after a failure), through ``InstanceSendLoop``.
 public struct ModalityStoreJob: JobHandler {
-    let instances: InstanceQueries
+    let loop: InstanceSendLoop
     let blobs: BlobStore
     let associations: AssociationPool
     let maximumPDU: Int
-    let logger: Logger
 
     public init(instances: InstanceQueries, blobs: BlobStore, associations: AssociationPool, maximumPDU: Int, logger: Logger) {
-        self.instances = instances
+        self.loop = InstanceSendLoop(instances: instances, logger: logger)
         self.blobs = blobs
         self.associations = associations
         self.maximumPDU = maximumPDU
-        self.logger = logger
     }
 
     public var type: String { ModalityStoreRequest.type }
 
-    /// Files looked up in the index per query.
-    static let batchSize = 500
-
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try ModalityStoreRequest(json: job.request)
-        var position = job.cursor["Position"]?.intValue ?? 0
-        var failed: [String] = {
-            guard case .array(let items)? = job.cursor["Failed"] else { return [] }
-            return items.compactMap(\.stringValue)
-        }()
         let peer = StoreSCU.Peer(host: request.remote.host, port: request.remote.port, calledAET: request.remote.aet,
                                  callingAET: request.localAet, timeoutSeconds: request.timeoutSeconds, maximumPDU: maximumPDU)
-        var association: StoreSCU?
+        let current = CurrentAssociation()
         defer {
-            if let association { Task { await associations.giveBack(association) } }
+            if let association = current.association { Task { await associations.giveBack(association) } }
         }
-        while position < request.instances.count {
-            let batch = Array(request.instances[position..<min(request.instances.count, position + Self.batchSize)])
-            let records = try await instances.records(ids: batch)
-            for id in batch {
-                if let reason = context.stopReason { return .stopped(reason) }
-                do {
-                    guard let record = records[id] else {
-                        throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be sent")
-                    }
-                    let file = StoreSCU.Context(sopClass: record.sopClassUID ?? "", transferSyntax: record.transferSyntaxUID ?? "")
-                    if let current = association, !(current.isOpen && current.covers(file)) {
-                        await associations.giveBack(current)
-                        association = nil
-                    }
-                    if association == nil {
-                        association = try await associations.association(
-                            to: peer, contexts: contexts(from: position, of: request, records: records, first: file))
-                    }
-                    guard let current = association else { continue }
-                    let path = blobs.path(of: record.fileUUID)
-                    let originator = request.moveOriginatorAet
-                    let originatorID = UInt16(clamping: request.moveOriginatorID ?? 0)
-                    let outcome = try await associations.blocking { () throws(TesseraError) -> StoreSCU.Outcome in
-                        try current.store(path: path, moveOriginatorAET: originator, moveOriginatorID: originatorID)
-                    }
-                    try check(outcome, request: request)
-                } catch let error as TesseraError {
-                    if error.code == .networkProtocol, let current = association {
-                        current.close(abort: true)
-                        association = nil
-                    }
-                    guard request.permissive else { throw error }
-                    logger.warning("Instance not sent (permissive job)", metadata: [
-                        "job": "\(job.id)", "instance": "\(id.value)", "error": "\(error)"])
-                    failed.append(id.value)
-                }
-                position += 1
-                let progress = request.instances.isEmpty ? 100 : position * 100 / request.instances.count
-                if let reason = try await context.record(
-                    cursor: .object(["Position": .number(Double(position)), "Failed": .array(failed.map(JSONValue.string))]),
-                    content: request.content(failed: failed.count), progress: progress) {
-                    return .stopped(reason)
-                }
+        return try await loop.run(job, context: context, ids: request.instances, permissive: request.permissive,
+                                  content: { request.content(failed: $0.failed.count) }) { id, record, upcoming in
+            guard let record else {
+                throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be sent")
             }
+            let file = Self.context(of: record)
+            if let association = current.association, !(association.isOpen && association.covers(file)) {
+                await associations.giveBack(association)
+                current.association = nil
+            }
+            let association: StoreSCU
+            if let open = current.association {
+                association = open
+            } else {
+                // The file's context, then those of the next files, up to what one association may propose.
+                var contexts: Set<StoreSCU.Context> = [file]
+                for next in upcoming.compactMap({ $0 }) where contexts.count < StoreSCU.maximumContextsPerAssociation {
+                    contexts.insert(Self.context(of: next))
+                }
+                association = try await associations.association(to: peer, contexts: contexts)
+                current.association = association
+            }
+            let path = blobs.path(of: record.fileUUID)
+            let originator = request.moveOriginatorAet
+            let originatorID = UInt16(clamping: request.moveOriginatorID ?? 0)
+            do {
+                let outcome = try await associations.blocking { () throws(TesseraError) -> StoreSCU.Outcome in
+                    try association.store(path: path, moveOriginatorAET: originator, moveOriginatorID: originatorID)
+                }
+                try Self.check(outcome, request: request)
+            } catch {
+                if !association.isOpen { current.association = nil }
+                throw error
+            }
+            return record.fileSize
         }
-        return .success(request.content(failed: failed.count))
     }
 
-    /// The contexts to propose: the file's, then those of the next files, up to what one association may propose.
-    private func contexts(from position: Int, of request: ModalityStoreRequest, records: [PublicID: InstanceRecord],
-                          first: StoreSCU.Context) -> Set<StoreSCU.Context> {
-        var contexts: Set<StoreSCU.Context> = [first]
-        for id in request.instances[position...] {
-            guard contexts.count < StoreSCU.maximumContextsPerAssociation else { break }
-            guard let record = records[id] else { continue }
-            contexts.insert(StoreSCU.Context(sopClass: record.sopClassUID ?? "", transferSyntax: record.transferSyntaxUID ?? ""))
-        }
-        return contexts
+    private static func context(of record: InstanceRecord) -> StoreSCU.Context {
+        StoreSCU.Context(sopClass: record.sopClassUID ?? "", transferSyntax: record.transferSyntaxUID ?? "")
     }
 
     /// Success and warning statuses pass; anything else is an error as Orthanc words it.
-    private func check(_ outcome: StoreSCU.Outcome, request: ModalityStoreRequest) throws(TesseraError) {
+    private static func check(_ outcome: StoreSCU.Outcome, request: ModalityStoreRequest) throws(TesseraError) {
         switch outcome {
         case .answered(let status):
             guard !DimseStatus(rawValue: status).isFailure else {
@@ -117,4 +87,9 @@ public struct ModalityStoreJob: JobHandler {
             throw TesseraError(.inexistentFile, details: details)
         }
     }
+}
+
+/// The association a store job holds between two instances.
+private final class CurrentAssociation: @unchecked Sendable {
+    var association: StoreSCU?
 }

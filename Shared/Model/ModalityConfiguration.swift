@@ -1,6 +1,6 @@
 /// A remote DICOM modality, as Orthanc's `DicomModalities` entries and `PUT /modalities/{id}` bodies declare it:
 /// the short form `["AET", "host", port(, "manufacturer")]` or the long form with the `Allow...` switches.
-public struct ModalityConfiguration: Sendable, Hashable {
+public struct ModalityConfiguration: RemoteEndpoint, Hashable {
     public var aet: String
     public var host: String
     public var port: Int
@@ -104,6 +104,16 @@ public struct ModalityConfiguration: Sendable, Hashable {
             "AllowTranscoding": .bool(allowTranscoding), "UseDicomTls": .bool(useDicomTls),
             "LocalAet": .string(localAet), "Timeout": .number(Double(timeout)),
         ])
+    }
+
+    public static let collection = "modalities"
+
+    public static func unknown(_ name: String) -> TesseraError {
+        TesseraError(.inexistentItem, details: "No modality with symbolic name: \(name)")
+    }
+
+    public static func unknownOnDeletion(_ name: String) -> TesseraError {
+        TesseraError(.inexistentItem, details: "Unknown DICOM modality with symbolic name: \(name)")
     }
 
     private static func port(_ value: JSONValue) throws(TesseraError) -> Int {

@@ -63,6 +63,16 @@ public struct TesseraConfiguration: Sendable {
     public var modalities: [String: ModalityConfiguration] = [:]
     /// `DicomModalitiesInDatabase`: modalities come only from the database (REST `PUT`), the file's are ignored.
     public var dicomModalitiesInDatabase = false
+    /// `OrthancPeers`: symbolic name → remote Orthanc.
+    public var peers: [String: PeerConfiguration] = [:]
+    /// `OrthancPeersInDatabase`: peers come only from the database (REST `PUT`), the file's are ignored.
+    public var orthancPeersInDatabase = false
+    /// `HttpTimeout` in seconds: default timeout of requests to peers (0: none).
+    public var httpTimeout = 60
+    /// `HttpsVerifyPeers`: check the certificates of HTTPS peers.
+    public var httpsVerifyPeers = true
+    /// `HttpsCACertificates`: PEM file of the certificate authorities trusted for HTTPS peers (nil: the system's).
+    public var httpsCACertificates: String? = nil
     /// `DicomScuTimeout` in seconds: default timeout of outbound DICOM commands (0: none).
     public var dicomScuTimeout = 10
     /// `DicomAssociationCloseDelay` in seconds: how long an outbound association stays open for the next store.
@@ -74,6 +84,8 @@ public struct TesseraConfiguration: Sendable {
     /// `SaveJobs`: when false, a job whose worker died is failed instead of resumed (Orthanc forgets unfinished jobs
     /// at restart when it does not save them).
     public var saveJobs = true
+    /// `QueryRetrieveSize`: C-FIND queries (`/queries`) kept, cluster-wide.
+    public var queryRetrieveSize = 100
     /// `LogExportedResources`: record resources sent to modalities and peers in `/exports`.
     public var logExportedResources = false
     /// Seconds a worker's claim on a running job lasts without renewal (Tessera's `JobLease`; env `TESSERA_JOB_LEASE`):
@@ -198,6 +210,21 @@ public struct TesseraConfiguration: Sendable {
             }
         }
         dicomModalitiesInDatabase = try bool("DicomModalitiesInDatabase") ?? dicomModalitiesInDatabase
+        if let declared = document["OrthancPeers"] {
+            guard case .object(let members) = declared else { throw Self.badType("OrthancPeers", "an object") }
+            for (name, value) in members {
+                do {
+                    peers[name] = try PeerConfiguration(json: value)
+                } catch {
+                    throw TesseraError(.badConfiguration, message: "Bad configuration",
+                                       details: "OrthancPeers.\(name): \(error.details ?? error.message)")
+                }
+            }
+        }
+        orthancPeersInDatabase = try bool("OrthancPeersInDatabase") ?? orthancPeersInDatabase
+        httpTimeout = try int("HttpTimeout") ?? httpTimeout
+        httpsVerifyPeers = try bool("HttpsVerifyPeers") ?? httpsVerifyPeers
+        httpsCACertificates = try string("HttpsCACertificates") ?? httpsCACertificates
         dicomScuTimeout = try int("DicomScuTimeout") ?? dicomScuTimeout
         dicomAssociationCloseDelay = try int("DicomAssociationCloseDelay") ?? dicomAssociationCloseDelay
         concurrentJobs = try int("ConcurrentJobs") ?? concurrentJobs
@@ -206,6 +233,7 @@ public struct TesseraConfiguration: Sendable {
         // LimitJobs: read and checked, but Orthanc has ignored it since 1.4.0 (the pending list is unlimited).
         _ = try int("LimitJobs")
         logExportedResources = try bool("LogExportedResources") ?? logExportedResources
+        queryRetrieveSize = try int("QueryRetrieveSize") ?? queryRetrieveSize
         jobLeaseSeconds = try int("JobLease") ?? jobLeaseSeconds
         try applyEnvironment(environment)
         try validate()
@@ -267,7 +295,7 @@ public struct TesseraConfiguration: Sendable {
         guard broker.deliveryTimeoutMilliseconds >= 1_000 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "Kafka.DeliveryTimeout must be at least 1000 ms")
         }
-        guard dicomScuTimeout >= 0, dicomAssociationCloseDelay >= 0, concurrentJobs >= 0, jobsHistorySize >= 0,
+        guard dicomScuTimeout >= 0, httpTimeout >= 0, dicomAssociationCloseDelay >= 0, concurrentJobs >= 0, jobsHistorySize >= 0,
               jobLeaseSeconds >= 2 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration",
                                details: "DicomScuTimeout, DicomAssociationCloseDelay, ConcurrentJobs and JobsHistorySize must not be negative, JobLease at least 2 seconds")

@@ -131,20 +131,8 @@ extension ClusterTests {
                 _ = try startStorescp(stack)
                 try await waitForPort(14201)
                 let api = stack.api
-                // A listener that completes TCP handshakes (its backlog) and never reads nor answers.
-                let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(listener) }
-                var reuse: Int32 = 1
-                setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(14203).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let bound = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                #expect(bound == 0)
-                listen(listener, 16)
+                let listener = try SilentListener(port: 14203)
+                defer { listener.close() }
 
                 #expect(try await api.post("/modalities/scp/echo", body: []).status == 200)
                 #expect(try await api.post("/modalities/scp/echo", json: ["Timeout": 5]).status == 200)

@@ -43,9 +43,12 @@ struct RESTClient {
                       body: Array(buffer: body))
     }
 
-    func post(_ path: String, body: [UInt8]) async throws -> Answer {
+    func post(_ path: String, body: [UInt8], user: String? = nil, password: String? = nil) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
+        if let user, let password {
+            request.headers.add(name: "Authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+        }
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import DICOM
 import Foundation
 import Index
@@ -9,7 +10,8 @@ import ServiceKit
 import ServiceLifecycle
 import Storage
 
-// tessera-worker: runs the jobs every replica of the REST API submits, and makes every outbound DICOM association.
+// tessera-worker: runs the jobs every replica of the REST API submits, and makes every outbound DICOM association and
+// HTTP request.
 // Wires modules together; the logic lives in Shared/Jobs.
 let bootstrap = ServiceBootstrap.start(service: "worker")
 let configuration = bootstrap.configuration
@@ -26,12 +28,25 @@ do {
     threads.start()
     let associations = AssociationPool(threads: threads, closeDelay: .seconds(configuration.dicomAssociationCloseDelay),
                                        logger: logger)
+    // Requests to Orthanc peers; each also carries its own deadline (the peer's Timeout, else HttpTimeout).
+    let connectTimeout = configuration.httpTimeout > 0 ? min(configuration.httpTimeout, 30) : 30
+    var httpConfiguration = HTTPClient.Configuration(timeout: .init(connect: .seconds(Int64(connectTimeout))))
+    // A refused connection fails the request at once, as in Orthanc (not retried until the connect timeout).
+    httpConfiguration.connectionPool.retryConnectionEstablishment = false
+    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+    let peers = PeerClient(client: http, verifyPeers: configuration.httpsVerifyPeers,
+                           caCertificates: configuration.httpsCACertificates, defaultTimeout: configuration.httpTimeout)
     let runner = JobRunner(
         store: JobStore(database: database), database: database,
         handlers: [
             ModalityStoreJob(instances: InstanceQueries(database: database), blobs: blobs, associations: associations,
                              maximumPDU: configuration.maximumPduLength, logger: logger),
             ModalityEchoJob(),
+            PeerStoreJob(instances: InstanceQueries(database: database), blobs: blobs, client: peers, logger: logger),
+            PeerSystemJob(client: peers),
+            ModalityFindJob(queries: QueryStore(database: database), associations: associations,
+                            maximumPDU: configuration.maximumPduLength, keep: configuration.queryRetrieveSize),
+            ModalityMoveJob(associations: associations, maximumPDU: configuration.maximumPduLength),
         ],
         settings: .init(concurrency: concurrency, lease: .seconds(configuration.jobLeaseSeconds),
                         historySize: configuration.jobsHistorySize, resumeLostJobs: configuration.saveJobs),
@@ -49,6 +64,7 @@ do {
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
     try await group.run()
+    try await http.shutdown()
     try await threads.shutdownGracefully()
 } catch {
     logger.critical("tessera-worker stopped", metadata: ["error": "\(error)"])

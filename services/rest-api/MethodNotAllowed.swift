@@ -26,11 +26,16 @@ enum MethodNotAllowed {
         register(["/tools/labels", "/statistics", "/system", "/patients", "/studies", "/series"], on: router, allowed: [.get])
         register(["/instances"], on: router, allowed: [.get, .post])
         register(["/changes", "/exports"], on: router, allowed: [.get, .delete])
-        register(["/jobs", "/modalities", "/modalities/{id}/configuration"], on: router, allowed: [.get])
+        register(["/jobs", "/modalities", "/modalities/{id}/configuration", "/peers", "/peers/{id}/configuration",
+                  "/peers/{id}/system", "/queries", "/queries/{id}", "/queries/{id}/level", "/queries/{id}/modality",
+                  "/queries/{id}/query", "/queries/{id}/answers", "/queries/{id}/answers/{n}",
+                  "/queries/{id}/answers/{n}/content"], on: router, allowed: [.get])
         register(["/jobs/{id}"], on: router, allowed: [.get, .delete])
         register(["/jobs/{id}/cancel", "/jobs/{id}/pause", "/jobs/{id}/resume", "/jobs/{id}/resubmit",
-                  "/modalities/{id}/echo", "/modalities/{id}/store"], on: router, allowed: [.post])
-        register(["/modalities/{id}"], on: router, allowed: [.get, .put, .delete])
+                  "/modalities/{id}/echo", "/modalities/{id}/store", "/peers/{id}/store", "/modalities/{id}/query",
+                  "/modalities/{id}/move", "/queries/{id}/retrieve", "/queries/{id}/answers/{n}/retrieve"],
+                 on: router, allowed: [.post])
+        register(["/modalities/{id}", "/peers/{id}"], on: router, allowed: [.get, .put, .delete])
         for level in ["patients", "studies", "series", "instances"] {
             register(["/\(level)/{id}"], on: router, allowed: [.get, .delete])
             register(["/\(level)/{id}/labels/{label}"], on: router, allowed: [.get, .put, .delete])

@@ -56,9 +56,15 @@ do {
     ExportRoutes(exports: exports).add(to: router)
     let jobs = JobStore(database: database)
     JobRoutes(store: jobs).add(to: router)
-    ModalityRoutes(registry: ModalityRegistry(configuration: configuration, store: ModalityStore(database: database)),
-                   submitter: JobSubmitter(store: jobs), resources: resources, instances: instances, exports: exports,
-                   configuration: configuration).add(to: router)
+    let submitter = JobSubmitter(store: jobs)
+    let selection = ExportSelection(resources: resources, instances: instances, exports: exports,
+                                    logExportedResources: configuration.logExportedResources)
+    ModalityRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
+                   selection: selection, configuration: configuration).add(to: router)
+    QueryRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
+                queries: QueryStore(database: database), configuration: configuration).add(to: router)
+    PeerRoutes(registry: PeerRegistry(configuration: configuration, database: database), submitter: submitter,
+               selection: selection).add(to: router)
     DeadLetterRoutes(store: DeadLetterStore(database: database)).add(to: router)
     MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)

@@ -275,6 +275,24 @@ int cdicom_scu_store(cdicom_scu *scu, const char *path, const char *move_origina
 /// Whether the association is still established.
 int cdicom_scu_is_open(const cdicom_scu *scu);
 
+/// Called with each C-FIND answer, encoded as a DICOM file (explicit VR little endian, with meta header); a non-zero
+/// return stops delivering answers (the query goes on to its end).
+typedef int (*cdicom_find_answer)(void *context, const uint8_t *bytes, size_t length);
+
+/// Runs a C-FIND in the query/retrieve information model `model` (a SOP class UID) with the `count` attributes
+/// (tag as group << 16 | element, value as text; `\\`-separated multiple values); calls `answer` for each pending
+/// response. Returns 0 with `status` the final DIMSE status, or non-zero with `error` filled. Blocking.
+int cdicom_find(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
+                size_t count, cdicom_find_answer answer, void *context, uint16_t *status, char *error,
+                size_t error_length);
+
+/// Runs a C-MOVE of the matching instances to `destination` (an AE title the peer knows). Returns 0 with `status` the
+/// final DIMSE status and `suboperations` the completed, failed and warning counts of the final response, or non-zero
+/// with `error` filled. Blocking.
+int cdicom_move(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
+                size_t count, const char *destination, uint16_t *status, uint16_t suboperations[3], char *error,
+                size_t error_length);
+
 /// Releases (or aborts, when `abort` is non-zero) the association and frees the handle.
 void cdicom_scu_close(cdicom_scu *scu, int abort);
 

@@ -1,0 +1,32 @@
+import Index
+import Logging
+import Model
+import Storage
+
+/// Runs `OrthancPeerStore` jobs: `POST /instances` of each file to the peer, in order, through ``InstanceSendLoop``.
+public struct PeerStoreJob: JobHandler {
+    let loop: InstanceSendLoop
+    let blobs: BlobStore
+    let client: PeerClient
+
+    public init(instances: InstanceQueries, blobs: BlobStore, client: PeerClient, logger: Logger) {
+        self.loop = InstanceSendLoop(instances: instances, logger: logger)
+        self.blobs = blobs
+        self.client = client
+    }
+
+    public var type: String { PeerStoreRequest.type }
+
+    public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
+        let request = try PeerStoreRequest(json: job.request)
+        return try await loop.run(job, context: context, ids: request.instances, permissive: request.permissive,
+                                  content: { request.content(failed: $0.failed.count, bytes: $0.bytes) }) { id, record, _ in
+            guard let record else {
+                throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be sent")
+            }
+            let file = try await blobs.read(record.fileUUID)
+            try await client.store(request.peer, file: file)
+            return Int64(file.count)
+        }
+    }
+}

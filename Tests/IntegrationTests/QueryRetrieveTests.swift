@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+extension ClusterTests.ModalityJobTests {
+    @Test("C-FIND and C-MOVE against stock Orthanc: /queries and answers on every replica, retrieves into Tessera's gateway")
+    func queryRetrieveAgainstOrthanc() async throws {
+        let orthancDicom = 14231, orthancHTTP = 18231, gateway = 14232
+        let folder = try environment.temporaryFolder("orthanc-qr")
+        try """
+            {"Name": "qr", "StorageDirectory": "\(folder)/db", "IndexDirectory": "\(folder)/db", "HttpPort": \(orthancHTTP),
+             "DicomPort": \(orthancDicom), "DicomAet": "ORTHANCQR", "RemoteAccessAllowed": false,
+             "AuthenticationEnabled": false, "Plugins": [],
+             "DicomModalities": {"tessera": ["TESSERA", "127.0.0.1", \(gateway)]}}
+            """.write(toFile: folder + "/orthanc.json", atomically: true, encoding: .utf8)
+        let json = """
+            {"DicomModalities": {"orthanc": ["ORTHANCQR", "127.0.0.1", \(orthancDicom)]}}
+            """
+        try await IsolatedStack.with(environment, name: "jobs_qr", apiPort: 18233, indexerMetricsPort: 19231,
+                                     json: json) { stack in
+            stack.adopt("orthanc", try ProcessRunner.start("Orthanc", [folder + "/orthanc.json"]))
+            try await stack.startWorker(metricsPort: 19232)
+            try await stack.startGateway(port: gateway, metricsPort: 19233)
+            try await waitForPort(orthancDicom)
+            let api = stack.api
+            let orthanc = RESTClient(baseURL: "http://127.0.0.1:\(orthancHTTP)")
+            let set = try await TestDicomSet.make(environment, count: 6, seed: TestDicomSet.freshSeed())
+            for entry in set.entries {
+                #expect(try await orthanc.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
+            }
+            let studies = Set(set.entries.map(\.StudyInstanceUID))
+
+            // C-FIND at study level.
+            let found = try await api.post("/modalities/orthanc/query", json: [
+                "Level": "Study", "Query": ["PatientName": "", "StudyDate": ""]])
+            #expect(found.status == 200, "\(String(decoding: found.body, as: UTF8.self))")
+            let query = try #require((try found.json() as? [String: String])?["ID"])
+            #expect((try found.json() as? [String: String])?["Path"] == "/queries/\(query)")
+            #expect(try await api.json("/queries", as: [String].self).contains(query))
+            #expect(try await api.json("/queries/\(query)", as: [String].self) == ["answers", "level", "modality", "query", "retrieve"])
+            #expect(String(decoding: try await api.get("/queries/\(query)/level").body, as: UTF8.self) == "Study")
+            #expect(String(decoding: try await api.get("/queries/\(query)/modality").body, as: UTF8.self) == "orthanc")
+            let asked = try await api.json("/queries/\(query)/query")
+            #expect(Set(asked.keys) == ["0008,0020", "0010,0010"], "the query as asked: \(asked)")
+            let answers = try await api.json("/queries/\(query)/answers", as: [String].self)
+            #expect(answers.count == studies.count)
+            let simplified = try await api.json("/queries/\(query)/answers?expand&simplify", as: [[String: Any]].self)
+            #expect(Set(simplified.compactMap { $0["StudyInstanceUID"] as? String }) == studies)
+            #expect(simplified.allSatisfy { $0["QueryRetrieveLevel"] as? String == "STUDY" && $0["PatientName"] != nil })
+            let full = try await api.json("/queries/\(query)/answers/0/content")
+            #expect((full["0020,000d"] as? [String: Any])?["Name"] as? String == "StudyInstanceUID")
+            #expect(try await api.get("/queries/\(query)/answers/\(answers.count)/content").status == 400)
+            #expect(try await api.json("/queries/\(query)/answers/0", as: [String].self) == ["content", "retrieve", "query-series", "query-instances"])
+
+            // Another replica answers for the same query.
+            let replica = try await environment.startReplica(port: 18234, json: json, extra: stack.shared)
+            stack.adopt("replica", replica)
+            let other = RESTClient(baseURL: "http://127.0.0.1:18234")
+            #expect(try await other.json("/queries/\(query)/answers", as: [String].self).count == studies.count)
+
+            // A child query from an answer.
+            let series = try await api.post("/queries/\(query)/answers/0/query-series", json: ["Query": ["Modality": ""]])
+            #expect(series.status == 200, "\(String(decoding: series.body, as: UTF8.self))")
+            let seriesQuery = try #require((try series.json() as? [String: String])?["ID"])
+            let seriesAnswers = try await api.json("/queries/\(seriesQuery)/answers?expand&simplify", as: [[String: Any]].self)
+            let firstStudy = simplified[0]["StudyInstanceUID"] as? String
+            #expect(!seriesAnswers.isEmpty && seriesAnswers.allSatisfy { $0["StudyInstanceUID"] as? String == firstStudy })
+
+            // C-MOVE of one answer to Tessera's own gateway (the body is the target AE title), then of all.
+            let one = try await api.post("/queries/\(query)/answers/0/retrieve", body: Array("TESSERA".utf8))
+            #expect(one.status == 200, "\(String(decoding: one.body, as: UTF8.self))")
+            let content = try #require(try one.json() as? [String: Any])
+            #expect(content["RemoteAet"] as? String == "ORTHANCQR" && (content["Query"] as? [[String: String]])?.count == 1)
+            let inFirst = Set(set.entries.filter { $0.StudyInstanceUID == firstStudy }.map(\.ID))
+            #expect(try await api.waitForInstances(inFirst, seconds: 30).isSuperset(of: inFirst))
+            let all = try await api.post("/queries/\(query)/retrieve", json: ["TargetAet": "TESSERA"])
+            #expect(all.status == 200, "\(String(decoding: all.body, as: UTF8.self))")
+            let everything = Set(set.entries.map(\.ID))
+            #expect(try await api.waitForInstances(everything, seconds: 30) == everything)
+            let jobs = try await api.json("/jobs?expand", as: [[String: Any]].self)
+            #expect(jobs.filter { $0["Type"] as? String == "DicomMoveScu" && $0["State"] as? String == "Success" }.count == 2)
+
+            // /modalities/{id}/move by UID; an unknown study fails as the peer answers.
+            let moved = try await api.post("/modalities/orthanc/move", json: [
+                "Level": "Study", "Resources": [["StudyInstanceUID": set.entries[0].StudyInstanceUID]], "TargetAet": "TESSERA"])
+            #expect(moved.status == 200, "\(String(decoding: moved.body, as: UTF8.self))")
+            let missing = try await api.post("/modalities/orthanc/move", json: [
+                "Level": "Study", "Resources": [["StudyInstanceUID": "1.2.3.4.5.6.7"]], "TargetAet": "TESSERA"])
+            #expect(missing.status == 500 && String(decoding: missing.body, as: UTF8.self).contains("C-MOVE"), "\(String(decoding: missing.body, as: UTF8.self))")
+
+            // Bad input.
+            #expect(try await api.post("/modalities/orthanc/query", json: ["Level": "Nope", "Query": [String: String]()]).status == 400)
+            #expect(try await api.post("/modalities/orthanc/query", json: ["Level": "Study", "Query": ["NoSuchTag": ""]]).status == 400)
+            #expect(try await api.post("/modalities/orthanc/query", json: ["Level": "Study", "Query": ["PatientName": 3]]).status == 400)
+            #expect(try await api.post("/modalities/nope/query", json: ["Level": "Study"]).status == 404)
+            #expect(try await api.get("/queries/nope/answers").status == 404)
+            #expect(try await api.post("/modalities/orthanc/move", json: ["Level": "Study", "Resources": [String]()]).status == 400)
+        }
+    }
+}

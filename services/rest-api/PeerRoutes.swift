@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import Index
+import Jobs
+import Model
+
+/// `/peers`: the Orthanc peers (configuration file and database, seen by every replica), and the requests to them,
+/// each made by a worker: `system` (a hidden job) and `store` (`OrthancPeerStore`, synchronous by default, as Orthanc).
+struct PeerRoutes {
+    let registry: PeerRegistry
+    let submitter: JobSubmitter
+    let selection: ExportSelection
+
+    /// The operations `GET /peers/{id}` lists: the ones Tessera serves.
+    static let operations = ["configuration", "store", "system"]
+
+    func add(to router: Router<APIRequestContext>) {
+        EndpointRoutes(registry: registry, operations: Self.operations).add(to: router)
+        router.get("/peers/{id}/system") { _, context in
+            let peer = try await registry.endpoint(try EndpointRoutes<PeerConfiguration>.name(context))
+            let id = try await submitter.submit(.init(type: PeerSystemJob.type, hidden: true,
+                                                      request: PeerSystemJob.request(peer: peer), content: .object([:])))
+            return OrthancJSON.response(try await submitter.wait(id))
+        }
+        router.post("/peers/{id}/store") { request, context in
+            let name = try EndpointRoutes<PeerConfiguration>.name(context)
+            let peer = try await registry.endpoint(name)
+            let body = try await selection.body(request)
+            let options = try JobOptions(body, synchronousByDefault: true)
+            if body["Transcode"] != nil {
+                throw TesseraError(.notImplemented, details: "Transcode: transcoding is not supported by Tessera yet")
+            }
+            if body["Compress"]?.boolValue == true {
+                throw TesseraError(.notImplemented, details: "Compress: compressed transfers to peers are not supported by Tessera yet")
+            }
+            let (requested, ids) = try await selection.resolve(body, exportedTo: name)
+            let storeRequest = PeerStoreRequest(peerName: name, peer: peer, permissive: options.permissive,
+                                                parentResources: requested, instances: ids)
+            let id = try await submitter.submit(.init(
+                type: PeerStoreRequest.type, priority: options.priority, request: storeRequest.json,
+                content: storeRequest.content(failed: 0, bytes: 0), userData: options.userData))
+            guard options.synchronous else { return OrthancJSON.response(options.asynchronousAnswer(id)) }
+            return OrthancJSON.response(try await submitter.wait(id))
+        }
+    }
+}

@@ -1,0 +1,260 @@
+import DICOM
+import Foundation
+import Hummingbird
+import Index
+import Jobs
+import Model
+
+/// Query/retrieve as a service user: `POST /modalities/{id}/query` (C-FIND, run by a worker, its answers saved in
+/// PostgreSQL), `/queries` and their answers, retrieves of a query or an answer and `POST /modalities/{id}/move`
+/// (C-MOVE, `DicomMoveScu` jobs, synchronous by default as in Orthanc).
+struct QueryRoutes {
+    let registry: ModalityRegistry
+    let submitter: JobSubmitter
+    let queries: QueryStore
+    let configuration: TesseraConfiguration
+
+    func add(to router: Router<APIRequestContext>) {
+        router.post("/modalities/{id}/query") { request, context in
+            let name = try EndpointRoutes<ModalityConfiguration>.name(context)
+            let remote = try await registry.endpoint(name)
+            let body = try await EndpointRoutes<ModalityConfiguration>.json(request)
+            guard case .object = body else { throw TesseraError(.badFileFormat, details: "Must provide a JSON object") }
+            guard let level = body["Level"]?.stringValue.flatMap(QueryLevel.init(name:)) else {
+                throw TesseraError(.parameterOutOfRange, details: "Level must be Patient, Study, Series or Instance")
+            }
+            let asked = try Self.attributes(body["Query"] ?? .object([:]))
+            return OrthancJSON.response(try await find(remote: remote, name: name, level: level, asked: asked, body: body))
+        }
+        router.get("/queries") { _, _ in
+            OrthancJSON.response(.array(try await queries.list().map(JSONValue.string)))
+        }
+        router.get("/queries/{id}") { _, context in
+            _ = try await query(context)
+            return OrthancJSON.response(.array(["answers", "level", "modality", "query", "retrieve"].map(JSONValue.string)))
+        }
+        router.get("/queries/{id}/level") { _, context in MetadataRoutes.text(try await query(context).level, etag: nil) }
+        router.get("/queries/{id}/modality") { _, context in MetadataRoutes.text(try await query(context).modality, etag: nil) }
+        router.get("/queries/{id}/query") { request, context in
+            let record = try await query(context)
+            let format = try TagRoutes.format(request, default: .full)
+            return OrthancJSON.response(Self.render(QueryRequest.attributes(record.query), format: format))
+        }
+        router.get("/queries/{id}/answers") { request, context in
+            let record = try await query(context)
+            let parameters = request.uri.queryParameters
+            guard parameters["expand"] != nil else {
+                return OrthancJSON.response(.array((0..<record.answerCount).map { .string(String($0)) }))
+            }
+            let renderer = DicomJSONRenderer(format: try TagRoutes.format(request, default: .full))
+            return OrthancJSON.response(.array(try await queries.answers(record.id).map { try Self.render($0, renderer) }))
+        }
+        router.get("/queries/{id}/answers/{n}") { _, context in
+            let record = try await query(context)
+            _ = try answerIndex(context, record)
+            var operations = ["content", "retrieve"]
+            var level = QueryLevel(name: record.level)?.child
+            while let child = level {
+                operations.append(Self.childRoute(child))
+                level = child.child
+            }
+            return OrthancJSON.response(.array(operations.map(JSONValue.string)))
+        }
+        router.get("/queries/{id}/answers/{n}/content") { request, context in
+            let (_, answer) = try await answer(context)
+            let renderer = DicomJSONRenderer(format: try TagRoutes.format(request, default: .full))
+            return OrthancJSON.response(try Self.render(answer, renderer))
+        }
+        router.post("/queries/{id}/retrieve") { request, context in
+            let record = try await query(context)
+            let answers = try await queries.answers(record.id)
+            return try await retrieve(record, answers: answers, request: request)
+        }
+        router.post("/queries/{id}/answers/{n}/retrieve") { request, context in
+            let (record, answer) = try await answer(context)
+            return try await retrieve(record, answers: [answer], request: request)
+        }
+        for child in [QueryLevel.study, .series, .instance] {
+            router.post(RouterPath("/queries/{id}/answers/{n}/" + Self.childRoute(child))) { request, context in
+                let (record, answer) = try await answer(context)
+                guard let parent = QueryLevel(name: record.level), Self.isBelow(child, parent) else {
+                    throw TesseraError(.badRequest, details: "A \(record.level) answer has no \(child.rawValue.lowercased()) level below it")
+                }
+                let body = try await EndpointRoutes<ModalityConfiguration>.json(request, emptyAs: .object([:]))
+                var asked = try Self.attributes(body["Query"] ?? .object([:]))
+                let keys = try Self.retrieveKeys(answer, level: parent)
+                for (tag, value) in keys where asked[tag] == nil { asked[tag] = value }
+                let remote = try ModalityConfiguration(json: record.remote)
+                return OrthancJSON.response(try await find(remote: remote, name: record.modality, level: child, asked: asked,
+                                                           body: body))
+            }
+        }
+        router.post("/modalities/{id}/move") { request, context in
+            let name = try EndpointRoutes<ModalityConfiguration>.name(context)
+            let remote = try await registry.endpoint(name)
+            let body = try await EndpointRoutes<ModalityConfiguration>.json(request)
+            guard let level = body["Level"]?.stringValue.flatMap(QueryLevel.init(name:)) else {
+                throw TesseraError(.parameterOutOfRange, details: "Level must be Patient, Study, Series or Instance")
+            }
+            guard case .array(let resources)? = body["Resources"], !resources.isEmpty else {
+                throw TesseraError(.badFileFormat, details: "Resources must be a list of queries (objects of tags)")
+            }
+            var moves: [[String: String]] = []
+            for resource in resources {
+                var query = try Self.attributes(resource)
+                query[QueryLevel.tag] = level.dicomValue
+                moves.append(Self.keyed(query))
+            }
+            return try await submitMove(remote: remote, name: name, level: level, queries: moves, body: body)
+        }
+    }
+
+    /// Runs a C-FIND in a worker; answers `{ID, Path}` of the saved query.
+    private func find(remote: ModalityConfiguration, name: String, level: QueryLevel, asked: [DicomTag: String],
+                      body: JSONValue) async throws -> JSONValue {
+        // The keys a retrieve of an answer needs are asked for too (empty: return them), as Orthanc normalizes queries.
+        var sent = asked
+        if body["Normalize"]?.boolValue != false {
+            for tag in level.retrieveKeys where sent[tag] == nil { sent[tag] = "" }
+        }
+        sent[QueryLevel.tag] = level.dicomValue
+        let queryID = UUID().uuidString.lowercased()
+        let request = QueryRequest(modalityName: name, remote: remote, localAet: ScuDefaults(configuration).localAet(body: body, remote: remote),
+                                   timeoutSeconds: try ScuDefaults(configuration).timeout(body: body, remote: remote), level: level,
+                                   queries: [Self.keyed(sent)])
+        let id = try await submitter.submit(.init(type: ModalityFindJob.type, hidden: true,
+                                                  request: request.json.setting("QueryID", .string(queryID))
+                                                      .setting("Asked", .object(Self.keyed(asked).mapValues(JSONValue.string))),
+                                                  content: .object([:])))
+        return try await submitter.wait(id)
+    }
+
+    /// Submits a `DicomMoveScu` job; answers its content (synchronous) or `{ID, Path}`.
+    private func submitMove(remote: ModalityConfiguration, name: String, level: QueryLevel, queries: [[String: String]],
+                            body: JSONValue, targetAet: String? = nil) async throws -> Response {
+        let options = try JobOptions(body, synchronousByDefault: true)
+        let target = targetAet ?? body["TargetAet"]?.stringValue ?? configuration.dicomAet
+        let request = QueryRequest(modalityName: name, remote: remote, localAet: ScuDefaults(configuration).localAet(body: body, remote: remote),
+                                   timeoutSeconds: try ScuDefaults(configuration).timeout(body: body, remote: remote), level: level, queries: queries,
+                                   targetAet: target)
+        let id = try await submitter.submit(.init(type: ModalityMoveJob.type, priority: options.priority, request: request.json,
+                                                  content: ModalityMoveJob.content(request), userData: options.userData))
+        guard options.synchronous else { return OrthancJSON.response(options.asynchronousAnswer(id)) }
+        return OrthancJSON.response(try await submitter.wait(id))
+    }
+
+    /// Retrieves answers of a query with C-MOVE; the body is a target AE title alone, or JSON with `TargetAet`.
+    private func retrieve(_ record: QueryRecord, answers: [[UInt8]], request: Request) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 1 << 20)
+        let text = String(decoding: Data(buffer: buffer), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var body = JSONValue.object([:])
+        var target: String?
+        if text.hasPrefix("{") {
+            guard let parsed = try? JSONValue.parse(text: text), case .object = parsed else {
+                throw TesseraError(.badFileFormat, details: "Must provide a JSON object or an AE title")
+            }
+            body = parsed
+        } else if !text.isEmpty {
+            target = text
+        }
+        guard let level = QueryLevel(name: record.level) else { throw TesseraError(.internalError, details: "Bad query level") }
+        var moves: [[String: String]] = []
+        for answer in answers {
+            var keys = try Self.retrieveKeys(answer, level: level)
+            keys[QueryLevel.tag] = level.dicomValue
+            moves.append(Self.keyed(keys))
+        }
+        let remote = try ModalityConfiguration(json: record.remote)
+        return try await submitMove(remote: remote, name: record.modality, level: level, queries: moves,
+                                    body: body.setting("Timeout", body["Timeout"] ?? .number(Double(record.timeoutSeconds)))
+                                        .setting("LocalAet", body["LocalAet"] ?? .string(record.localAet)),
+                                    targetAet: target)
+    }
+
+    private func query(_ context: APIRequestContext) async throws -> QueryRecord {
+        let id = context.parameters.get("id") ?? ""
+        guard let record = try await queries.query(id) else {
+            throw TesseraError(.unknownResource, details: "Unknown query: \(id)")
+        }
+        return record
+    }
+
+    private func answerIndex(_ context: APIRequestContext, _ record: QueryRecord) throws -> Int {
+        guard let index = context.parameters.get("n").flatMap(Int.init), (0..<record.answerCount).contains(index) else {
+            throw TesseraError(.parameterOutOfRange, details: "No answer \(context.parameters.get("n") ?? "") in query \(record.id)")
+        }
+        return index
+    }
+
+    private func answer(_ context: APIRequestContext) async throws -> (QueryRecord, [UInt8]) {
+        let record = try await query(context)
+        let index = try answerIndex(context, record)
+        guard let answer = try await queries.answers(record.id, position: index).first else {
+            throw TesseraError(.parameterOutOfRange, details: "No answer \(index) in query \(record.id)")
+        }
+        return (record, answer)
+    }
+
+    /// A query's attributes: keys are dictionary names or `gggg,eeee`, values strings.
+    static func attributes(_ query: JSONValue) throws -> [DicomTag: String] {
+        guard case .object(let members) = query else { throw TesseraError(.badFileFormat, details: "Query must be a JSON object") }
+        var attributes: [DicomTag: String] = [:]
+        for (key, value) in members {
+            guard let entry = DicomDictionary.lookup(key) else { throw TesseraError(.unknownDicomTag, details: "Unknown DICOM tag: \(key)") }
+            guard let text = value.stringValue else {
+                throw TesseraError(.badFileFormat, details: "The value of \(key) must be a string (sequences are not supported in queries yet)")
+            }
+            attributes[entry.tag] = text
+        }
+        return attributes
+    }
+
+    static func keyed(_ attributes: [DicomTag: String]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: attributes.map { ($0.key.description, $0.value) })
+    }
+
+    /// The keys that identify an answer at its level (for its retrieve, or a query of its children).
+    static func retrieveKeys(_ answer: [UInt8], level: QueryLevel) throws -> [DicomTag: String] {
+        let tags = try render(answer, DicomJSONRenderer(format: .short))
+        var keys: [DicomTag: String] = [:]
+        for tag in level.retrieveKeys {
+            if let value = tags[tag.description]?.stringValue { keys[tag] = value }
+        }
+        guard keys[level.uniqueKey] != nil else {
+            throw TesseraError(.badRequest, details: "The answer has no \(DicomDictionary.name(of: level.uniqueKey) ?? "unique key") to retrieve it by")
+        }
+        return keys
+    }
+
+    static func render(_ answer: [UInt8], _ renderer: DicomJSONRenderer) throws -> JSONValue {
+        renderer.render(datasetOf: try DicomFile(bytes: answer))
+    }
+
+    /// A query's attributes in the shape of `/tags` (full, short or simplified).
+    static func render(_ attributes: [(DicomTag, String)], format: DicomJSONFormat) -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        for (tag, value) in attributes {
+            let name = DicomDictionary.name(of: tag) ?? "Unknown Tag & Data"
+            switch format {
+            case .full: members[tag.description] = .object(["Name": .string(name), "Type": .string("String"), "Value": .string(value)])
+            case .short: members[tag.description] = .string(value)
+            case .human: members[name] = .string(value)
+            }
+        }
+        return .object(members)
+    }
+
+    static func childRoute(_ level: QueryLevel) -> String {
+        switch level {
+        case .patient: "query-patients"
+        case .study: "query-studies"
+        case .series: "query-series"
+        case .instance: "query-instances"
+        }
+    }
+
+    static func isBelow(_ child: QueryLevel, _ parent: QueryLevel) -> Bool {
+        QueryLevel.allCases.firstIndex(of: child) ?? 0 > QueryLevel.allCases.firstIndex(of: parent) ?? 0
+    }
+}
