@@ -82,4 +82,32 @@ struct ModalityConfigurationTests {
             #expect(DimseStatus(rawValue: status).isFailure, "0x\(String(status, radix: 16))")
         }
     }
+
+    @Test("Peers: the short and long forms, a trailing / added, secrets kept but not shown, bad forms refused")
+    func peers() throws {
+        let short = try PeerConfiguration(json: JSONValue.parse(text: #"["http://pacs:8042", "alice", "secret"]"#))
+        #expect(short.url == "http://pacs:8042/" && short.username == "alice" && short.password == "secret")
+        let shown = short.json
+        #expect(shown["Password"] == .null && shown["Username"]?.stringValue == "alice" && shown["Pkcs11"]?.boolValue == false)
+        #expect(try PeerConfiguration(json: short.storedJSON) == short, "what the database keeps reads back the same")
+        let long = try PeerConfiguration(json: JSONValue.parse(text: """
+            {"Url": "https://remote/", "HttpHeaders": {"X-Token": "t", "A": "b"}, "Timeout": 5}
+            """))
+        #expect(long.httpHeaders == ["X-Token": "t", "A": "b"] && long.timeout == 5 && long.username == nil)
+        #expect(long.json["HttpHeaders"] == .array([.string("A"), .string("X-Token")]) && long.json["Password"] == nil)
+        for text in [#"{"Url": 3}"#, #"["http://a/", "user"]"#, #"["ftp://a/"]"#, #"{"Url": "http://a/", "HttpHeaders": {"A": 1}}"#,
+                     #"{"Url": "http://a/", "CertificateFile": "c.pem"}"#, #"{"Url": "http://a/", "Timeout": -2}"#] {
+            #expect(throws: TesseraError.self, "\(text)") { try PeerConfiguration(json: JSONValue.parse(text: text)) }
+        }
+        #expect { try PeerConfiguration(json: JSONValue.parse(text: #"{"Url": "http://a/", "Pkcs11": true}"#)) } throws: {
+            ($0 as? TesseraError)?.code == .notImplemented
+        }
+    }
+
+    @Test("Query levels: Orthanc's names in any case, QueryRetrieveLevel values, the keys a retrieve carries")
+    func queryLevels() {
+        #expect(QueryLevel(name: "STUDY") == .study && QueryLevel(name: "image") == .instance && QueryLevel(name: "x") == nil)
+        #expect(QueryLevel.instance.dicomValue == "IMAGE" && QueryLevel.series.child == .instance)
+        #expect(QueryLevel.study.retrieveKeys == [.patientID, .studyInstanceUID, DicomTag(0x0008, 0x0050)])
+    }
 }
