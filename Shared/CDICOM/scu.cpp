@@ -357,60 +357,65 @@ bool encode(DcmDataset *dataset, std::vector<uint8_t> &bytes) {
 
 }  // namespace
 
-int cdicom_find(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
-                size_t count, cdicom_find_answer answer, void *context, uint16_t *status, char *error,
-                size_t error_length) {
+extern "C++" {
+namespace {
+
+/// Builds the query, opens an association for `model`, runs `request` (which returns its error text, empty on
+/// success) and ends the association: released after success, aborted otherwise.
+template <typename Request>
+int runQuery(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
+             size_t count, char *error, size_t error_length, Request &&request) {
     return guarded(1, error, error_length, [&] {
         DcmSCU scu;
         T_ASC_PresentationContextID presentation = 0;
         DcmDataset query;
         OFCondition result = buildQuery(query, tags, values, count);
         if (result.good()) result = openQueryAssociation(scu, options, model, presentation);
-        OFList<QRResponse *> responses;
-        if (result.good()) result = scu.sendFINDRequest(presentation, &query, &responses);
-        int outcome = 0;
-        if (result.bad()) {
-            copyError(error, error_length, describe(result));
-            outcome = 1;
-        } else {
-            bool delivering = true;
-            *status = 0;
-            for (QRResponse *response : responses) {
-                *status = response->m_status;
-                if (delivering && response->m_dataset != nullptr &&
-                    (response->m_status == 0xFF00 || response->m_status == 0xFF01)) {
-                    std::vector<uint8_t> bytes;
-                    if (encode(response->m_dataset, bytes) && answer(context, bytes.data(), bytes.size()) != 0) delivering = false;
-                }
-            }
-        }
-        for (QRResponse *response : responses) delete response;
+        std::string failure = result.good() ? request(scu, presentation, query) : describe(result);
         if (scu.isConnected()) {
-            if (outcome == 0) scu.releaseAssociation(); else scu.abortAssociation();
+            if (failure.empty()) scu.releaseAssociation(); else scu.abortAssociation();
         }
-        return outcome;
+        if (failure.empty()) return 0;
+        copyError(error, error_length, failure);
+        return 1;
+    });
+}
+
+}  // namespace
+}  // extern "C++"
+
+int cdicom_find(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
+                size_t count, cdicom_find_answer answer, void *context, uint16_t *status, char *error,
+                size_t error_length) {
+    return runQuery(options, model, tags, values, count, error, error_length,
+                    [&](DcmSCU &scu, T_ASC_PresentationContextID presentation, DcmDataset &query) -> std::string {
+        OFList<QRResponse *> responses;
+        OFCondition result = scu.sendFINDRequest(presentation, &query, &responses);
+        bool delivering = true;
+        *status = 0;
+        for (QRResponse *response : responses) {
+            *status = response->m_status;
+            if (result.good() && delivering && response->m_dataset != nullptr &&
+                (response->m_status == 0xFF00 || response->m_status == 0xFF01)) {
+                std::vector<uint8_t> bytes;
+                if (encode(response->m_dataset, bytes) && answer(context, bytes.data(), bytes.size()) != 0) delivering = false;
+            }
+            delete response;
+        }
+        return result.good() ? std::string() : describe(result);
     });
 }
 
 int cdicom_move(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
                 size_t count, const char *destination, uint16_t *status, uint16_t suboperations[3], char *error,
                 size_t error_length) {
-    return guarded(1, error, error_length, [&] {
-        DcmSCU scu;
-        T_ASC_PresentationContextID presentation = 0;
-        DcmDataset query;
-        OFCondition result = buildQuery(query, tags, values, count);
-        if (result.good()) result = openQueryAssociation(scu, options, model, presentation);
+    return runQuery(options, model, tags, values, count, error, error_length,
+                    [&](DcmSCU &scu, T_ASC_PresentationContextID presentation, DcmDataset &query) -> std::string {
         OFList<RetrieveResponse *> responses;
-        if (result.good()) result = scu.sendMOVERequest(presentation, destination, &query, &responses);
-        int outcome = 0;
-        if (result.bad()) {
-            copyError(error, error_length, describe(result));
-            outcome = 1;
-        } else if (responses.empty()) {
-            copyError(error, error_length, "no C-MOVE response");
-            outcome = 1;
-        } else {
+        OFCondition result = scu.sendMOVERequest(presentation, destination, &query, &responses);
+        std::string failure = result.good() ? std::string() : describe(result);
+        if (failure.empty() && responses.empty()) failure = "no C-MOVE response";
+        if (failure.empty()) {
             RetrieveResponse *last = responses.back();
             *status = last->m_status;
             suboperations[0] = last->m_numberOfCompletedSubops;
@@ -418,10 +423,7 @@ int cdicom_move(const cdicom_scu_options *options, const char *model, const uint
             suboperations[2] = last->m_numberOfWarningSubops;
         }
         for (RetrieveResponse *response : responses) delete response;
-        if (scu.isConnected()) {
-            if (outcome == 0) scu.releaseAssociation(); else scu.abortAssociation();
-        }
-        return outcome;
+        return failure;
     });
 }
 

@@ -198,29 +198,9 @@ public struct TesseraConfiguration: Sendable {
             reconciler.fullScanIntervalSeconds = try int("FullScanInterval", in: section) ?? reconciler.fullScanIntervalSeconds
             reconciler.tombstoneRetentionSeconds = try int("TombstoneRetention", in: section) ?? reconciler.tombstoneRetentionSeconds
         }
-        if let declared = document["DicomModalities"] {
-            guard case .object(let members) = declared else { throw Self.badType("DicomModalities", "an object") }
-            for (name, value) in members {
-                do {
-                    modalities[name] = try ModalityConfiguration(json: value)
-                } catch {
-                    throw TesseraError(.badConfiguration, message: "Bad configuration",
-                                       details: "DicomModalities.\(name): \(error.details ?? error.message)")
-                }
-            }
-        }
+        modalities = try Self.endpoints("DicomModalities", in: document)
         dicomModalitiesInDatabase = try bool("DicomModalitiesInDatabase") ?? dicomModalitiesInDatabase
-        if let declared = document["OrthancPeers"] {
-            guard case .object(let members) = declared else { throw Self.badType("OrthancPeers", "an object") }
-            for (name, value) in members {
-                do {
-                    peers[name] = try PeerConfiguration(json: value)
-                } catch {
-                    throw TesseraError(.badConfiguration, message: "Bad configuration",
-                                       details: "OrthancPeers.\(name): \(error.details ?? error.message)")
-                }
-            }
-        }
+        peers = try Self.endpoints("OrthancPeers", in: document)
         orthancPeersInDatabase = try bool("OrthancPeersInDatabase") ?? orthancPeersInDatabase
         httpTimeout = try int("HttpTimeout") ?? httpTimeout
         httpsVerifyPeers = try bool("HttpsVerifyPeers") ?? httpsVerifyPeers
@@ -312,6 +292,21 @@ public struct TesseraConfiguration: Sendable {
 
     /// Whether REST clients must authenticate (Orthanc: `AuthenticationEnabled`, defaulting to `RemoteAccessAllowed`).
     public var isAuthenticationRequired: Bool { authenticationEnabled ?? remoteAccessAllowed }
+
+    /// The named modalities or peers of `key`; a bad one names itself in the error.
+    private static func endpoints<Endpoint: RemoteEndpoint>(_ key: String, in document: JSONValue) throws(TesseraError) -> [String: Endpoint] {
+        guard let declared = document[key] else { return [:] }
+        guard case .object(let members) = declared else { throw badType(key, "an object") }
+        var endpoints: [String: Endpoint] = [:]
+        for (name, value) in members {
+            do {
+                endpoints[name] = try Endpoint(json: value)
+            } catch {
+                throw TesseraError(.badConfiguration, message: "Bad configuration", details: "\(key).\(name): \(error.details ?? error.message)")
+            }
+        }
+        return endpoints
+    }
 
     private static func badType(_ key: String, _ expected: String) -> TesseraError {
         TesseraError(.badConfiguration, message: "Bad configuration", details: "\(key) must be \(expected)")
