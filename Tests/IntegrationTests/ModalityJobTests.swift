@@ -109,9 +109,23 @@ extension ClusterTests {
                 #expect(entries.first?["ResourceType"] as? String == "Instance" && entries.first?["RemoteModality"] as? String == "scp")
                 #expect(entries.dropFirst().allSatisfy { $0["ResourceType"] as? String == "Patient" && $0["PatientID"] != nil })
 
-                // Both runs are jobs in /jobs, finished.
+                // DicomAssociationCloseDelay (2 s): the next store to the same peer within it reuses the open association,
+                // one after it opens a new one.
+                let log = try #require(stack.log(of: "storescp"))
+                func associations() throws -> Int {
+                    try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: "Association Received").count - 1
+                }
+                #expect(try await api.post("/modalities/scp/store", body: Array(ids[0].utf8)).status == 200)
+                let before = try associations()
+                #expect(try await api.post("/modalities/scp/store", body: Array(ids[0].utf8)).status == 200)
+                #expect(try associations() == before, "reused within the delay")
+                try await Task.sleep(for: .seconds(4))
+                #expect(try await api.post("/modalities/scp/store", body: Array(ids[0].utf8)).status == 200)
+                #expect(try associations() == before + 1, "closed after the delay, a new one opened")
+
+                // Every run is a job in /jobs, finished.
                 let jobs = try await api.json("/jobs?expand", as: [[String: Any]].self)
-                #expect(jobs.count == 2)
+                #expect(jobs.count == 5)
                 #expect(jobs.allSatisfy { $0["State"] as? String == "Success" && $0["Type"] as? String == "DicomModalityStore"
                         && $0["Progress"] as? Int == 100 && $0["ErrorCode"] as? Int == 0 })
             }
