@@ -58,7 +58,7 @@ public struct ModalityStoreJob: JobHandler {
                 let outcome = try await associations.blocking { () throws(TesseraError) -> StoreSCU.Outcome in
                     try association.store(path: path, moveOriginatorAET: originator, moveOriginatorID: originatorID)
                 }
-                try Self.check(outcome, request: request)
+                try Self.check(outcome, remoteAet: request.remote.aet)
             } catch {
                 if !association.isOpen { current.association = nil }
                 throw error
@@ -72,17 +72,17 @@ public struct ModalityStoreJob: JobHandler {
     }
 
     /// Success and warning statuses pass; anything else is an error as Orthanc words it.
-    private static func check(_ outcome: StoreSCU.Outcome, request: ModalityStoreRequest) throws(TesseraError) {
+    static func check(_ outcome: StoreSCU.Outcome, remoteAet: String) throws(TesseraError) {
         switch outcome {
         case .answered(let status):
             guard !DimseStatus(rawValue: status).isFailure else {
-                throw TesseraError(.networkProtocol, details: "C-STORE SCU to AET \"\(request.remote.aet)\" has failed with DIMSE status 0x"
+                throw TesseraError(.networkProtocol, details: "C-STORE SCU to AET \"\(remoteAet)\" has failed with DIMSE status 0x"
                                    + String(status, radix: 16, uppercase: true))
             }
         case .cannotTranscode(let details):
             throw TesseraError(.notImplemented, details: details)
         case .noContext(let details):
-            throw TesseraError(.networkProtocol, details: "DicomAssociation - C-STORE to AET \"\(request.remote.aet)\": \(details)")
+            throw TesseraError(.networkProtocol, details: "DicomAssociation - C-STORE to AET \"\(remoteAet)\": \(details)")
         case .unreadable(let details):
             throw TesseraError(.inexistentFile, details: details)
         }

@@ -27,9 +27,11 @@ public struct PeerClient: Sendable {
         return (try? JSONValue.parse(Data(body))) ?? .null
     }
 
-    /// `POST {url}/instances` of one DICOM file.
-    public func store(_ peer: PeerConfiguration, file: [UInt8]) async throws(TesseraError) {
-        _ = try await send(peer, method: .POST, path: "instances", body: file)
+    /// `POST {url}/instances` of one DICOM file; the peer's answer.
+    @discardableResult
+    public func store(_ peer: PeerConfiguration, file: [UInt8]) async throws(TesseraError) -> JSONValue {
+        let body = try await send(peer, method: .POST, path: "instances", body: file)
+        return (try? JSONValue.parse(Data(body))) ?? .null
     }
 
     private func send(_ peer: PeerConfiguration, method: HTTPMethod, path: String, body: [UInt8]?) async throws(TesseraError) -> [UInt8] {

@@ -123,6 +123,19 @@ extension ClusterTests {
                 #expect(try await api.post("/modalities/scp/store", body: Array(ids[0].utf8)).status == 200)
                 #expect(try associations() == before + 1, "closed after the delay, a new one opened")
 
+                // store-straight: a file sent on without being stored; not DICOM: 400; no outbound file left.
+                let extra = try await TestDicomSet.make(environment, count: 1, seed: TestDicomSet.freshSeed())
+                let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: extra.entries[0].File)))
+                let straight = try await api.post("/modalities/scp/store-straight", body: bytes)
+                #expect(straight.status == 200, "\(String(decoding: straight.body, as: UTF8.self))")
+                #expect((try straight.json() as? [String: String])?["SOPInstanceUID"] == extra.entries[0].SOPInstanceUID)
+                #expect(try await api.get("/instances/\(extra.entries[0].ID)").status == 404, "not stored here")
+                let arrived = try FileManager.default.contentsOfDirectory(atPath: received)
+                #expect(arrived.contains { $0.hasSuffix(extra.entries[0].SOPInstanceUID) }, "storescp has it")
+                #expect(try await api.post("/modalities/scp/store-straight", body: Array("garbage".utf8)).status == 400)
+                let outbound = (try? FileManager.default.contentsOfDirectory(atPath: stack.storage + "/outbound")) ?? []
+                #expect(outbound.isEmpty, "outbound files are removed: \(outbound)")
+
                 // Every run is a job in /jobs, finished.
                 let jobs = try await api.json("/jobs?expand", as: [[String: Any]].self)
                 #expect(jobs.count == 5)

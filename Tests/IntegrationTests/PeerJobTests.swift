@@ -37,7 +37,7 @@ extension ClusterTests.ModalityJobTests {
             #expect(wrong["Url"] as? String == "http://127.0.0.1:\(orthancHTTP)/" && wrong["Username"] as? String == "alice")
             #expect(wrong["Password"] is NSNull && wrong["HttpHeaders"] as? [String] == ["X-Site"], "secrets are not shown: \(wrong)")
             #expect((expanded["orthanc"] as? [String: Any])?["Url"] as? String == "http://127.0.0.1:\(orthancHTTP)/", "a / is added")
-            #expect(try await api.json("/peers/orthanc", as: [String].self) == ["configuration", "store", "system"])
+            #expect(try await api.json("/peers/orthanc", as: [String].self) == ["configuration", "store", "store-straight", "system"])
 
             let system = try await api.json("/peers/orthanc/system")
             #expect(system["Name"] as? String == "peer" && system["Version"] != nil, "\(system)")
@@ -83,6 +83,15 @@ extension ClusterTests.ModalityJobTests {
             let back = try await orthanc.post("/peers/tessera/store", body: request, user: "alice", password: "secret")
             #expect(back.status == 200, "\(String(decoding: back.body, as: UTF8.self))")
             #expect(try await api.instanceIDs() == Set(set.entries.map(\.ID)))
+
+            // store-straight: forwarded to the peer, not stored here; the peer's answer comes back.
+            let extra = try await TestDicomSet.make(environment, count: 1, seed: TestDicomSet.freshSeed())
+            let straight = try await api.post("/peers/orthanc/store-straight",
+                                              body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: extra.entries[0].File))))
+            let forwarded = try straight.json() as? [String: Any]
+            #expect(straight.status == 200 && forwarded?["ID"] as? String == extra.entries[0].ID)
+            #expect(try await orthanc.get("/instances/\(extra.entries[0].ID)", user: "alice", password: "secret").status == 200)
+            #expect(try await api.get("/instances/\(extra.entries[0].ID)").status == 404)
 
             // PUT and DELETE, unknown names, unsupported options.
             #expect(try await api.send("PUT", "/peers/added", body: Array(#"["http://127.0.0.1:1/", "u", "p"]"#.utf8)).status == 200)

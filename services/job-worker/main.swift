@@ -47,6 +47,8 @@ do {
             ModalityFindJob(queries: QueryStore(database: database), associations: associations,
                             maximumPDU: configuration.maximumPduLength, keep: configuration.queryRetrieveSize),
             ModalityMoveJob(associations: associations, maximumPDU: configuration.maximumPduLength),
+            StraightStoreJob(modalityTypeWith: associations, peers: peers, maximumPDU: configuration.maximumPduLength),
+            StraightStoreJob(peerTypeWith: associations, peers: peers, maximumPDU: configuration.maximumPduLength),
         ],
         settings: .init(concurrency: concurrency, lease: .seconds(configuration.jobLeaseSeconds),
                         historySize: configuration.jobsHistorySize, resumeLostJobs: configuration.saveJobs),

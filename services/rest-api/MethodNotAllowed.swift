@@ -32,7 +32,8 @@ enum MethodNotAllowed {
                   "/queries/{id}/answers/{n}/content"], on: router, allowed: [.get])
         register(["/jobs/{id}"], on: router, allowed: [.get, .delete])
         register(["/jobs/{id}/cancel", "/jobs/{id}/pause", "/jobs/{id}/resume", "/jobs/{id}/resubmit",
-                  "/modalities/{id}/echo", "/modalities/{id}/store", "/peers/{id}/store", "/modalities/{id}/query",
+                  "/modalities/{id}/echo", "/modalities/{id}/store", "/peers/{id}/store",
+                  "/modalities/{id}/store-straight", "/peers/{id}/store-straight", "/modalities/{id}/query",
                   "/modalities/{id}/move", "/queries/{id}/retrieve", "/queries/{id}/answers/{n}/retrieve"],
                  on: router, allowed: [.post])
         register(["/modalities/{id}", "/peers/{id}"], on: router, allowed: [.get, .put, .delete])

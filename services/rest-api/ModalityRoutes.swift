@@ -11,10 +11,11 @@ struct ModalityRoutes {
     let registry: ModalityRegistry
     let submitter: JobSubmitter
     let selection: ExportSelection
+    let straight: StraightUpload
     let configuration: TesseraConfiguration
 
     /// The operations `GET /modalities/{id}` lists: the ones Tessera serves.
-    static let operations = ["configuration", "echo", "move", "query", "store"]
+    static let operations = ["configuration", "echo", "move", "query", "store", "store-straight"]
 
     func add(to router: Router<APIRequestContext>) {
         EndpointRoutes(registry: registry, operations: Self.operations).add(to: router)
@@ -32,6 +33,21 @@ struct ModalityRoutes {
                 content: .object([:])))
             _ = try await submitter.wait(id)
             return OrthancJSON.response(.object([:]))
+        }
+        router.post("/modalities/{id}/store-straight") { request, context in
+            let remote = try await registry.endpoint(try name(context))
+            let file = try await straight.receive(request)
+            let defaults = ScuDefaults(configuration)
+            let answer: JSONValue = .object([
+                "SOPClassUID": .string(file.summary.sopClassUID ?? ""),
+                "SOPInstanceUID": .string(file.summary.identifiers.sopInstanceUID),
+            ])
+            return OrthancJSON.response(try await straight.send(file, type: StraightStoreJob.modalityType, request: .object([
+                "Remote": remote.json, "LocalAet": .string(defaults.localAet(body: .object([:]), remote: remote)),
+                "Timeout": .number(Double(try defaults.timeout(body: .object([:]), remote: remote))),
+                "SOPClassUID": .string(file.summary.sopClassUID ?? ""),
+                "TransferSyntax": .string(file.summary.transferSyntaxUID ?? "1.2.840.10008.1.2"), "Answer": answer,
+            ]), submitter: submitter))
         }
         router.post("/modalities/{id}/store") { request, context in
             let modalityName = try name(context)

@@ -10,9 +10,10 @@ struct PeerRoutes {
     let registry: PeerRegistry
     let submitter: JobSubmitter
     let selection: ExportSelection
+    let straight: StraightUpload
 
     /// The operations `GET /peers/{id}` lists: the ones Tessera serves.
-    static let operations = ["configuration", "store", "system"]
+    static let operations = ["configuration", "store", "store-straight", "system"]
 
     func add(to router: Router<APIRequestContext>) {
         EndpointRoutes(registry: registry, operations: Self.operations).add(to: router)
@@ -21,6 +22,12 @@ struct PeerRoutes {
             let id = try await submitter.submit(.init(type: PeerSystemJob.type, hidden: true,
                                                       request: PeerSystemJob.request(peer: peer), content: .object([:])))
             return OrthancJSON.response(try await submitter.wait(id))
+        }
+        router.post("/peers/{id}/store-straight") { request, context in
+            let peer = try await registry.endpoint(try EndpointRoutes<PeerConfiguration>.name(context))
+            let file = try await straight.receive(request)
+            return OrthancJSON.response(try await straight.send(file, type: StraightStoreJob.peerType, request: .object([
+                "Peer": peer.storedJSON, "Answer": .null]), submitter: submitter))
         }
         router.post("/peers/{id}/store") { request, context in
             let name = try EndpointRoutes<PeerConfiguration>.name(context)

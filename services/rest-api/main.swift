@@ -59,12 +59,13 @@ do {
     let submitter = JobSubmitter(store: jobs)
     let selection = ExportSelection(resources: resources, instances: instances, exports: exports,
                                     logExportedResources: configuration.logExportedResources)
+    let straight = StraightUpload(folder: blobs.root + "/outbound", maximumSize: configuration.maximumUploadSize)
     ModalityRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
-                   selection: selection, configuration: configuration).add(to: router)
+                   selection: selection, straight: straight, configuration: configuration).add(to: router)
     QueryRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
                 queries: QueryStore(database: database), configuration: configuration).add(to: router)
     PeerRoutes(registry: PeerRegistry(configuration: configuration, database: database), submitter: submitter,
-               selection: selection).add(to: router)
+               selection: selection, straight: straight).add(to: router)
     DeadLetterRoutes(store: DeadLetterStore(database: database)).add(to: router)
     MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)
