@@ -116,24 +116,33 @@ public struct JobStore: Sendable {
         return nil
     }
 
-    /// Records a completed step (cursor, public content, progress) and extends the lease, in one statement; says
-    /// whether to go on.
-    public func record(_ id: String, owner: String, cursor: JSONValue, content: JSONValue, progress: Int,
-                       lease: Duration) async throws -> StepAnswer {
+    /// Records a completed step (cursor, public content when it changed, progress) and extends the lease, in one
+    /// statement; says whether to go on. On `connection` when given (a running job holds one, sparing a pool lease
+    /// per step), else on a pooled one.
+    public func record(_ id: String, owner: String, cursor: JSONValue, content: JSONValue?, progress: Int,
+                       lease: Duration, on connection: PostgresConnection? = nil) async throws -> StepAnswer {
         let seconds = Double(lease.components.seconds)
         // Committed without waiting for the WAL flush (synchronous_commit off for this statement only): a step is
         // recorded in a fraction of a millisecond instead of an fsync. What a PostgreSQL crash could lose is the last
         // fraction of a second of cursors, so a resumed job would send those instances again, which peers accept;
         // a worker crash loses nothing.
-        for try await control in try await database.query("""
+        let query: PostgresQuery = """
             WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
-            UPDATE jobs SET cursor = \(cursor.compactText)::jsonb, content = \(content.compactText)::jsonb,
+            UPDATE jobs SET cursor = \(cursor.compactText)::jsonb,
+                   content = COALESCE(\(content?.compactText)::jsonb, content),
                    progress = \(Int32(clamping: progress)), updated_at = clock_timestamp(),
                    lease_expires = clock_timestamp() + \(seconds) * interval '1 second'
             FROM relaxed
             WHERE id = \(id) AND lease_owner = \(owner) AND state = 'Running'
             RETURNING control
-            """, logger: logger).decode(String?.self) {
+            """
+        if let connection {
+            for try await control in try await connection.query(query, logger: logger).decode(String?.self) {
+                return Self.answer(control)
+            }
+            return .lost
+        }
+        for try await control in try await database.query(query, logger: logger).decode(String?.self) {
             return Self.answer(control)
         }
         return .lost

@@ -1,5 +1,6 @@
 import Index
 import Model
+import PostgresNIO
 import Synchronization
 
 /// What a running job sees of the runner: it records steps (cursor, content, progress) and learns whether to stop.
@@ -15,6 +16,8 @@ public final class JobContext: Sendable {
         var progress: Int
         /// Why to stop, once known (`.proceed` here: the worker is shutting down).
         var stop: JobStore.StepAnswer?
+        /// The connection the job holds while it runs, for its steps.
+        var connection: PostgresConnection?
     }
 
     init(store: JobStore, job: JobRecord, owner: String, lease: Duration) {
@@ -22,16 +25,30 @@ public final class JobContext: Sendable {
         self.jobID = job.id
         self.owner = owner
         self.lease = lease
-        self.state = Mutex(State(content: job.content, progress: job.progress, stop: nil))
+        self.state = Mutex(State(content: job.content, progress: job.progress, stop: nil, connection: nil))
+    }
+
+    /// Runs `body` holding one connection of the pool for the job's steps.
+    func holdingConnection<Result: Sendable>(of database: IndexDatabase, _ body: () async throws -> Result) async throws -> Result {
+        try await database.withConnection { connection in
+            state.withLock { $0.connection = connection }
+            defer { state.withLock { $0.connection = nil } }
+            return try await body()
+        }
     }
 
     /// Records a completed step and renews the lease; returns why to stop, nil to go on.
     public func record(cursor: JSONValue, content: JSONValue, progress: Int) async throws -> JobStore.StepAnswer? {
-        state.withLock {
-            $0.content = content
-            $0.progress = progress
+        // The public content is written only when it changed (most steps change the cursor and progress alone).
+        let changed = state.withLock { current -> Bool in
+            defer {
+                current.content = content
+                current.progress = progress
+            }
+            return current.content != content
         }
-        let answer = try await store.record(jobID, owner: owner, cursor: cursor, content: content, progress: progress, lease: lease)
+        let answer = try await store.record(jobID, owner: owner, cursor: cursor, content: changed ? content : nil,
+                                            progress: progress, lease: lease, on: state.withLock { $0.connection })
         if answer != .proceed { requestStop(answer) }
         return stopReason
     }

@@ -176,7 +176,7 @@ public final class JobRunner: Service, Sendable {
             throw TesseraError(.notImplemented, details: "This worker cannot run jobs of type \(job.type)")
         }
         do {
-            return try await handler.run(job, context: context)
+            return try await context.holdingConnection(of: database) { try await handler.run(job, context: context) }
         } catch let error as TesseraError {
             throw error
         } catch {
