@@ -73,6 +73,31 @@ public struct JobStore: Sendable {
         return id
     }
 
+    /// Says that worker `owner` is alive (every few seconds), and forgets workers silent for a minute.
+    public func heartbeat(owner: String, concurrency: Int) async throws {
+        try await database.query("""
+            INSERT INTO job_workers (owner, concurrency) VALUES (\(owner), \(Int32(clamping: concurrency)))
+            ON CONFLICT (owner) DO UPDATE SET seen_at = clock_timestamp()
+            """, logger: logger)
+        try await database.query("DELETE FROM job_workers WHERE seen_at < clock_timestamp() - interval '1 minute'", logger: logger)
+    }
+
+    /// A worker that stops says so.
+    public func retire(owner: String) async throws {
+        try await database.query("DELETE FROM job_workers WHERE owner = \(owner)", logger: logger)
+    }
+
+    /// Whether any worker said it was alive within `window`.
+    public func hasLiveWorker(within window: Duration) async throws -> Bool {
+        let seconds = Double(window.components.seconds)
+        for try await count in try await database.query("""
+            SELECT COUNT(*) FROM job_workers WHERE seen_at > clock_timestamp() - \(seconds) * interval '1 second'
+            """, logger: logger).decode(Int64.self) {
+            return count > 0
+        }
+        return false
+    }
+
     /// One job, hidden ones included.
     public func job(_ id: String) async throws -> JobRecord? {
         for row in try await database.query("SELECT \(unescaped: JobRecord.columns) FROM jobs WHERE id = \(id)", logger: logger) {

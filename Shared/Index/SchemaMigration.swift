@@ -265,6 +265,14 @@ public struct SchemaMigration: Sendable {
                 configuration JSONB,
                 updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """,
+            // Live job workers: each refreshes its row every few seconds, so that a synchronous call can tell "waiting
+            // for a free worker" from "no worker is running".
+            """
+            CREATE TABLE job_workers (
+                owner TEXT PRIMARY KEY,
+                concurrency INTEGER NOT NULL,
+                seen_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())
+            """,
             // The C-FIND queries made through /modalities/{id}/query and their answers (each a DICOM file), so that
             // every API replica answers /queries/{id}; the oldest go past QueryRetrieveSize.
             """

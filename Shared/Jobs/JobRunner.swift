@@ -85,12 +85,23 @@ public final class JobRunner: Service, Sendable {
         logger.info("Job worker stopped")
     }
 
-    /// Wakes the claim loop every second (expired leases, missed notifications).
+    /// Wakes the claim loop every second (expired leases, missed notifications), and says every few seconds that this
+    /// worker is alive; forgets it at shutdown.
     private func tick() async {
+        var beats = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             wakeSignal.yield()
+            if beats % 5 == 0 {
+                do {
+                    try await store.heartbeat(owner: owner, concurrency: settings.concurrency)
+                } catch {
+                    logger.debug("Cannot record the worker's heartbeat", metadata: ["error": "\(String(reflecting: error))"])
+                }
+            }
+            beats += 1
             try? await Task.sleep(for: .seconds(1))
         }
+        try? await store.retire(owner: owner)
     }
 
     /// Wakes the claim loop when a job is submitted or made runnable.

@@ -10,6 +10,10 @@ public struct JobSubmitter: Sendable {
         self.store = store
     }
 
+    /// How often a waiting call checks that a worker is alive, and how long a worker may be silent.
+    static let workerCheckInterval = Duration.seconds(3)
+    static let workerSilence = Duration.seconds(20)
+
     /// Adds a Pending job and wakes the workers; returns its ID.
     public func submit(_ submission: JobStore.Submission) async throws -> String {
         try await store.submit(submission)
@@ -20,6 +24,7 @@ public struct JobSubmitter: Sendable {
     /// is removed once read.
     public func wait(_ id: String) async throws -> JSONValue {
         var pause = Duration.milliseconds(5)
+        var checked = ContinuousClock.now
         while true {
             guard let job = try await store.job(id) else {
                 throw TesseraError(.inexistentItem, details: "Job \(id) was removed before it finished (see JobsHistorySize)")
@@ -29,6 +34,15 @@ public struct JobSubmitter: Sendable {
                 if job.state == .success { return job.content }
                 throw TesseraError(OrthancErrorCode(code: job.errorCode, description: job.errorDescription, httpStatus: 500),
                                    details: job.errorDetails)
+            }
+            // A job no worker can take: cancel it and say so, rather than wait for ever.
+            if job.state == .pending, ContinuousClock.now - checked > Self.workerCheckInterval {
+                checked = ContinuousClock.now
+                if try await !store.hasLiveWorker(within: Self.workerSilence) {
+                    _ = try await store.cancel(id)
+                    if job.hidden { try? await store.remove(id) }
+                    throw TesseraError(.noJobWorker, details: "Job \(id) was canceled: no tessera-worker has been alive for \(Self.workerSilence)")
+                }
             }
             try await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(200))

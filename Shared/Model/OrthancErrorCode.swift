@@ -47,4 +47,6 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let requestTooLarge = OrthancErrorCode(code: 10_003, description: "Request entity too large", httpStatus: 413)
     /// Too much being parsed at once for the memory this process sets aside: the same request may succeed later.
     public static let serverBusy = OrthancErrorCode(code: 10_004, description: "The server is busy, retry later", httpStatus: 503)
+    /// A synchronous call whose job no worker can run: no `tessera-worker` is alive.
+    public static let noJobWorker = OrthancErrorCode(code: 10_005, description: "No job worker is running", httpStatus: 503)
 }

@@ -221,6 +221,14 @@ extension ClusterTests {
                 for entry in set.entries {
                     #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
                 }
+                // No worker at all: a synchronous call does not wait for ever; its job is canceled, 503.
+                let started = ContinuousClock.now
+                let nobody = try await api.post("/modalities/scp/store", json: ["Resources": [set.entries[0].ID]])
+                #expect(nobody.status == 503 && ContinuousClock.now - started < .seconds(15), "\(String(decoding: nobody.body, as: UTF8.self))")
+                let abandoned = try await api.json("/jobs?expand", as: [[String: Any]].self)
+                #expect(abandoned.count == 1 && abandoned.first?["ErrorCode"] as? Int == 37, "canceled: \(abandoned)")
+                if let stale = abandoned.first?["ID"] as? String { _ = try await api.send("DELETE", "/jobs/\(stale)") }
+
                 // No worker yet: the job waits, Pending.
                 let submitted = try await api.post("/modalities/scp/store", json: [
                     "Resources": [set.entries[0].ParentStudy], "Asynchronous": true, "Priority": 7, "UserData": ["ticket": 42]])
