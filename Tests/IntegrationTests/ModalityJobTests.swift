@@ -326,6 +326,34 @@ extension ClusterTests {
             }
         }
 
+        @Test("SaveJobs false: a job whose worker was killed fails instead of being resumed")
+        func unsavedJobsFail() async throws {
+            let json = String(Self.configuration.dropLast()) + #", "SaveJobs": false}"#
+            try await IsolatedStack.with(environment, name: "jobs_unsaved", apiPort: 18209, indexerMetricsPort: 19240,
+                                         json: json, extra: ["TESSERA_JOB_LEASE": "3"]) { stack in
+                _ = try startStorescp(stack, extra: ["--sleep-during", "1"])
+                try await waitForPort(14201)
+                let api = stack.api
+                let set = try await TestDicomSet.make(environment, count: 4, seed: TestDicomSet.freshSeed())
+                for entry in set.entries {
+                    #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
+                }
+                try await stack.startWorker("first", metricsPort: 19241)
+                let submitted = try #require(try await api.post("/modalities/scp/store", json: [
+                    "Resources": set.entries.map(\.ID), "Asynchronous": true]).json() as? [String: String])
+                let id = try #require(submitted["ID"])
+                let deadline = ContinuousClock.now + .seconds(20)
+                while try await api.json("/jobs/\(id)")["State"] as? String != "Running" && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                _ = await stack.stop("first", signal: SIGKILL)
+                try await stack.startWorker("second", metricsPort: 19242)
+                let job = try await waitForJob(api, id, seconds: 30)
+                #expect(job["State"] as? String == "Failure", "\(job)")
+                #expect((job["ErrorDetails"] as? String)?.contains("SaveJobs") == true, "\(job)")
+            }
+        }
+
         /// Polls a job until it ends.
         func waitForJob(_ api: RESTClient, _ id: String, seconds: Int = 30) async throws -> [String: Any] {
             let deadline = ContinuousClock.now + .seconds(seconds)
