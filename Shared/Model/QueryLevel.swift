@@ -56,6 +56,11 @@ public enum QueryLevel: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether this level is below `other` (a series is below a study).
+    public func isBelow(_ other: QueryLevel) -> Bool {
+        (Self.allCases.firstIndex(of: self) ?? 0) > (Self.allCases.firstIndex(of: other) ?? 0)
+    }
+
     /// QueryRetrieveLevel's tag.
     public static let tag = DicomTag(0x0008, 0x0052)
 }

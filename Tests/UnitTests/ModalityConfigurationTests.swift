@@ -110,4 +110,21 @@ struct ModalityConfigurationTests {
         #expect(QueryLevel.instance.dicomValue == "IMAGE" && QueryLevel.series.child == .instance)
         #expect(QueryLevel.study.retrieveKeys == [.patientID, .studyInstanceUID, DicomTag(0x0008, 0x0050)])
     }
+
+    @Test("C-FIND identifiers: names and gggg,eeee keys, the level and the retrieve keys added when normalizing, bad keys refused")
+    func findIdentifiers() throws {
+        let asked = try QueryIdentifiers.attributes(JSONValue.parse(text: #"{"PatientName": "DOE*", "0008,0020": "2020-"}"#))
+        #expect(asked == [.patientName: "DOE*", DicomTag(0x0008, 0x0020): "2020-"])
+        let sent = QueryIdentifiers.findQuery(asked, level: .series, normalize: true)
+        #expect(sent[QueryLevel.tag] == "SERIES" && sent[.seriesInstanceUID] == "" && sent[.studyInstanceUID] == "")
+        #expect(sent[.patientName] == "DOE*")
+        let plain = QueryIdentifiers.findQuery(asked, level: .series, normalize: false)
+        #expect(plain.count == 3 && plain[.seriesInstanceUID] == nil)
+        #expect(QueryIdentifiers.keyed(plain)["0010,0010"] == "DOE*")
+        #expect(throws: TesseraError.self) { try QueryIdentifiers.attributes(JSONValue.parse(text: #"{"NoSuchTag": ""}"#)) }
+        #expect(throws: TesseraError.self) { try QueryIdentifiers.attributes(JSONValue.parse(text: #"{"PatientName": 3}"#)) }
+        let shown = QueryIdentifiers.render([(.patientName, "DOE")], format: .human)
+        #expect(shown["PatientName"]?.stringValue == "DOE")
+        #expect(QueryLevel.series.isBelow(.study) && !QueryLevel.patient.isBelow(.study))
+    }
 }

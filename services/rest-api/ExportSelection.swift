@@ -1,11 +1,11 @@
 import Foundation
 import Hummingbird
 import Index
+import Jobs
 import Model
 
-/// What a `/modalities/{id}/store` or `/peers/{id}/store` body selects: an identifier alone (Orthanc <= 0.5.1's
-/// form), a JSON string, a list, or `{"Resources": ...}`, at any level; resolved to the instances below, in order,
-/// and logged in `/exports` (`LogExportedResources`) as Orthanc does when it accepts the request.
+/// The body of a `/modalities/{id}/store` or `/peers/{id}/store` call: an identifier alone (Orthanc <= 0.5.1's
+/// form) or JSON, resolved by ``ResourceSelection``.
 struct ExportSelection {
     let resources: ResourceQueries
     let instances: InstanceQueries
@@ -25,44 +25,9 @@ struct ExportSelection {
         return value
     }
 
-    /// The resources asked for (sorted, Orthanc's `ParentResources`) and the instances below them, each once; the
-    /// resources logged as exported to `remote`. 400 for a malformed identifier, 404 for an unknown one.
+    /// The resources asked for and the instances below them (see ``ResourceSelection``).
     func resolve(_ body: JSONValue, exportedTo remote: String) async throws -> (parents: [String], instances: [PublicID]) {
-        let requested = try identifiers(body)
-        var levels: [(ResourceLevel, PublicID)] = []
-        for id in requested {
-            guard let level = try await resources.level(of: id) else {
-                throw TesseraError(.unknownResource, details: "Unknown resource: \(id.value)")
-            }
-            levels.append((level, id))
-        }
-        var seen = Set<PublicID>()
-        let ids = try await instances.archiveEntries(levels).map(\.instance).filter { seen.insert($0).inserted }
-        if logExportedResources {
-            for (level, id) in levels { try await exports.record(level, id, remoteModality: remote) }
-        }
-        return (requested.map(\.value).sorted(), ids)
-    }
-
-    private func identifiers(_ body: JSONValue) throws -> [PublicID] {
-        let items: [JSONValue]
-        switch body {
-        case .string: items = [body]
-        case .array(let list): items = list
-        case .object:
-            switch body["Resources"] {
-            case .string(let one)?: items = [.string(one)]
-            case .array(let list)?: items = list
-            default: throw TesseraError(.badFileFormat, details: "List of strings expected in field: Resources")
-            }
-        default: throw TesseraError(.badFileFormat, details: "Must provide a JSON object, a list or a string")
-        }
-        return try items.map { item throws(TesseraError) -> PublicID in
-            guard let text = item.stringValue else { throw TesseraError(.badFileFormat, details: "List of strings expected in field: Resources") }
-            guard let id = PublicID(validating: text.trimmingCharacters(in: .whitespaces)) else {
-                throw TesseraError(.badFileFormat, details: "This string is not a valid Orthanc identifier: \(text)")
-            }
-            return id
-        }
+        try await ResourceSelection(resources: resources, instances: instances, exports: exports,
+                                    logExportedResources: logExportedResources).resolve(body, exportedTo: remote)
     }
 }

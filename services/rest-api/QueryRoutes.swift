@@ -23,7 +23,7 @@ struct QueryRoutes {
             guard let level = body["Level"]?.stringValue.flatMap(QueryLevel.init(name:)) else {
                 throw TesseraError(.parameterOutOfRange, details: "Level must be Patient, Study, Series or Instance")
             }
-            let asked = try Self.attributes(body["Query"] ?? .object([:]))
+            let asked = try QueryIdentifiers.attributes(body["Query"] ?? .object([:]))
             return OrthancJSON.response(try await find(remote: remote, name: name, level: level, asked: asked, body: body))
         }
         router.get("/queries") { _, _ in
@@ -38,7 +38,7 @@ struct QueryRoutes {
         router.get("/queries/{id}/query") { request, context in
             let record = try await query(context)
             let format = try TagRoutes.format(request, default: .full)
-            return OrthancJSON.response(Self.render(QueryRequest.attributes(record.query), format: format))
+            return OrthancJSON.response(QueryIdentifiers.render(QueryRequest.attributes(record.query), format: format))
         }
         router.get("/queries/{id}/answers") { request, context in
             let record = try await query(context)
@@ -47,7 +47,7 @@ struct QueryRoutes {
                 return OrthancJSON.response(.array((0..<record.answerCount).map { .string(String($0)) }))
             }
             let renderer = DicomJSONRenderer(format: try TagRoutes.format(request, default: .full))
-            return OrthancJSON.response(.array(try await queries.answers(record.id).map { try Self.render($0, renderer) }))
+            return OrthancJSON.response(.array(try await queries.answers(record.id).map { try QueryIdentifiers.render($0, renderer) }))
         }
         router.get("/queries/{id}/answers/{n}") { _, context in
             let record = try await query(context)
@@ -63,7 +63,7 @@ struct QueryRoutes {
         router.get("/queries/{id}/answers/{n}/content") { request, context in
             let (_, answer) = try await answer(context)
             let renderer = DicomJSONRenderer(format: try TagRoutes.format(request, default: .full))
-            return OrthancJSON.response(try Self.render(answer, renderer))
+            return OrthancJSON.response(try QueryIdentifiers.render(answer, renderer))
         }
         router.post("/queries/{id}/retrieve") { request, context in
             let record = try await query(context)
@@ -77,12 +77,12 @@ struct QueryRoutes {
         for child in [QueryLevel.study, .series, .instance] {
             router.post(RouterPath("/queries/{id}/answers/{n}/" + Self.childRoute(child))) { request, context in
                 let (record, answer) = try await answer(context)
-                guard let parent = QueryLevel(name: record.level), Self.isBelow(child, parent) else {
+                guard let parent = QueryLevel(name: record.level), child.isBelow(parent) else {
                     throw TesseraError(.badRequest, details: "A \(record.level) answer has no \(child.rawValue.lowercased()) level below it")
                 }
                 let body = try await EndpointRoutes<ModalityConfiguration>.json(request, emptyAs: .object([:]))
-                var asked = try Self.attributes(body["Query"] ?? .object([:]))
-                let keys = try Self.retrieveKeys(answer, level: parent)
+                var asked = try QueryIdentifiers.attributes(body["Query"] ?? .object([:]))
+                let keys = try QueryIdentifiers.retrieveKeys(answer, level: parent)
                 for (tag, value) in keys where asked[tag] == nil { asked[tag] = value }
                 let remote = try ModalityConfiguration(json: record.remote)
                 return OrthancJSON.response(try await find(remote: remote, name: record.modality, level: child, asked: asked,
@@ -101,9 +101,9 @@ struct QueryRoutes {
             }
             var moves: [[String: String]] = []
             for resource in resources {
-                var query = try Self.attributes(resource)
+                var query = try QueryIdentifiers.attributes(resource)
                 query[QueryLevel.tag] = level.dicomValue
-                moves.append(Self.keyed(query))
+                moves.append(QueryIdentifiers.keyed(query))
             }
             return try await submitMove(remote: remote, name: name, level: level, queries: moves, body: body)
         }
@@ -112,19 +112,14 @@ struct QueryRoutes {
     /// Runs a C-FIND in a worker; answers `{ID, Path}` of the saved query.
     private func find(remote: ModalityConfiguration, name: String, level: QueryLevel, asked: [DicomTag: String],
                       body: JSONValue) async throws -> JSONValue {
-        // The keys a retrieve of an answer needs are asked for too (empty: return them), as Orthanc normalizes queries.
-        var sent = asked
-        if body["Normalize"]?.boolValue != false {
-            for tag in level.retrieveKeys where sent[tag] == nil { sent[tag] = "" }
-        }
-        sent[QueryLevel.tag] = level.dicomValue
+        let sent = QueryIdentifiers.findQuery(asked, level: level, normalize: body["Normalize"]?.boolValue != false)
         let queryID = UUID().uuidString.lowercased()
         let request = QueryRequest(modalityName: name, remote: remote, localAet: ScuDefaults(configuration).localAet(body: body, remote: remote),
                                    timeoutSeconds: try ScuDefaults(configuration).timeout(body: body, remote: remote), level: level,
-                                   queries: [Self.keyed(sent)])
+                                   queries: [QueryIdentifiers.keyed(sent)])
         let id = try await submitter.submit(.init(type: ModalityFindJob.type, hidden: true,
                                                   request: request.json.setting("QueryID", .string(queryID))
-                                                      .setting("Asked", .object(Self.keyed(asked).mapValues(JSONValue.string))),
+                                                      .setting("Asked", .object(QueryIdentifiers.keyed(asked).mapValues(JSONValue.string))),
                                                   content: .object([:])))
         return try await submitter.wait(id)
     }
@@ -161,9 +156,9 @@ struct QueryRoutes {
         guard let level = QueryLevel(name: record.level) else { throw TesseraError(.internalError, details: "Bad query level") }
         var moves: [[String: String]] = []
         for answer in answers {
-            var keys = try Self.retrieveKeys(answer, level: level)
+            var keys = try QueryIdentifiers.retrieveKeys(answer, level: level)
             keys[QueryLevel.tag] = level.dicomValue
-            moves.append(Self.keyed(keys))
+            moves.append(QueryIdentifiers.keyed(keys))
         }
         let remote = try ModalityConfiguration(json: record.remote)
         return try await submitMove(remote: remote, name: record.modality, level: level, queries: moves,
@@ -196,55 +191,6 @@ struct QueryRoutes {
         return (record, answer)
     }
 
-    /// A query's attributes: keys are dictionary names or `gggg,eeee`, values strings.
-    static func attributes(_ query: JSONValue) throws -> [DicomTag: String] {
-        guard case .object(let members) = query else { throw TesseraError(.badFileFormat, details: "Query must be a JSON object") }
-        var attributes: [DicomTag: String] = [:]
-        for (key, value) in members {
-            guard let entry = DicomDictionary.lookup(key) else { throw TesseraError(.unknownDicomTag, details: "Unknown DICOM tag: \(key)") }
-            guard let text = value.stringValue else {
-                throw TesseraError(.badFileFormat, details: "The value of \(key) must be a string (sequences are not supported in queries yet)")
-            }
-            attributes[entry.tag] = text
-        }
-        return attributes
-    }
-
-    static func keyed(_ attributes: [DicomTag: String]) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: attributes.map { ($0.key.description, $0.value) })
-    }
-
-    /// The keys that identify an answer at its level (for its retrieve, or a query of its children).
-    static func retrieveKeys(_ answer: [UInt8], level: QueryLevel) throws -> [DicomTag: String] {
-        let tags = try render(answer, DicomJSONRenderer(format: .short))
-        var keys: [DicomTag: String] = [:]
-        for tag in level.retrieveKeys {
-            if let value = tags[tag.description]?.stringValue { keys[tag] = value }
-        }
-        guard keys[level.uniqueKey] != nil else {
-            throw TesseraError(.badRequest, details: "The answer has no \(DicomDictionary.name(of: level.uniqueKey) ?? "unique key") to retrieve it by")
-        }
-        return keys
-    }
-
-    static func render(_ answer: [UInt8], _ renderer: DicomJSONRenderer) throws -> JSONValue {
-        renderer.render(datasetOf: try DicomFile(bytes: answer))
-    }
-
-    /// A query's attributes in the shape of `/tags` (full, short or simplified).
-    static func render(_ attributes: [(DicomTag, String)], format: DicomJSONFormat) -> JSONValue {
-        var members: [String: JSONValue] = [:]
-        for (tag, value) in attributes {
-            let name = DicomDictionary.name(of: tag) ?? "Unknown Tag & Data"
-            switch format {
-            case .full: members[tag.description] = .object(["Name": .string(name), "Type": .string("String"), "Value": .string(value)])
-            case .short: members[tag.description] = .string(value)
-            case .human: members[name] = .string(value)
-            }
-        }
-        return .object(members)
-    }
-
     static func childRoute(_ level: QueryLevel) -> String {
         switch level {
         case .patient: "query-patients"
@@ -252,9 +198,5 @@ struct QueryRoutes {
         case .series: "query-series"
         case .instance: "query-instances"
         }
-    }
-
-    static func isBelow(_ child: QueryLevel, _ parent: QueryLevel) -> Bool {
-        QueryLevel.allCases.firstIndex(of: child) ?? 0 > QueryLevel.allCases.firstIndex(of: parent) ?? 0
     }
 }
