@@ -71,6 +71,11 @@ extension ClusterTests {
                 #expect(content["RemoteAet"] as? String == "STORESCP" && content["LocalAet"] as? String == "TESSERA")
                 #expect(content["ParentResources"] as? [String] == [ids[0]] && content["Description"] as? String == "REST API")
 
+                // The seed's bulk form: a JSON list of identifiers.
+                let listed = try await api.post("/modalities/scp/store", json: [ids[0], ids[1]])
+                let listedContent = try listed.json() as? [String: Any]
+                #expect(listed.status == 200 && listedContent?["InstancesCount"] as? Int == 2)
+
                 // Every patient in one association.
                 let patients = try await api.json("/patients", as: [String].self)
                 let all = try await api.post("/modalities/scp/store", json: ["Resources": patients])
@@ -105,9 +110,9 @@ extension ClusterTests {
                 // LogExportedResources: the resources as asked, at their level.
                 let exports = try await api.json("/exports")
                 let entries = exports["Exports"] as? [[String: Any]] ?? []
-                #expect(entries.count == 1 + patients.count)
+                #expect(entries.count == 3 + patients.count)
                 #expect(entries.first?["ResourceType"] as? String == "Instance" && entries.first?["RemoteModality"] as? String == "scp")
-                #expect(entries.dropFirst().allSatisfy { $0["ResourceType"] as? String == "Patient" && $0["PatientID"] != nil })
+                #expect(entries.dropFirst(3).allSatisfy { $0["ResourceType"] as? String == "Patient" && $0["PatientID"] != nil })
 
                 // DicomAssociationCloseDelay (2 s): the next store to the same peer within it reuses the open association,
                 // one after it opens a new one.
@@ -138,7 +143,7 @@ extension ClusterTests {
 
                 // Every run is a job in /jobs, finished.
                 let jobs = try await api.json("/jobs?expand", as: [[String: Any]].self)
-                #expect(jobs.count == 5)
+                #expect(jobs.count == 6)
                 #expect(jobs.allSatisfy { $0["State"] as? String == "Success" && $0["Type"] as? String == "DicomModalityStore"
                         && $0["Progress"] as? Int == 100 && $0["ErrorCode"] as? Int == 0 })
             }

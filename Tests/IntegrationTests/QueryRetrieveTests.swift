@@ -85,7 +85,7 @@ extension ClusterTests.ModalityJobTests {
             #expect(moved.status == 200, "\(String(decoding: moved.body, as: UTF8.self))")
             let missing = try await api.post("/modalities/orthanc/move", json: [
                 "Level": "Study", "Resources": [["StudyInstanceUID": "1.2.3.4.5.6.7"]], "TargetAet": "TESSERA"])
-            #expect(missing.status == 500 && String(decoding: missing.body, as: UTF8.self).contains("C-MOVE"), "\(String(decoding: missing.body, as: UTF8.self))")
+            #expect(missing.status == 422 && String(decoding: missing.body, as: UTF8.self).contains("C-MOVE"), "\(String(decoding: missing.body, as: UTF8.self))")
 
             // Bad input.
             #expect(try await api.post("/modalities/orthanc/query", json: ["Level": "Nope", "Query": [String: String]()]).status == 400)

@@ -105,7 +105,13 @@ struct QueryRoutes {
                 query[QueryLevel.tag] = level.dicomValue
                 moves.append(QueryIdentifiers.keyed(query))
             }
-            return try await submitMove(remote: remote, name: name, level: level, queries: moves, body: body)
+            do {
+                return try await submitMove(remote: remote, name: name, level: level, queries: moves, body: body)
+            } catch let error as TesseraError where error.code.code == OrthancErrorCode.networkProtocol.code {
+                // Orthanc runs this C-MOVE without a job and answers its failure with 422 (Unprocessable Entity).
+                throw TesseraError(OrthancErrorCode(code: error.code.code, description: error.code.description, httpStatus: 422),
+                                   details: error.details)
+            }
         }
     }
 
