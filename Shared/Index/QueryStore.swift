@@ -34,6 +34,11 @@ public struct QueryStore: Sendable {
         }
     }
 
+    /// Removes a query and its answers.
+    public func delete(_ id: String) async throws {
+        try await database.query("DELETE FROM queries WHERE id = \(id)", logger: logger)
+    }
+
     /// Every query, oldest first.
     public func list() async throws -> [String] {
         var ids: [String] = []

@@ -15,6 +15,34 @@ public enum QueryIdentifiers {
         return sent
     }
 
+    /// The attributes Orthanc's deprecated `/modalities/{id}/find-*` routes ask for at each level (returned empty when
+    /// the query does not constrain them), and the ones a query at that level must give (its parents' unique keys).
+    public static func findTemplate(_ level: QueryLevel) -> (returned: [DicomTag], required: [DicomTag]) {
+        let names: [String]
+        switch level {
+        case .patient:
+            names = ["PatientName", "PatientID", "PatientBirthDate", "PatientSex", "OtherPatientIDs"]
+        case .study:
+            names = ["PatientID", "AccessionNumber", "ReferringPhysicianName", "StudyDate", "StudyDescription", "StudyID",
+                     "StudyInstanceUID", "StudyTime"]
+        case .series:
+            names = ["PatientID", "StudyInstanceUID", "AccessionNumber", "BodyPartExamined", "Modality", "OperatorsName",
+                     "PerformedProcedureStepDescription", "ProtocolName", "SeriesDate", "SeriesDescription",
+                     "SeriesInstanceUID", "SeriesNumber", "SeriesTime"]
+        case .instance:
+            names = ["PatientID", "StudyInstanceUID", "SeriesInstanceUID", "AccessionNumber", "InstanceCreationDate",
+                     "InstanceCreationTime", "InstanceNumber", "SOPInstanceUID"]
+        }
+        let required: [DicomTag]
+        switch level {
+        case .patient: required = []
+        case .study: required = [.patientID]
+        case .series: required = [.patientID, .studyInstanceUID]
+        case .instance: required = [.patientID, .studyInstanceUID, .seriesInstanceUID]
+        }
+        return (names.compactMap { DicomDictionary.lookup($0)?.tag }, required)
+    }
+
     /// A query's attributes: keys are dictionary names or `gggg,eeee`, values strings.
     public static func attributes(_ query: JSONValue) throws -> [DicomTag: String] {
         guard case .object(let members) = query else { throw TesseraError(.badFileFormat, details: "Query must be a JSON object") }

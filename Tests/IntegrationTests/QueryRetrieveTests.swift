@@ -87,6 +87,22 @@ extension ClusterTests.ModalityJobTests {
                 "Level": "Study", "Resources": [["StudyInstanceUID": "1.2.3.4.5.6.7"]], "TargetAet": "TESSERA"])
             #expect(missing.status == 422 && String(decoding: missing.body, as: UTF8.self).contains("C-MOVE"), "\(String(decoding: missing.body, as: UTF8.self))")
 
+            // Orthanc's deprecated one-level finds answer the answers themselves and leave no query behind.
+            let queriesBefore = try await api.json("/queries", as: [String].self).count
+            let patients = try await api.post("/modalities/orthanc/find-patient", json: [String: String]())
+            let patientAnswers = try #require(try patients.json() as? [[String: Any]])
+            #expect(Set(patientAnswers.compactMap { $0["PatientID"] as? String }) == Set(set.entries.map(\.PatientID)))
+            #expect(patientAnswers.allSatisfy { $0["PatientName"] != nil && $0["QueryRetrieveLevel"] as? String == "PATIENT" })
+            #expect(try await api.post("/modalities/orthanc/find-study", json: [String: String]()).status == 400, "PatientID is required")
+            let entry = set.entries[0]
+            let studyAnswers = try #require(try await api.post("/modalities/orthanc/find-study", json: ["PatientID": entry.PatientID]).json() as? [[String: Any]])
+            #expect(studyAnswers.contains { $0["StudyInstanceUID"] as? String == entry.StudyInstanceUID })
+            let instanceAnswers = try #require(try await api.post("/modalities/orthanc/find-instance", json: [
+                "PatientID": entry.PatientID, "StudyInstanceUID": entry.StudyInstanceUID,
+                "SeriesInstanceUID": entry.SeriesInstanceUID]).json() as? [[String: Any]])
+            #expect(instanceAnswers.contains { $0["SOPInstanceUID"] as? String == entry.SOPInstanceUID })
+            #expect(try await api.json("/queries", as: [String].self).count == queriesBefore)
+
             // Bad input.
             #expect(try await api.post("/modalities/orthanc/query", json: ["Level": "Nope", "Query": [String: String]()]).status == 400)
             #expect(try await api.post("/modalities/orthanc/query", json: ["Level": "Study", "Query": ["NoSuchTag": ""]]).status == 400)

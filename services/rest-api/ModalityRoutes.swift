@@ -15,7 +15,8 @@ struct ModalityRoutes {
     let configuration: TesseraConfiguration
 
     /// The operations `GET /modalities/{id}` lists: the ones Tessera serves.
-    static let operations = ["configuration", "echo", "move", "query", "store", "store-straight"]
+    static let operations = ["configuration", "echo", "find-instance", "find-patient", "find-series", "find-study", "move",
+                             "query", "store", "store-straight"]
 
     func add(to router: Router<APIRequestContext>) {
         EndpointRoutes(registry: registry, operations: Self.operations).add(to: router)

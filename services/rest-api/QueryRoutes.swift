@@ -26,6 +26,26 @@ struct QueryRoutes {
             let asked = try QueryIdentifiers.attributes(body["Query"] ?? .object([:]))
             return OrthancJSON.response(try await find(remote: remote, name: name, level: level, asked: asked, body: body))
         }
+        // Orthanc's deprecated one-level finds: the answers themselves (simplified), no /queries entry.
+        for level in QueryLevel.allCases {
+            router.post(RouterPath("/modalities/{id}/find-" + (level == .instance ? "instance" : level.rawValue.lowercased()))) { request, context in
+                let name = try EndpointRoutes<ModalityConfiguration>.name(context)
+                let remote = try await registry.endpoint(name)
+                let body = try await EndpointRoutes<ModalityConfiguration>.json(request, emptyAs: .object([:]))
+                var asked = try QueryIdentifiers.attributes(body)
+                let template = QueryIdentifiers.findTemplate(level)
+                for tag in template.required where (asked[tag] ?? "").isEmpty {
+                    throw TesseraError(.badRequest, details: "\(DicomDictionary.name(of: tag) ?? tag.description) is required at the \(level.rawValue) level")
+                }
+                for tag in template.returned where asked[tag] == nil { asked[tag] = "" }
+                let found = try await find(remote: remote, name: name, level: level, asked: asked, body: .object([:]))
+                guard let id = found["ID"]?.stringValue else { throw TesseraError(.internalError, details: "No query saved") }
+                let renderer = DicomJSONRenderer(format: .human)
+                let answers = try await queries.answers(id).map { try QueryIdentifiers.render($0, renderer) }
+                try? await queries.delete(id)
+                return OrthancJSON.response(.array(answers))
+            }
+        }
         router.get("/queries") { _, _ in
             OrthancJSON.response(.array(try await queries.list().map(JSONValue.string)))
         }
