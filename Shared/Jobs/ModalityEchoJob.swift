@@ -5,7 +5,11 @@ import Model
 /// Runs the C-ECHO of `POST /modalities/{id}/echo` as a hidden job, so that every outbound association leaves from a
 /// worker (Orthanc makes the call directly and lists no job for it).
 public struct ModalityEchoJob: JobHandler {
-    public init() {}
+    let associations: AssociationPool
+
+    public init(associations: AssociationPool) {
+        self.associations = associations
+    }
 
     /// Tessera's own job type (hidden from `/jobs`).
     public static let type = "DicomEcho"
@@ -23,8 +27,10 @@ public struct ModalityEchoJob: JobHandler {
             throw TesseraError(.internalError, details: "A DicomEcho job's request is incomplete")
         }
         let remote = try ModalityConfiguration(json: remoteJSON)
-        try await EchoSCU.echo(host: remote.host, port: remote.port, callingAET: localAet, calledAET: remote.aet,
-                               timeoutSeconds: timeout)
+        try await associations.blocking { () throws(TesseraError) in
+            try EchoSCU.echoBlocking(host: remote.host, port: remote.port, callingAET: localAet, calledAET: remote.aet,
+                                     timeoutSeconds: timeout)
+        }
         return .success(.object([:]))
     }
 }

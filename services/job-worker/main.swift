@@ -41,7 +41,7 @@ do {
         handlers: [
             ModalityStoreJob(instances: InstanceQueries(database: database), blobs: blobs, associations: associations,
                              maximumPDU: configuration.maximumPduLength, logger: logger),
-            ModalityEchoJob(),
+            ModalityEchoJob(associations: associations),
             PeerStoreJob(instances: InstanceQueries(database: database), blobs: blobs, client: peers, logger: logger),
             PeerSystemJob(client: peers),
             ModalityFindJob(queries: QueryStore(database: database), associations: associations,

@@ -7,10 +7,7 @@ import Model
 /// The body of a `/modalities/{id}/store` or `/peers/{id}/store` call: an identifier alone (Orthanc <= 0.5.1's
 /// form) or JSON, resolved by ``ResourceSelection``.
 struct ExportSelection {
-    let resources: ResourceQueries
-    let instances: InstanceQueries
-    let exports: ExportLog
-    let logExportedResources: Bool
+    let selection: ResourceSelection
     var maximumBodySize = 16 << 20
 
     /// The request's body as JSON (a bare identifier becomes a JSON string).
@@ -27,7 +24,6 @@ struct ExportSelection {
 
     /// The resources asked for and the instances below them (see ``ResourceSelection``).
     func resolve(_ body: JSONValue, exportedTo remote: String) async throws -> (parents: [String], instances: [PublicID]) {
-        try await ResourceSelection(resources: resources, instances: instances, exports: exports,
-                                    logExportedResources: logExportedResources).resolve(body, exportedTo: remote)
+        try await selection.resolve(body, exportedTo: remote)
     }
 }

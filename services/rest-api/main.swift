@@ -57,8 +57,8 @@ do {
     let jobs = JobStore(database: database)
     JobRoutes(store: jobs).add(to: router)
     let submitter = JobSubmitter(store: jobs)
-    let selection = ExportSelection(resources: resources, instances: instances, exports: exports,
-                                    logExportedResources: configuration.logExportedResources)
+    let selection = ExportSelection(selection: ResourceSelection(
+        resources: resources, instances: instances, exports: exports, logExportedResources: configuration.logExportedResources))
     let straight = StraightUpload(folder: blobs.root + "/outbound", maximumSize: configuration.maximumUploadSize)
     ModalityRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
                    selection: selection, straight: straight, configuration: configuration).add(to: router)
