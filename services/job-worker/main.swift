@@ -19,9 +19,12 @@ let logger = bootstrap.logger
 
 do {
     DicomToolkit.initialize()
-    let database = IndexDatabase(settings: configuration.database, logger: logger)
-    let blobs = try BlobStore(root: configuration.storageDirectory)
     let concurrency = configuration.concurrentJobs == 0 ? System.coreCount : configuration.concurrentJobs
+    // Each running job holds one pooled connection for its steps: leave room for claims, renewals and lookups.
+    var databaseSettings = configuration.database
+    databaseSettings.maximumConnections = max(databaseSettings.maximumConnections, concurrency + 4)
+    let database = IndexDatabase(settings: databaseSettings, logger: logger)
+    let blobs = try BlobStore(root: configuration.storageDirectory)
     // Every blocking DCMTK call (connect, negotiate, C-STORE) runs on these threads: one per job slot, plus one for
     // closing idle associations.
     let threads = NIOThreadPool(numberOfThreads: concurrency + 1)
