@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "DICOM", "Index", "Model", "Storage",
+                "DICOM", "Index", "Ingest", "Model", "Storage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -152,7 +152,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tessera-worker",
-            dependencies: ["DICOM", "Model", "Index", "Jobs", "Storage", "ServiceKit",
+            dependencies: ["DICOM", "Events", "Model", "Index", "Ingest", "Jobs", "Storage", "ServiceKit",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")],

@@ -13,6 +13,7 @@
 //   payloads), never parsed here; a write error (full disk) drains the dataset and answers 0xA700;
 // - stopping refuses new connections, lets requests in progress finish and be answered, and ends idle associations.
 #include "include/cdicom.h"
+#include "incoming.hpp"
 #include "internal.hpp"
 
 #include "dcmtk/config/osconfig.h"
@@ -172,49 +173,6 @@ private:
     ::Server &server_;
 };
 
-/// Writes received PDV payloads to a file descriptor; any write error is kept (DCMTK then drains the dataset).
-class FileConsumer : public DcmConsumer {
-public:
-    explicit FileConsumer(int descriptor) : descriptor_(descriptor), status_(EC_Normal) {}
-    OFBool good() const override { return status_.good(); }
-    OFCondition status() const override { return status_; }
-    OFBool isFlushed() const override { return OFTrue; }
-    offile_off_t avail() const override { return 0x7FFFFFFF; }
-    void flush() override {}
-
-    offile_off_t write(const void *buffer, offile_off_t length) override {
-        const char *bytes = static_cast<const char *>(buffer);
-        offile_off_t done = 0;
-        while (status_.good() && done < length) {
-            ssize_t count = ::write(descriptor_, bytes + done, static_cast<size_t>(length - done));
-            if (count < 0 && errno == EINTR) continue;
-            if (count <= 0) {
-                error_ = errno;
-                status_ = makeOFCondition(OFM_dcmdata, 19, OF_error, std::strerror(errno));
-                break;
-            }
-            done += count;
-        }
-        return done;
-    }
-
-    int error() const { return error_; }
-
-private:
-    int descriptor_;
-    int error_ = 0;
-    OFCondition status_;
-};
-
-class FileOutputStream : public DcmOutputStream {
-public:
-    explicit FileOutputStream(int descriptor) : DcmOutputStream(&consumer_), consumer_(descriptor) {}
-    const FileConsumer &consumer() const { return consumer_; }
-
-private:
-    FileConsumer consumer_;
-};
-
 }  // namespace
 
 /// The server: configuration, the listening socket, and the threads of its connections.
@@ -248,7 +206,6 @@ struct Server {
     std::condition_variable threadsEnded;
     unsigned threads = 0;
 
-    std::atomic<unsigned long> sequence{0};
 
     /// A peer address may hold this many handshakes at once (a quarter of all): one host cannot take every slot.
     unsigned maxHandshakesPerPeer() const { return std::max(4u, maxHandshakes / 4); }
@@ -337,49 +294,22 @@ protected:
     }
 
 private:
-    /// An incoming file being received: closed, and removed unless handed on, whatever happens (an exception
-    /// from DCMTK included).
-    struct IncomingFile {
-        std::string path;
-        int descriptor = -1;
-        bool handedOn = false;
-        ~IncomingFile() {
-            if (descriptor >= 0) ::close(descriptor);
-            if (!handedOn && !path.empty()) ::unlink(path.c_str());
-        }
-        void close() {
-            if (descriptor >= 0) ::close(descriptor);
-            descriptor = -1;
-        }
-    };
-
     OFCondition handleStore(T_DIMSE_C_StoreRQ &request, const DcmPresentationContextInfo &info) {
-        char path[4096];
-        std::snprintf(path, sizeof path, "%s/scp-%d-%lu-%llx.tmp", server_.incomingFolder.c_str(), static_cast<int>(getpid()),
-                      server_.sequence.fetch_add(1), static_cast<unsigned long long>(nowMilliseconds()));
-        IncomingFile file;
-        file.descriptor = ::open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (file.descriptor < 0) return refuseDataset(info, request);
-        file.path = path;
+        tessera::IncomingFile file;
+        if (!file.create(server_.incomingFolder, "scp")) return refuseDataset(info, request);
         Uint16 status = kStatusOutOfResources;
-        OFCondition received = EC_Normal;
-        bool written = false;
-        {
-            FileOutputStream out(file.descriptor);
-            OFCondition meta = writeMetaHeader(out, request, info);
-            T_ASC_PresentationContextID context = info.presentationContextID;
-            received = DIMSE_receiveDataSetInFile(association_, getDIMSEBlockingMode(), static_cast<int>(getDIMSETimeout()),
-                                                  &context, &out, nullptr, nullptr);
-            written = received.good() && meta.good() && out.consumer().good() && context == info.presentationContextID;
-        }
-        file.close();
+        const tessera::ReceivedDataset dataset = tessera::receiveDataset(
+            association_, getDIMSEBlockingMode(), static_cast<int>(getDIMSETimeout()), info.presentationContextID,
+            request, info.acceptedTransferSyntax.c_str(), getPeerAETitle(), file);
+        const OFCondition &received = dataset.network;
+        const bool written = dataset.written;
         if (received.bad() && !(received.module() == OFM_dcmnet && received.code() == DIMSEC_OUTOFRESOURCES)) {
             return received;  // the network failed mid-dataset: the association is over (the file goes)
         }
         if (written) {
             OFString calling = getPeerAETitle(), called = getCalledAETitle(), peer = getPeerIP();
             cdicom_received_instance instance;
-            instance.path = path;
+            instance.path = file.path.c_str();
             instance.calling_aet = calling.c_str();
             instance.called_aet = called.c_str();
             instance.peer_ip = peer.c_str();
@@ -400,28 +330,6 @@ private:
                                                   &bytes, &fragments);
         if (drained.bad()) return drained;
         return sendSTOREResponse(info.presentationContextID, request, kStatusOutOfResources);
-    }
-
-    /// The meta header DCMTK's own file receive writes (DIMSE_createFilestream), with the calling AE title.
-    OFCondition writeMetaHeader(DcmOutputStream &out, const T_DIMSE_C_StoreRQ &request, const DcmPresentationContextInfo &info) {
-        DcmMetaInfo meta;
-        meta.putAndInsertUint32(DCM_FileMetaInformationGroupLength, 0);
-        Uint8 version[2] = {0, 1};
-        meta.putAndInsertUint8Array(DCM_FileMetaInformationVersion, version, 2);
-        meta.putAndInsertString(DCM_MediaStorageSOPClassUID, request.AffectedSOPClassUID);
-        meta.putAndInsertString(DCM_MediaStorageSOPInstanceUID, request.AffectedSOPInstanceUID);
-        meta.putAndInsertString(DCM_TransferSyntaxUID, info.acceptedTransferSyntax.c_str());
-        meta.putAndInsertString(DCM_ImplementationClassUID, OFFIS_IMPLEMENTATION_CLASS_UID);
-        meta.putAndInsertString(DCM_ImplementationVersionName, OFFIS_DTK_IMPLEMENTATION_VERSION_NAME);
-        OFString calling = getPeerAETitle();
-        if (!calling.empty()) meta.putAndInsertString(DCM_SourceApplicationEntityTitle, calling.c_str());
-        OFCondition status = meta.computeGroupLengthAndPadding(EGL_withGL, EPD_noChange, EXS_LittleEndianExplicit,
-                                                               EET_UndefinedLength);
-        if (status.bad()) return status;
-        meta.transferInit();
-        status = meta.write(out, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-        meta.transferEnd();
-        return status;
     }
 
     Server &server_;

@@ -9,6 +9,7 @@
 // every element goes as stored, but group lengths are recomputed, sequences get explicit lengths and the dataset
 // trailing padding (FFFC,FFFC) is dropped.
 #include "include/cdicom.h"
+#include "incoming.hpp"
 #include "internal.hpp"
 
 #include "dcmtk/config/osconfig.h"
@@ -99,6 +100,64 @@ struct cdicom_scu {
     }
 };
 
+namespace {
+
+/// A presentation context to propose.
+struct Proposal {
+    std::string abstractSyntax;
+    std::vector<std::string> syntaxes;
+    T_ASC_SC_ROLE role;
+};
+
+/// Requests an association proposing `contexts` (at most 128); fills `handle` (its accepted contexts included) and
+/// answers an empty string, or the reason it failed (the handle then ended).
+std::string requestAssociation(cdicom_scu &handle, const cdicom_scu_options *options,
+                               const std::vector<Proposal> &contexts) {
+    handle.timeout = static_cast<int>(options->timeout_seconds);
+    handle.mode = options->timeout_seconds > 0 ? DIMSE_NONBLOCKING : DIMSE_BLOCKING;
+    // DCMTK 3.6.7 has one process-wide connect timeout; every outbound association sets its own before connecting.
+    dcmConnectionTimeout.set(options->timeout_seconds > 0 ? static_cast<Sint32>(options->timeout_seconds) : -1);
+    OFCondition status = ASC_initializeNetwork(NET_REQUESTOR, 0, handle.timeout, &handle.network);
+    T_ASC_Parameters *parameters = nullptr;
+    const long maximumPDU = options->max_pdu >= ASC_MINIMUMPDUSIZE && options->max_pdu <= ASC_MAXIMUMPDUSIZE
+                                ? static_cast<long>(options->max_pdu) : ASC_DEFAULTMAXPDU;
+    if (status.good()) status = ASC_createAssociationParameters(&parameters, maximumPDU);
+    if (status.good()) status = ASC_setAPTitles(parameters, options->calling_aet, options->called_aet, nullptr);
+    const std::string address = std::string(options->host) + ":" + std::to_string(options->port);
+    if (status.good()) status = ASC_setPresentationAddresses(parameters, OFStandard::getHostName().c_str(), address.c_str());
+    T_ASC_PresentationContextID id = 1;
+    for (const auto &context : contexts) {
+        if (status.bad()) break;
+        std::vector<const char *> syntaxes;
+        for (const auto &syntax : context.syntaxes) syntaxes.push_back(syntax.c_str());
+        status = ASC_addPresentationContext(parameters, id, context.abstractSyntax.c_str(), syntaxes.data(),
+                                            static_cast<int>(syntaxes.size()), context.role);
+        id = static_cast<T_ASC_PresentationContextID>(id + 2);
+    }
+    if (status.good()) {
+        status = ASC_requestAssociation(handle.network, parameters, &handle.association);
+        parameters = nullptr;  // owned by the association from here on
+    }
+    if (parameters != nullptr) ASC_destroyAssociationParameters(&parameters);
+    if (status.bad()) {
+        handle.end(true);
+        return status == DUL_ASSOCIATIONREJECTED ? "Association rejected by the peer" : describe(status);
+    }
+    for (int index = 0; index < ASC_countPresentationContexts(handle.association->params); ++index) {
+        T_ASC_PresentationContext context;
+        if (ASC_getPresentationContext(handle.association->params, index, &context).bad()) continue;
+        if (context.resultReason != ASC_P_ACCEPTANCE) continue;
+        handle.accepted[{context.abstractSyntax, context.acceptedTransferSyntax}] = context.presentationContextID;
+    }
+    if (handle.accepted.empty()) {
+        handle.end(true);
+        return "the peer accepted none of the proposed presentation contexts";
+    }
+    return std::string();
+}
+
+}  // namespace
+
 extern "C" {
 
 int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
@@ -127,7 +186,7 @@ cdicom_scu *cdicom_scu_open(const cdicom_scu_options *options, const char *const
                             const char *const *transfer_syntaxes, size_t count, char *error, size_t error_length) {
     return guarded<cdicom_scu *>(nullptr, error, error_length, [&]() -> cdicom_scu * {
         // One context per (SOP class, compressed syntax), one per SOP class with the uncompressed syntaxes.
-        std::vector<std::pair<std::string, std::vector<std::string>>> contexts;
+        std::vector<Proposal> contexts;
         std::set<std::pair<std::string, std::string>> seen;
         std::set<std::string> uncompressedFor;
         for (size_t index = 0; index < count; ++index) {
@@ -135,11 +194,11 @@ cdicom_scu *cdicom_scu_open(const cdicom_scu_options *options, const char *const
             if (sop.empty()) continue;  // nothing can be proposed for it; its file is refused when sent
             // An unknown syntax (a file stored without meta header) goes in an uncompressed one.
             if (!syntax.empty() && seen.insert({sop, syntax}).second) {
-                contexts.push_back({sop, {syntax}});
+                contexts.push_back({sop, {syntax}, ASC_SC_ROLE_DEFAULT});
             }
             if (uncompressedFor.insert(sop).second) {
                 contexts.push_back({sop, {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
-                                          UID_BigEndianExplicitTransferSyntax}});
+                                          UID_BigEndianExplicitTransferSyntax}, ASC_SC_ROLE_DEFAULT});
             }
         }
         if (contexts.empty() || contexts.size() > maximumContexts) {
@@ -148,50 +207,9 @@ cdicom_scu *cdicom_scu_open(const cdicom_scu_options *options, const char *const
             return nullptr;
         }
         std::unique_ptr<cdicom_scu> handle(new cdicom_scu());
-        handle->timeout = static_cast<int>(options->timeout_seconds);
-        handle->mode = options->timeout_seconds > 0 ? DIMSE_NONBLOCKING : DIMSE_BLOCKING;
-        // DCMTK 3.6.7 has one process-wide connect timeout; every outbound association sets its own before connecting.
-        dcmConnectionTimeout.set(options->timeout_seconds > 0 ? static_cast<Sint32>(options->timeout_seconds) : -1);
-        OFCondition status = ASC_initializeNetwork(NET_REQUESTOR, 0, handle->timeout, &handle->network);
-        T_ASC_Parameters *parameters = nullptr;
-        const long maximumPDU = options->max_pdu >= ASC_MINIMUMPDUSIZE && options->max_pdu <= ASC_MAXIMUMPDUSIZE
-                                    ? static_cast<long>(options->max_pdu) : ASC_DEFAULTMAXPDU;
-        if (status.good()) status = ASC_createAssociationParameters(&parameters, maximumPDU);
-        if (status.good()) status = ASC_setAPTitles(parameters, options->calling_aet, options->called_aet, nullptr);
-        const std::string address = std::string(options->host) + ":" + std::to_string(options->port);
-        if (status.good()) status = ASC_setPresentationAddresses(parameters, OFStandard::getHostName().c_str(), address.c_str());
-        T_ASC_PresentationContextID id = 1;
-        for (const auto &context : contexts) {
-            if (status.bad()) break;
-            std::vector<const char *> syntaxes;
-            for (const auto &syntax : context.second) syntaxes.push_back(syntax.c_str());
-            status = ASC_addPresentationContext(parameters, id, context.first.c_str(), syntaxes.data(),
-                                                static_cast<int>(syntaxes.size()));
-            id = static_cast<T_ASC_PresentationContextID>(id + 2);
-        }
-        if (status.good()) {
-            status = ASC_requestAssociation(handle->network, parameters, &handle->association);
-            parameters = nullptr;  // owned by the association from here on
-        }
-        if (parameters != nullptr) ASC_destroyAssociationParameters(&parameters);
-        if (status.bad()) {
-            if (status == DUL_ASSOCIATIONREJECTED && handle->association != nullptr) {
-                copyError(error, error_length, "Association rejected by the peer");
-            } else {
-                copyError(error, error_length, describe(status));
-            }
-            handle->end(true);
-            return nullptr;
-        }
-        for (int index = 0; index < ASC_countPresentationContexts(handle->association->params); ++index) {
-            T_ASC_PresentationContext context;
-            if (ASC_getPresentationContext(handle->association->params, index, &context).bad()) continue;
-            if (context.resultReason != ASC_P_ACCEPTANCE) continue;
-            handle->accepted[{context.abstractSyntax, context.acceptedTransferSyntax}] = context.presentationContextID;
-        }
-        if (handle->accepted.empty()) {
-            copyError(error, error_length, "the peer accepted none of the proposed presentation contexts");
-            handle->end(true);
+        const std::string failure = requestAssociation(*handle, options, contexts);
+        if (!failure.empty()) {
+            copyError(error, error_length, failure);
             return nullptr;
         }
         return handle.release();
@@ -424,6 +442,142 @@ int cdicom_move(const cdicom_scu_options *options, const char *model, const uint
         }
         for (RetrieveResponse *response : responses) delete response;
         return failure;
+    });
+}
+
+int cdicom_get(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
+               size_t count, const char *const *sop_classes, size_t sop_class_count,
+               const char *const *transfer_syntaxes, size_t syntax_count, const char *incoming_folder,
+               cdicom_store_callback callback, void *context, uint16_t *status, uint16_t suboperations[3], char *error,
+               size_t error_length) {
+    return guarded(1, error, error_length, [&]() -> int {
+        DcmDataset query;
+        OFCondition built = buildQuery(query, tags, values, count);
+        if (built.bad()) {
+            copyError(error, error_length, describe(built));
+            return 1;
+        }
+        // The model, then each storage SOP class in the SCP role (the peer's C-STOREs come on this association).
+        std::vector<Proposal> contexts;
+        contexts.push_back({model, {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax},
+                            ASC_SC_ROLE_DEFAULT});
+        std::vector<std::string> syntaxes(transfer_syntaxes, transfer_syntaxes + syntax_count);
+        if (syntaxes.empty()) {
+            syntaxes = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
+                        UID_BigEndianExplicitTransferSyntax};
+        }
+        std::set<std::string> proposed;
+        const size_t classes = sop_class_count > 0 ? sop_class_count : static_cast<size_t>(numberOfDcmLongSCUStorageSOPClassUIDs);
+        for (size_t index = 0; index < classes && contexts.size() < maximumContexts; ++index) {
+            const char *sop = sop_class_count > 0 ? sop_classes[index] : dcmLongSCUStorageSOPClassUIDs[index];
+            if (sop == nullptr || sop[0] == '\0' || !proposed.insert(sop).second) continue;
+            contexts.push_back({sop, syntaxes, ASC_SC_ROLE_SCP});
+        }
+        cdicom_scu handle;
+        std::string failure = requestAssociation(handle, options, contexts);
+        if (!failure.empty()) {
+            copyError(error, error_length, failure);
+            return 1;
+        }
+        T_ASC_PresentationContextID presentation = handle.find(model, UID_LittleEndianExplicitTransferSyntax);
+        if (presentation == 0) presentation = handle.find(model, UID_LittleEndianImplicitTransferSyntax);
+        if (presentation == 0) failure = "the peer refused the query/retrieve model";
+        T_DIMSE_Message request;
+        std::memset(&request, 0, sizeof(request));
+        request.CommandField = DIMSE_C_GET_RQ;
+        request.msg.CGetRQ.MessageID = handle.nextMessageID++;
+        OFStandard::strlcpy(request.msg.CGetRQ.AffectedSOPClassUID, model, sizeof(request.msg.CGetRQ.AffectedSOPClassUID));
+        request.msg.CGetRQ.Priority = DIMSE_PRIORITY_MEDIUM;
+        request.msg.CGetRQ.DataSetType = DIMSE_DATASET_PRESENT;
+        if (failure.empty()) {
+            OFCondition sent = DIMSE_sendMessageUsingMemoryData(handle.association, presentation, &request, nullptr, &query,
+                                                                nullptr, nullptr);
+            if (sent.bad()) failure = describe(sent);
+        }
+        const OFString peerAET = options->called_aet;
+        *status = 0;
+        while (failure.empty()) {
+            T_DIMSE_Message message;
+            std::memset(&message, 0, sizeof(message));
+            T_ASC_PresentationContextID incoming = 0;
+            DcmDataset *detail = nullptr;
+            OFCondition received = DIMSE_receiveCommand(handle.association, handle.mode, handle.timeout, &incoming, &message,
+                                                        &detail);
+            delete detail;
+            if (received.bad()) {
+                failure = describe(received);
+                break;
+            }
+            if (message.CommandField == DIMSE_C_GET_RSP) {
+                const T_DIMSE_C_GetRSP &response = message.msg.CGetRSP;
+                if (response.DataSetType != DIMSE_DATASET_NULL) {  // the failed SOP instances: not kept
+                    DcmDataset *failed = nullptr;
+                    OFCondition dropped = DIMSE_receiveDataSetInMemory(handle.association, handle.mode, handle.timeout,
+                                                                       &incoming, &failed, nullptr, nullptr);
+                    delete failed;
+                    if (dropped.bad()) {
+                        failure = describe(dropped);
+                        break;
+                    }
+                }
+                *status = response.DimseStatus;
+                if (response.opts & O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS) suboperations[0] = response.NumberOfCompletedSubOperations;
+                if (response.opts & O_GET_NUMBEROFFAILEDSUBOPERATIONS) suboperations[1] = response.NumberOfFailedSubOperations;
+                if (response.opts & O_GET_NUMBEROFWARNINGSUBOPERATIONS) suboperations[2] = response.NumberOfWarningSubOperations;
+                if (!DICOM_PENDING_STATUS(response.DimseStatus)) break;
+            } else if (message.CommandField == DIMSE_C_STORE_RQ) {
+                T_DIMSE_C_StoreRQ &store = message.msg.CStoreRQ;
+                T_ASC_PresentationContext accepted;
+                Uint16 answer = STATUS_STORE_Refused_OutOfResources;
+                tessera::IncomingFile file;
+                if (ASC_findAcceptedPresentationContext(handle.association->params, incoming, &accepted).bad() ||
+                    !file.create(incoming_folder, "get")) {
+                    DIC_UL bytes = 0, fragments = 0;
+                    OFCondition drained = DIMSE_ignoreDataSet(handle.association, handle.mode, handle.timeout, &bytes, &fragments);
+                    if (drained.bad()) {
+                        failure = describe(drained);
+                        break;
+                    }
+                } else {
+                    const tessera::ReceivedDataset dataset = tessera::receiveDataset(
+                        handle.association, handle.mode, handle.timeout, incoming, store, accepted.acceptedTransferSyntax,
+                        peerAET, file);
+                    if (dataset.network.bad() &&
+                        !(dataset.network.module() == OFM_dcmnet && dataset.network.code() == DIMSEC_OUTOFRESOURCES)) {
+                        failure = describe(dataset.network);
+                        break;
+                    }
+                    if (dataset.written) {
+                        cdicom_received_instance instance;
+                        instance.path = file.path.c_str();
+                        instance.calling_aet = options->called_aet;
+                        instance.called_aet = options->calling_aet;
+                        instance.peer_ip = options->host;
+                        instance.sop_class_uid = store.AffectedSOPClassUID;
+                        instance.sop_instance_uid = store.AffectedSOPInstanceUID;
+                        file.handedOn = true;  // the callback adopts or removes it
+                        answer = callback(context, &instance);
+                    }
+                }
+                T_DIMSE_C_StoreRSP response;
+                std::memset(&response, 0, sizeof(response));
+                response.MessageIDBeingRespondedTo = store.MessageID;
+                response.DimseStatus = answer;
+                response.DataSetType = DIMSE_DATASET_NULL;
+                OFStandard::strlcpy(response.AffectedSOPClassUID, store.AffectedSOPClassUID, sizeof(response.AffectedSOPClassUID));
+                OFStandard::strlcpy(response.AffectedSOPInstanceUID, store.AffectedSOPInstanceUID,
+                                    sizeof(response.AffectedSOPInstanceUID));
+                response.opts = O_STORE_AFFECTEDSOPCLASSUID | O_STORE_AFFECTEDSOPINSTANCEUID;
+                OFCondition answered = DIMSE_sendStoreResponse(handle.association, incoming, &store, &response, nullptr);
+                if (answered.bad()) failure = describe(answered);
+            } else {
+                failure = "the peer sent an unexpected DIMSE command during the C-GET";
+            }
+        }
+        handle.end(!failure.empty());
+        if (failure.empty()) return 0;
+        copyError(error, error_length, failure);
+        return 1;
     });
 }
 

@@ -11,6 +11,8 @@ public enum QuerySCU {
     /// The Patient Root models (Orthanc's choice for patient-level queries).
     public static let patientRootFind = "1.2.840.10008.5.1.4.1.2.1.1"
     public static let patientRootMove = "1.2.840.10008.5.1.4.1.2.1.2"
+    public static let studyRootGet = "1.2.840.10008.5.1.4.1.2.2.3"
+    public static let patientRootGet = "1.2.840.10008.5.1.4.1.2.1.3"
 
     /// What a C-FIND gave: its final status and the answers (DICOM files in memory), at most the limit asked.
     public struct FindResult: Sendable {
@@ -20,7 +22,7 @@ public enum QuerySCU {
         public var truncated: Bool
     }
 
-    /// What a C-MOVE gave: the final status and sub-operation counts.
+    /// What a C-MOVE or a C-GET gave: the final status and sub-operation counts.
     public struct MoveResult: Sendable {
         public var status: UInt16
         public var completed: Int
@@ -71,6 +73,63 @@ public enum QuerySCU {
         }
         if let failure {
             throw TesseraError(.networkProtocol, details: "DicomAssociation - C-MOVE to AET \"\(peer.calledAET)\": \(failure)")
+        }
+        return MoveResult(status: status, completed: Int(counts.0), failed: Int(counts.1), warning: Int(counts.2))
+    }
+
+    /// Runs a C-GET: the peer sends the matching instances on the same association, each received into a new file of
+    /// `incomingFolder` and given to `handler` (on this thread; an asynchronous part is awaited at most
+    /// `answerTimeout`), whose status answers that C-STORE. `sopClasses` are proposed in the SCP role (empty: DCMTK's
+    /// 120 most common storage classes), each with `transferSyntaxes` (empty: the uncompressed ones).
+    /// `networkProtocol` when the peer cannot be reached, refuses or stays silent.
+    public static func get(peer: StoreSCU.Peer, model: String, query: [(DicomTag, String)], sopClasses: [String],
+                           transferSyntaxes: [String], incomingFolder: String, answerTimeout: Duration,
+                           handler: @escaping @Sendable (ReceivedInstance) -> StoreHandling) throws(TesseraError) -> MoveResult {
+        final class Receiver {
+            let handler: @Sendable (ReceivedInstance) -> StoreHandling
+            let answerTimeout: Duration
+            init(handler: @escaping @Sendable (ReceivedInstance) -> StoreHandling, answerTimeout: Duration) {
+                self.handler = handler
+                self.answerTimeout = answerTimeout
+            }
+        }
+        let receiver = Receiver(handler: handler, answerTimeout: answerTimeout)
+        var status: UInt16 = 0
+        var counts: (UInt16, UInt16, UInt16) = (0, 0, 0)
+        let classes = sopClasses.map { strdup($0) }
+        let syntaxes = transferSyntaxes.map { strdup($0) }
+        defer { (classes + syntaxes).forEach { free($0) } }
+        let failure = withQuery(peer: peer, query: query) { options, tags, values, count, error in
+            withExtendedLifetime(receiver) {
+                withUnsafeMutablePointer(to: &counts) { pointer in
+                    pointer.withMemoryRebound(to: UInt16.self, capacity: 3) { suboperations in
+                        let classPointers = classes.map { $0.map { UnsafePointer($0) } }
+                        let syntaxPointers = syntaxes.map { $0.map { UnsafePointer($0) } }
+                        return classPointers.withUnsafeBufferPointer { classBuffer in
+                            syntaxPointers.withUnsafeBufferPointer { syntaxBuffer in
+                                cdicom_get(options, model, tags, values, count, classBuffer.baseAddress, classes.count,
+                                           syntaxBuffer.baseAddress, syntaxes.count, incomingFolder, { context, raw in
+                                    guard let context, let instance = ReceivedInstance(raw) else {
+                                        return DimseStatus.cannotUnderstand.rawValue
+                                    }
+                                    let receiver = Unmanaged<Receiver>.fromOpaque(context).takeUnretainedValue()
+                                    switch receiver.handler(instance) {
+                                    case .answer(let status):
+                                        return status.rawValue
+                                    case .then(let work):
+                                        let request = StoreSCP.StoreRequest(work)
+                                        Task { request.complete(await request.work()) }
+                                        return request.wait(timeout: receiver.answerTimeout).rawValue
+                                    }
+                                }, Unmanaged.passUnretained(receiver).toOpaque(), &status, suboperations, error, 512)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let failure {
+            throw TesseraError(.networkProtocol, details: "DicomAssociation - C-GET to AET \"\(peer.calledAET)\": \(failure)")
         }
         return MoveResult(status: status, completed: Int(counts.0), failed: Int(counts.1), warning: Int(counts.2))
     }

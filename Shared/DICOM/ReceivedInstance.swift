@@ -1,3 +1,4 @@
+import CDICOM
 import Model
 
 /// One instance received by the C-STORE SCP: a Part-10 file written to an incoming file on the blob store exactly as
@@ -11,4 +12,15 @@ public struct ReceivedInstance: Sendable {
     /// Affected SOP Class / Instance UID of the C-STORE request.
     public var sopClassUID: String
     public var sopInstanceUID: String
+}
+
+extension ReceivedInstance {
+    /// The shim's description of a received instance; nil when it names no file.
+    init?(_ raw: UnsafePointer<cdicom_received_instance>?) {
+        guard let raw, let path = raw.pointee.path else { return nil }
+        func string(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
+        self.init(path: String(cString: path), callingAET: string(raw.pointee.calling_aet),
+                  calledAET: string(raw.pointee.called_aet), peerIP: string(raw.pointee.peer_ip),
+                  sopClassUID: string(raw.pointee.sop_class_uid), sopInstanceUID: string(raw.pointee.sop_instance_uid))
+    }
 }

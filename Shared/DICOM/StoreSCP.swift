@@ -204,16 +204,8 @@ extension StoreSCP {
 
 /// Runs on a DCMTK worker thread for each C-STORE whose dataset was written to an incoming file.
 private func storeCallback(_ context: UnsafeMutableRawPointer?, _ raw: UnsafePointer<cdicom_received_instance>?) -> UInt16 {
-    guard let context, let raw, let path = raw.pointee.path else { return DimseStatus.cannotUnderstand.rawValue }
+    guard let context, let instance = ReceivedInstance(raw) else { return DimseStatus.cannotUnderstand.rawValue }
     let sink = Unmanaged<StoreSCP.Sink>.fromOpaque(context).takeUnretainedValue()
-    func string(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
-    let instance = ReceivedInstance(
-        path: String(cString: path),
-        callingAET: string(raw.pointee.calling_aet),
-        calledAET: string(raw.pointee.called_aet),
-        peerIP: string(raw.pointee.peer_ip),
-        sopClassUID: string(raw.pointee.sop_class_uid),
-        sopInstanceUID: string(raw.pointee.sop_instance_uid))
     guard let handler = sink.currentHandler else {
         unlink(instance.path)
         return DimseStatus.outOfResources.rawValue

@@ -21,6 +21,11 @@ public struct ModalityConfiguration: RemoteEndpoint, Hashable {
     public var localAet = ""
     /// `Timeout` in seconds (0: `DicomScuTimeout`).
     public var timeout = 0
+    /// `RetrieveMethod` (Orthanc 1.12.6): `C-MOVE`, `C-GET`, or `SystemDefault` (`DicomDefaultRetrieveMethod`).
+    public var retrieveMethod = "SystemDefault"
+
+    /// The values `RetrieveMethod` and `DicomDefaultRetrieveMethod` take (the latter without `SystemDefault`).
+    public static let retrieveMethods: Set<String> = ["C-MOVE", "C-GET", "SystemDefault"]
 
     public init(aet: String, host: String, port: Int) {
         self.aet = aet
@@ -83,6 +88,12 @@ public struct ModalityConfiguration: RemoteEndpoint, Hashable {
                 guard let seconds = value.intValue, seconds >= 0 else { throw Self.bad("Positive integer expected in field: Timeout") }
                 timeout = seconds
             }
+            if let method = try string("RetrieveMethod") {
+                guard Self.retrieveMethods.contains(method) else {
+                    throw Self.bad("RetrieveMethod must be C-MOVE, C-GET or SystemDefault: \(method)")
+                }
+                retrieveMethod = method
+            }
         default:
             throw Self.bad("A modality must be a JSON array or object")
         }
@@ -102,7 +113,7 @@ public struct ModalityConfiguration: RemoteEndpoint, Hashable {
             "AllowGet": .bool(allowGet), "AllowMove": .bool(allowMove), "AllowStore": .bool(allowStore),
             "AllowNAction": .bool(allowNAction), "AllowEventReport": .bool(allowEventReport),
             "AllowTranscoding": .bool(allowTranscoding), "UseDicomTls": .bool(useDicomTls),
-            "LocalAet": .string(localAet), "Timeout": .number(Double(timeout)),
+            "LocalAet": .string(localAet), "Timeout": .number(Double(timeout)), "RetrieveMethod": .string(retrieveMethod),
         ])
     }
 

@@ -77,6 +77,9 @@ public struct TesseraConfiguration: Sendable {
     public var dicomScuTimeout = 10
     /// `DicomAssociationCloseDelay` in seconds: how long an outbound association stays open for the next store.
     public var dicomAssociationCloseDelay = 5
+    /// `DicomDefaultRetrieveMethod` (Orthanc 1.12.6): `C-MOVE` or `C-GET`, for modalities whose `RetrieveMethod` is
+    /// `SystemDefault`.
+    public var dicomDefaultRetrieveMethod = "C-MOVE"
     /// `ConcurrentJobs`: jobs one worker runs at once (Orthanc's default 2; 0: one per core).
     public var concurrentJobs = 2
     /// `JobsHistorySize`: finished jobs kept (cluster-wide).
@@ -207,6 +210,13 @@ public struct TesseraConfiguration: Sendable {
         httpsCACertificates = try string("HttpsCACertificates") ?? httpsCACertificates
         dicomScuTimeout = try int("DicomScuTimeout") ?? dicomScuTimeout
         dicomAssociationCloseDelay = try int("DicomAssociationCloseDelay") ?? dicomAssociationCloseDelay
+        if let method = try string("DicomDefaultRetrieveMethod") {
+            guard method == "C-MOVE" || method == "C-GET" else {
+                throw TesseraError(.badConfiguration, message: "Bad configuration",
+                                   details: "DicomDefaultRetrieveMethod must be C-MOVE or C-GET, got \(method)")
+            }
+            dicomDefaultRetrieveMethod = method
+        }
         concurrentJobs = try int("ConcurrentJobs") ?? concurrentJobs
         jobsHistorySize = try int("JobsHistorySize") ?? jobsHistorySize
         saveJobs = try bool("SaveJobs") ?? saveJobs

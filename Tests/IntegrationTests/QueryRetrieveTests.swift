@@ -113,3 +113,95 @@ extension ClusterTests.ModalityJobTests {
         }
     }
 }
+
+extension ClusterTests.ModalityJobTests {
+    @Test("C-GET from stock Orthanc: /modalities/{id}/get and retrieves by RetrieveMethod store what arrives through the ingest path, no inbound port needed")
+    func getFromOrthanc() async throws {
+        let orthancDicom = 14251, orthancHTTP = 18251
+        let folder = try environment.temporaryFolder("orthanc-get")
+        try """
+            {"Name": "get", "StorageDirectory": "\(folder)/db", "IndexDirectory": "\(folder)/db", "HttpPort": \(orthancHTTP),
+             "DicomPort": \(orthancDicom), "DicomAet": "ORTHANCGET", "RemoteAccessAllowed": false,
+             "AuthenticationEnabled": false, "Plugins": [],
+             "DicomModalities": {"tessera": ["TESSERA", "127.0.0.1", 14259]}}
+            """.write(toFile: folder + "/orthanc.json", atomically: true, encoding: .utf8)
+        let json = """
+            {"DicomModalities": {
+                "orthanc": {"AET": "ORTHANCGET", "Host": "127.0.0.1", "Port": \(orthancDicom), "RetrieveMethod": "C-GET"},
+                "bymove": ["ORTHANCGET", "127.0.0.1", \(orthancDicom)],
+                "dead": ["DEAD", "127.0.0.1", 14258]}}
+            """
+        try await IsolatedStack.with(environment, name: "jobs_get", apiPort: 18253, indexerMetricsPort: 19251,
+                                     json: json) { stack in
+            stack.adopt("orthanc", try ProcessRunner.start("Orthanc", [folder + "/orthanc.json"]))
+            // No gateway: a C-GET brings the instances on the association the worker opened.
+            try await stack.startWorker(metricsPort: 19252)
+            try await waitForPort(orthancDicom)
+            let api = stack.api
+            let orthanc = RESTClient(baseURL: "http://127.0.0.1:\(orthancHTTP)")
+            let set = try await TestDicomSet.make(environment, count: 6, seed: TestDicomSet.freshSeed())
+            for entry in set.entries {
+                #expect(try await orthanc.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
+            }
+            #expect(try await api.json("/modalities/orthanc/configuration")["RetrieveMethod"] as? String == "C-GET")
+
+            // POST /modalities/{id}/get, as the seed's curl line: synchronous, one study.
+            let first = set.entries[0].StudyInstanceUID
+            let got = try await api.post("/modalities/orthanc/get", json: [
+                "Level": "Study", "Resources": [["StudyInstanceUID": first]], "Timeout": 60])
+            #expect(got.status == 200, "\(String(decoding: got.body, as: UTF8.self))")
+            let content = try #require(try got.json() as? [String: Any])
+            #expect(content["RemoteAet"] as? String == "ORTHANCGET" && (content["Query"] as? [[String: String]])?.count == 1)
+            let inFirst = Set(set.entries.filter { $0.StudyInstanceUID == first }.map(\.ID))
+            #expect(try await api.waitForInstances(inFirst, seconds: 30) == inFirst, "exactly the study asked for")
+
+            // The files are Orthanc's datasets, and say where they came from.
+            let copies = try environment.temporaryFolder("get-copies")
+            var pairs: [String] = []
+            for id in inFirst {
+                let ours = copies + "/tessera-" + id, theirs = copies + "/orthanc-" + id
+                try Data(try await api.get("/instances/\(id)/file").body).write(to: URL(fileURLWithPath: ours))
+                try Data(try await orthanc.get("/instances/\(id)/file").body).write(to: URL(fileURLWithPath: theirs))
+                pairs += [theirs, ours]
+            }
+            let comparison = try await HostileTool(environment: environment).compare(pairs)
+            #expect(comparison["pairs"] as? Int == inFirst.count)
+            #expect((comparison["different"] as? [Any])?.isEmpty == true, "\(comparison)")
+            let someID = try #require(inFirst.first)
+            #expect(String(decoding: try await api.get("/instances/\(someID)/metadata/Origin").body, as: UTF8.self) == "DicomProtocol")
+            #expect(String(decoding: try await api.get("/instances/\(someID)/metadata/RemoteAET").body, as: UTF8.self) == "ORTHANCGET")
+
+            // A query retrieved with an empty body: the modality's RetrieveMethod (C-GET), no target needed.
+            let found = try await api.post("/modalities/orthanc/query", json: ["Level": "Study", "Query": ["StudyInstanceUID": ""]])
+            let query = try #require((try found.json() as? [String: String])?["ID"])
+            let all = try await api.post("/queries/\(query)/retrieve", body: [])
+            #expect(all.status == 200, "\(String(decoding: all.body, as: UTF8.self))")
+            let everything = Set(set.entries.map(\.ID))
+            #expect(try await api.waitForInstances(everything, seconds: 30) == everything)
+
+            // RetrieveMethod in the body overrides a modality that moves by default; asynchronous as a job.
+            let byMove = try await api.post("/modalities/bymove/query", json: ["Level": "Study", "Query": ["StudyInstanceUID": first]])
+            let moveQuery = try #require((try byMove.json() as? [String: String])?["ID"])
+            let queued = try await api.post("/queries/\(moveQuery)/answers/0/retrieve", json: ["RetrieveMethod": "C-GET", "Synchronous": false])
+            let job = try #require((try queued.json() as? [String: String])?["ID"])
+            var state = ""
+            for _ in 0..<120 where state != "Success" && state != "Failure" {
+                state = try await api.json("/jobs/\(job)")["State"] as? String ?? ""
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(state == "Success")
+            #expect(try await api.json("/jobs/\(job)")["Type"] as? String == "DicomGetScu")
+            let jobs = try await api.json("/jobs?expand", as: [[String: Any]].self)
+            #expect(jobs.filter { $0["Type"] as? String == "DicomGetScu" && $0["State"] as? String == "Success" }.count == 3)
+
+            // Bad input and a dead peer.
+            #expect(try await api.post("/queries/\(moveQuery)/retrieve", json: ["RetrieveMethod": "C-STORE"]).status == 400)
+            #expect(try await api.post("/modalities/orthanc/get", json: ["Level": "Study", "Resources": [String]()]).status == 400)
+            #expect(try await api.post("/modalities/nope/get", json: ["Level": "Study", "Resources": [["StudyInstanceUID": first]]]).status == 404)
+            let dead = try await api.post("/modalities/dead/get", json: [
+                "Level": "Study", "Resources": [["StudyInstanceUID": first]], "Timeout": 2])
+            #expect(dead.status >= 400 && String(decoding: dead.body, as: UTF8.self).contains("C-GET"),
+                    "\(dead.status) \(String(decoding: dead.body, as: UTF8.self))")
+        }
+    }
+}

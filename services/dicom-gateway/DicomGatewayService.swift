@@ -1,7 +1,6 @@
 import DICOM
 import Ingest
 import Logging
-import Model
 import ServiceLifecycle
 
 /// The DICOM listener as a service: answers C-ECHO, and C-STORE with Success only once the instance is durable
@@ -16,26 +15,7 @@ struct DicomGatewayService: Service {
         let ingest = self.ingest
         let scp = self.scp
         try await withGracefulShutdownHandler {
-            try await scp.run { received in
-                let source = IngestSource(origin: "DicomProtocol", remoteAET: received.callingAET,
-                                          calledAET: received.calledAET, remoteIP: received.peerIP)
-                let start = ContinuousClock.now
-                // On the association's own thread: parse and make the blob durable.
-                let instance: StoredInstance
-                do throws(TesseraError) {
-                    instance = try ingest.prepare(incoming: received.path, source: source)
-                } catch {
-                    return .answer(DimseStatus.failure(for: error))
-                }
-                return .then {
-                    do throws(TesseraError) {
-                        try await ingest.publish(instance, since: start)
-                        return .success
-                    } catch {
-                        return DimseStatus.failure(for: error)
-                    }
-                }
-            }
+            try await scp.run { received in ingest.handle(received) }
         } onGracefulShutdown: {
             scp.stop()
         }

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import DICOM
+import Events
 import Foundation
+import Ingest
 import Index
 import Jobs
 import Model
@@ -25,6 +27,12 @@ do {
     databaseSettings.maximumConnections = max(databaseSettings.maximumConnections, concurrency + 4)
     let database = IndexDatabase(settings: databaseSettings, logger: logger)
     let blobs = try BlobStore(root: configuration.storageDirectory)
+    // Instances a C-GET brings in take the gateway's ingest path: a durable blob, then an acknowledged event.
+    let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers, topic: configuration.broker.topic,
+                                     partitions: configuration.broker.partitions,
+                                     deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
+                                     logger: logger)
+    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances, logger: logger)
     // Every blocking DCMTK call (connect, negotiate, C-STORE) runs on these threads: one per job slot, plus one for
     // closing idle associations.
     let threads = NIOThreadPool(numberOfThreads: concurrency + 1)
@@ -50,6 +58,8 @@ do {
             ModalityFindJob(queries: QueryStore(database: database), associations: associations,
                             maximumPDU: configuration.maximumPduLength, keep: configuration.queryRetrieveSize),
             ModalityMoveJob(associations: associations, maximumPDU: configuration.maximumPduLength),
+            ModalityGetJob(associations: associations, ingest: ingest, incomingFolder: blobs.incomingFolder,
+                           transferSyntaxes: configuration.transferSyntaxes.accepted, maximumPDU: configuration.maximumPduLength),
             StraightStoreJob(modalityTypeWith: associations, peers: peers, maximumPDU: configuration.maximumPduLength),
             StraightStoreJob(peerTypeWith: associations, peers: peers, maximumPDU: configuration.maximumPduLength),
         ],
@@ -62,6 +72,7 @@ do {
     let group = ServiceGroup(configuration: .init(
         services: [
             .init(service: database.client),
+            .init(service: producer),
             .init(service: runner),
             .init(service: associations),
             .init(service: operations),

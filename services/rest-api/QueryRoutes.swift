@@ -6,8 +6,8 @@ import Jobs
 import Model
 
 /// Query/retrieve as a service user: `POST /modalities/{id}/query` (C-FIND, run by a worker, its answers saved in
-/// PostgreSQL), `/queries` and their answers, retrieves of a query or an answer and `POST /modalities/{id}/move`
-/// (C-MOVE, `DicomMoveScu` jobs, synchronous by default as in Orthanc).
+/// PostgreSQL), `/queries` and their answers, retrieves of a query or an answer, `POST /modalities/{id}/move` (C-MOVE,
+/// `DicomMoveScu` jobs) and `POST /modalities/{id}/get` (C-GET, `DicomGetScu` jobs), synchronous by default as in Orthanc.
 struct QueryRoutes {
     let registry: ModalityRegistry
     let submitter: JobSubmitter
@@ -113,26 +113,39 @@ struct QueryRoutes {
             let name = try EndpointRoutes<ModalityConfiguration>.name(context)
             let remote = try await registry.endpoint(name)
             let body = try await EndpointRoutes<ModalityConfiguration>.json(request)
-            guard let level = body["Level"]?.stringValue.flatMap(QueryLevel.init(name:)) else {
-                throw TesseraError(.parameterOutOfRange, details: "Level must be Patient, Study, Series or Instance")
-            }
-            guard case .array(let resources)? = body["Resources"], !resources.isEmpty else {
-                throw TesseraError(.badFileFormat, details: "Resources must be a list of queries (objects of tags)")
-            }
-            var moves: [[String: String]] = []
-            for resource in resources {
-                var query = try QueryIdentifiers.attributes(resource)
-                query[QueryLevel.tag] = level.dicomValue
-                moves.append(QueryIdentifiers.keyed(query))
-            }
+            let (level, queries) = try Self.retrieveQueries(body)
             do {
-                return try await submitMove(remote: remote, name: name, level: level, queries: moves, body: body)
+                return try await submitRetrieve(.move, remote: remote, name: name, level: level, queries: queries, body: body)
             } catch let error as TesseraError where error.code.code == OrthancErrorCode.networkProtocol.code {
                 // Orthanc runs this C-MOVE without a job and answers its failure with 422 (Unprocessable Entity).
                 throw TesseraError(OrthancErrorCode(code: error.code.code, description: error.code.description, httpStatus: 422),
                                    details: error.details)
             }
         }
+        router.post("/modalities/{id}/get") { request, context in
+            let name = try EndpointRoutes<ModalityConfiguration>.name(context)
+            let remote = try await registry.endpoint(name)
+            let body = try await EndpointRoutes<ModalityConfiguration>.json(request)
+            let (level, queries) = try Self.retrieveQueries(body)
+            return try await submitRetrieve(.get, remote: remote, name: name, level: level, queries: queries, body: body)
+        }
+    }
+
+    /// The `Level` and `Resources` of a `/move` or `/get` body, as identifiers with their QueryRetrieveLevel.
+    static func retrieveQueries(_ body: JSONValue) throws -> (QueryLevel, [[String: String]]) {
+        guard let level = body["Level"]?.stringValue.flatMap(QueryLevel.init(name:)) else {
+            throw TesseraError(.parameterOutOfRange, details: "Level must be Patient, Study, Series or Instance")
+        }
+        guard case .array(let resources)? = body["Resources"], !resources.isEmpty else {
+            throw TesseraError(.badFileFormat, details: "Resources must be a list of queries (objects of tags)")
+        }
+        var queries: [[String: String]] = []
+        for resource in resources {
+            var query = try QueryIdentifiers.attributes(resource)
+            query[QueryLevel.tag] = level.dicomValue
+            queries.append(QueryIdentifiers.keyed(query))
+        }
+        return (level, queries)
     }
 
     /// Runs a C-FIND in a worker; answers `{ID, Path}` of the saved query.
@@ -150,21 +163,46 @@ struct QueryRoutes {
         return try await submitter.wait(id)
     }
 
-    /// Submits a `DicomMoveScu` job; answers its content (synchronous) or `{ID, Path}`.
-    private func submitMove(remote: ModalityConfiguration, name: String, level: QueryLevel, queries: [[String: String]],
-                            body: JSONValue, targetAet: String? = nil) async throws -> Response {
+    /// How a retrieve runs: C-MOVE to a target AE title, or C-GET into this server.
+    enum RetrieveMethod: String {
+        case move = "C-MOVE"
+        case get = "C-GET"
+    }
+
+    /// Submits a `DicomMoveScu` or `DicomGetScu` job; answers its content (synchronous, the default as in Orthanc) or
+    /// `{ID, Path}`.
+    private func submitRetrieve(_ method: RetrieveMethod, remote: ModalityConfiguration, name: String, level: QueryLevel,
+                                queries: [[String: String]], body: JSONValue, targetAet: String? = nil) async throws -> Response {
         let options = try JobOptions(body, synchronousByDefault: true)
-        let target = targetAet ?? body["TargetAet"]?.stringValue ?? configuration.dicomAet
-        let request = QueryRequest(modalityName: name, remote: remote, localAet: ScuDefaults(configuration).localAet(body: body, remote: remote),
-                                   timeoutSeconds: try ScuDefaults(configuration).timeout(body: body, remote: remote), level: level, queries: queries,
-                                   targetAet: target)
-        let id = try await submitter.submit(.init(type: ModalityMoveJob.type, priority: options.priority, request: request.json,
-                                                  content: ModalityMoveJob.content(request), userData: options.userData))
+        let defaults = ScuDefaults(configuration)
+        let request = QueryRequest(modalityName: name, remote: remote, localAet: defaults.localAet(body: body, remote: remote),
+                                   timeoutSeconds: try defaults.timeout(body: body, remote: remote), level: level, queries: queries,
+                                   targetAet: method == .move ? targetAet ?? body["TargetAet"]?.stringValue ?? configuration.dicomAet : nil)
+        let job: JobStore.Submission = switch method {
+        case .move: .init(type: ModalityMoveJob.type, priority: options.priority, request: request.json,
+                          content: ModalityMoveJob.content(request), userData: options.userData)
+        case .get: .init(type: ModalityGetJob.type, priority: options.priority, request: request.json,
+                         content: ModalityGetJob.content(request), userData: options.userData)
+        }
+        let id = try await submitter.submit(job)
         guard options.synchronous else { return OrthancJSON.response(options.asynchronousAnswer(id)) }
         return OrthancJSON.response(try await submitter.wait(id))
     }
 
-    /// Retrieves answers of a query with C-MOVE; the body is a target AE title alone, or JSON with `TargetAet`.
+    /// The retrieve method of a call: its `RetrieveMethod`, else the modality's, else `DicomDefaultRetrieveMethod`.
+    private func retrieveMethod(body: JSONValue, remote: ModalityConfiguration) throws(TesseraError) -> RetrieveMethod {
+        if let asked = body["RetrieveMethod"] {
+            guard let method = asked.stringValue.flatMap(RetrieveMethod.init(rawValue:)) else {
+                throw TesseraError(.parameterOutOfRange, details: "RetrieveMethod must be C-MOVE or C-GET")
+            }
+            return method
+        }
+        return RetrieveMethod(rawValue: remote.retrieveMethod)
+            ?? RetrieveMethod(rawValue: configuration.dicomDefaultRetrieveMethod) ?? .move
+    }
+
+    /// Retrieves answers of a query with C-MOVE or C-GET (``retrieveMethod(body:remote:)``); the body is a target AE
+    /// title alone, or JSON with `TargetAet` and `RetrieveMethod`.
     private func retrieve(_ record: QueryRecord, answers: [[UInt8]], request: Request) async throws -> Response {
         var request = request
         let buffer = try await request.collectBody(upTo: 1 << 20)
@@ -187,10 +225,11 @@ struct QueryRoutes {
             moves.append(QueryIdentifiers.keyed(keys))
         }
         let remote = try ModalityConfiguration(json: record.remote)
-        return try await submitMove(remote: remote, name: record.modality, level: level, queries: moves,
-                                    body: body.setting("Timeout", body["Timeout"] ?? .number(Double(record.timeoutSeconds)))
-                                        .setting("LocalAet", body["LocalAet"] ?? .string(record.localAet)),
-                                    targetAet: target)
+        return try await submitRetrieve(try retrieveMethod(body: body, remote: remote), remote: remote, name: record.modality,
+                                        level: level, queries: moves,
+                                        body: body.setting("Timeout", body["Timeout"] ?? .number(Double(record.timeoutSeconds)))
+                                            .setting("LocalAet", body["LocalAet"] ?? .string(record.localAet)),
+                                        targetAet: target)
     }
 
     private func query(_ context: APIRequestContext) async throws -> QueryRecord {

@@ -293,6 +293,18 @@ int cdicom_move(const cdicom_scu_options *options, const char *model, const uint
                 size_t count, const char *destination, uint16_t *status, uint16_t suboperations[3], char *error,
                 size_t error_length);
 
+/// Runs a C-GET of the matching instances. The association proposes `model` and, in the SCP role, each of the
+/// `sop_class_count` storage SOP classes (none: DCMTK's 120 most common ones) with the `syntax_count` transfer
+/// syntaxes (none: the uncompressed ones). Each C-STORE the peer sends on it is received into a new file of
+/// `incoming_folder` and handed to `callback` (which owns the file and answers the DIMSE status). Returns 0 with
+/// `status` the final DIMSE status and `suboperations` the completed, failed and warning counts, or non-zero with
+/// `error` filled. Blocking; every DIMSE message waits at most the timeout.
+int cdicom_get(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
+               size_t count, const char *const *sop_classes, size_t sop_class_count,
+               const char *const *transfer_syntaxes, size_t syntax_count, const char *incoming_folder,
+               cdicom_store_callback callback, void *context, uint16_t *status, uint16_t suboperations[3], char *error,
+               size_t error_length);
+
 /// Releases (or aborts, when `abort` is non-zero) the association and frees the handle.
 void cdicom_scu_close(cdicom_scu *scu, int abort);
 

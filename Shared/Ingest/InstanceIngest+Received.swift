@@ -1,0 +1,27 @@
+import DICOM
+import Model
+
+extension InstanceIngest {
+    /// What becomes of an instance received by C-STORE (on the SCP, or during a C-GET we asked for): on the receiving
+    /// thread the file is read and made a durable blob; then the event is published, and Success answered only once
+    /// the broker acknowledged it. Any failure answers the DIMSE status that tells the sender whether to retry.
+    public func handle(_ received: ReceivedInstance) -> StoreHandling {
+        let source = IngestSource(origin: "DicomProtocol", remoteAET: received.callingAET, calledAET: received.calledAET,
+                                  remoteIP: received.peerIP)
+        let start = ContinuousClock.now
+        let instance: StoredInstance
+        do throws(TesseraError) {
+            instance = try prepare(incoming: received.path, source: source)
+        } catch {
+            return .answer(DimseStatus.failure(for: error))
+        }
+        return .then {
+            do throws(TesseraError) {
+                try await publish(instance, since: start)
+                return .success
+            } catch {
+                return DimseStatus.failure(for: error)
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import DICOM
+import Foundation
+import Index
+import Ingest
+import Model
+
+/// Runs `DicomGetScu` jobs (`/modalities/{id}/get`, and retrieves of queries whose method is C-GET): one C-GET per
+/// query, in order, the instances the peer sends on the association stored through the ingest path (Success answered
+/// to the peer only once each is durable); the position of the next query recorded after each.
+public struct ModalityGetJob: JobHandler {
+    let associations: AssociationPool
+    let ingest: InstanceIngest
+    let incomingFolder: String
+    let transferSyntaxes: [String]
+    let maximumPDU: Int
+
+    /// - Parameters:
+    ///   - incomingFolder: where the received datasets are written (the blob store's incoming folder).
+    ///   - transferSyntaxes: proposed for every storage SOP class (the syntaxes the DICOM server accepts).
+    public init(associations: AssociationPool, ingest: InstanceIngest, incomingFolder: String, transferSyntaxes: [String],
+                maximumPDU: Int) {
+        self.associations = associations
+        self.ingest = ingest
+        self.incomingFolder = incomingFolder
+        self.transferSyntaxes = transferSyntaxes
+        self.maximumPDU = maximumPDU
+    }
+
+    /// Orthanc's job type.
+    public static let type = "DicomGetScu"
+
+    public var type: String { Self.type }
+
+    /// `SOPClassesInStudy` (0008,0062) of a query: the SOP classes to propose, not a matching key.
+    static let sopClassesInStudy = "0008,0062"
+
+    /// Orthanc's public content (as `DicomMoveScu`, without a target).
+    public static func content(_ request: QueryRequest) -> JSONValue {
+        ModalityMoveJob.content(request)
+    }
+
+    public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
+        let request = try QueryRequest(json: job.request)
+        let peer = request.peer(maximumPDU: maximumPDU)
+        let model = request.level == .patient ? QuerySCU.patientRootGet : QuerySCU.studyRootGet
+        var position = job.cursor["Position"]?.intValue ?? 0
+        let ingest = self.ingest
+        let handler: @Sendable (ReceivedInstance) -> StoreHandling = { ingest.handle($0) }
+        while position < request.queries.count {
+            if let reason = context.stopReason { return .stopped(reason) }
+            var query = request.queries[position]
+            let sopClasses = query.removeValue(forKey: Self.sopClassesInStudy).map {
+                $0.split(separator: "\\").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            } ?? []
+            let attributes = QueryRequest.attributes(query)
+            let (folder, syntaxes) = (incomingFolder, transferSyntaxes)
+            let result = try await associations.blocking { () throws(TesseraError) -> QuerySCU.MoveResult in
+                try QuerySCU.get(peer: peer, model: model, query: attributes, sopClasses: sopClasses, transferSyntaxes: syntaxes,
+                                 incomingFolder: folder, answerTimeout: .seconds(120), handler: handler)
+            }
+            guard !DimseStatus(rawValue: result.status).isFailure else {
+                throw TesseraError(.networkProtocol, details: "C-GET SCU to AET \"\(request.remote.aet)\" has failed with DIMSE status 0x"
+                                   + String(result.status, radix: 16, uppercase: true)
+                                   + " (\(result.completed) completed, \(result.failed) failed sub-operations)")
+            }
+            position += 1
+            if let reason = try await context.record(cursor: .object(["Position": .number(Double(position))]),
+                                                     content: Self.content(request),
+                                                     progress: position * 100 / request.queries.count) {
+                return .stopped(reason)
+            }
+        }
+        return .success(Self.content(request))
+    }
+}
