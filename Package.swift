@@ -110,9 +110,14 @@ let package = Package(
             path: "Shared/Indexing"
         ),
         .target(
+            name: "ResourceArchive",
+            dependencies: ["Archive", "DICOM", "Index", "Model", "Storage", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Shared/ResourceArchive"
+        ),
+        .target(
             name: "Jobs",
             dependencies: [
-                "DICOM", "Index", "Ingest", "Model", "Storage",
+                "DICOM", "Index", "Ingest", "Model", "ResourceArchive", "Storage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -162,6 +167,7 @@ let package = Package(
             name: "tessera-api",
             dependencies: [
                 "DICOM", "Model", "Index", "Jobs", "Indexing", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
+                "ResourceArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -172,7 +178,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs",
+            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs", "ResourceArchive",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",
             resources: [.copy("Fixtures")]

@@ -106,6 +106,17 @@ public struct JobStore: Sendable {
         return nil
     }
 
+    /// The states of those of `ids` that exist.
+    public func states(of ids: [String]) async throws -> [String: JobState] {
+        guard !ids.isEmpty else { return [:] }
+        var states: [String: JobState] = [:]
+        for try await (id, state) in try await database.query(
+            "SELECT id, state FROM jobs WHERE id = ANY(\(ids))", logger: logger).decode((String, String).self) {
+            states[id] = JobState(rawValue: state)
+        }
+        return states
+    }
+
     /// Every listed job, in submission order.
     public func list() async throws -> [JobRecord] {
         try await database.query("SELECT \(unescaped: JobRecord.columns) FROM jobs WHERE NOT hidden ORDER BY seq", logger: logger)

@@ -134,11 +134,17 @@ public struct BlobStore: Sendable {
     /// Reads a blob in chunks of at most `chunkSize` bytes, handing each to `body` in order: large files are
     /// never held in memory whole. Each read runs on the store's thread pool.
     public func stream(_ id: BlobID, chunkSize: Int = 1 << 20, _ body: (ByteBuffer) async throws -> Void) async throws {
-        let target = path(of: id)
+        try await stream(path: path(of: id), named: "blob \(id)", chunkSize: chunkSize, body)
+    }
+
+    /// Reads any file of the storage (a job's output) as ``stream(_:chunkSize:_:)`` reads a blob; `name` says which
+    /// in errors.
+    public func stream(path target: String, named name: String, chunkSize: Int = 1 << 20,
+                       _ body: (ByteBuffer) async throws -> Void) async throws {
         let descriptor = try await run { () throws(TesseraError) -> Int32 in
             let descriptor = open(target, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else {
-                throw errno == ENOENT ? TesseraError(.inexistentFile, details: "blob \(id)") : self.failure("open", target)
+                throw errno == ENOENT ? TesseraError(.inexistentFile, details: name) : self.failure("open", target)
             }
             return descriptor
         }
@@ -158,7 +164,7 @@ public struct BlobStore: Sendable {
                 }
                 guard failure == 0 else {
                     throw TesseraError(.internalError, message: "Cannot read a stored file",
-                                       details: "blob \(id): \(String(cString: strerror(failure)))")
+                                       details: "\(name): \(String(cString: strerror(failure)))")
                 }
                 return buffer
             }

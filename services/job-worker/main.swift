@@ -47,8 +47,10 @@ do {
     let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     let peers = PeerClient(client: http, verifyPeers: configuration.httpsVerifyPeers,
                            caCertificates: configuration.httpsCACertificates, defaultTimeout: configuration.httpTimeout)
+    let jobStore = JobStore(database: database)
+    let outputs = JobOutputs(storageRoot: blobs.root)
     let runner = JobRunner(
-        store: JobStore(database: database), database: database,
+        store: jobStore, database: database,
         handlers: [
             ModalityStoreJob(instances: InstanceQueries(database: database), blobs: blobs, associations: associations,
                              maximumPDU: configuration.maximumPduLength, logger: logger),
@@ -60,6 +62,8 @@ do {
             ModalityMoveJob(associations: associations, maximumPDU: configuration.maximumPduLength),
             ModalityGetJob(associations: associations, ingest: ingest, incomingFolder: blobs.incomingFolder,
                            transferSyntaxes: configuration.transferSyntaxes.accepted, maximumPDU: configuration.maximumPduLength),
+            ArchiveJob(media: false, instances: InstanceQueries(database: database), blobs: blobs, outputs: outputs),
+            ArchiveJob(media: true, instances: InstanceQueries(database: database), blobs: blobs, outputs: outputs),
             StraightStoreJob(modalityTypeWith: associations, peers: peers, maximumPDU: configuration.maximumPduLength),
             StraightStoreJob(peerTypeWith: associations, peers: peers, maximumPDU: configuration.maximumPduLength),
         ],
@@ -75,6 +79,7 @@ do {
             .init(service: producer),
             .init(service: runner),
             .init(service: associations),
+            .init(service: JobOutputSweeper(outputs: outputs, store: jobStore, logger: logger)),
             .init(service: operations),
         ],
         gracefulShutdownSignals: [.sigterm, .sigint],

@@ -3,11 +3,14 @@ import Hummingbird
 import Index
 import Jobs
 import Model
+import Storage
 
 /// `/jobs`: the cluster-wide jobs registry (Orthanc shows only the answering process's jobs; every replica here
 /// shows and controls every job).
 struct JobRoutes {
     let store: JobStore
+    let outputs: JobOutputs
+    let blobs: BlobStore
 
     func add(to router: Router<APIRequestContext>) {
         router.get("/jobs") { request, _ in
@@ -30,7 +33,21 @@ struct JobRoutes {
         router.post("/jobs/{id}/resubmit") { _, context in try answer(try await store.resubmit(try id(context)), context) }
         router.get("/jobs/{id}/{output}") { _, context -> Response in
             let job = try await job(context)
-            throw TesseraError(.inexistentItem, details: "Job \(job.id) has no output named \(context.parameters.get("output") ?? "")")
+            let output = context.parameters.get("output") ?? ""
+            // Archive and Media jobs have one output, "archive", once they succeeded (as Orthanc).
+            guard output.lowercased() == "archive", job.type == "Archive" || job.type == "Media", job.state == .success else {
+                throw TesseraError(.inexistentItem, details: "Job has no such output: \(output)")
+            }
+            let path = outputs.archive(job.id)
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else {
+                throw TesseraError(.inexistentFile, details: "The archive of job \(job.id) is gone")
+            }
+            let blobs = self.blobs
+            return Response(status: .ok, headers: [.contentType: "application/zip", .contentDisposition: "filename=\"archive.zip\""],
+                            body: ResponseBody(contentLength: size) { writer in
+                                try await blobs.stream(path: path, named: "the archive of job \(job.id)") { try await writer.write($0) }
+                                try await writer.finish(nil)
+                            })
         }
     }
 

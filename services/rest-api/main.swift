@@ -55,7 +55,7 @@ do {
                    exports: exports, reaper: reaper).add(to: router)
     ExportRoutes(exports: exports).add(to: router)
     let jobs = JobStore(database: database)
-    JobRoutes(store: jobs).add(to: router)
+    JobRoutes(store: jobs, outputs: JobOutputs(storageRoot: blobs.root), blobs: blobs).add(to: router)
     let submitter = JobSubmitter(store: jobs)
     let selection = ExportSelection(selection: ResourceSelection(
         resources: resources, instances: instances, exports: exports, logExportedResources: configuration.logExportedResources))
@@ -76,7 +76,7 @@ do {
                      userTypes: configuration.userContentTypes).add(to: router)
     MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database),
                    userNames: configuration.userMetadata).add(to: router)
-    ArchiveRoutes(instances: instances, resources: resources, blobs: blobs).add(to: router)
+    ArchiveRoutes(instances: instances, resources: resources, blobs: blobs, submitter: submitter).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
                                 workers: ingestThreads, logger: logger)
     UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, instances: instances, notifications: notifications,

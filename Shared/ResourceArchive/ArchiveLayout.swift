@@ -3,8 +3,8 @@ import Index
 
 /// The path of every entry of an archive, in the order of `entries` (patients, studies, series by public ID):
 /// `Patient/Study/Series/XX000000.dcm`, sibling folders made unique, counters restarting in each series.
-enum ArchiveLayout {
-    static func paths(_ entries: [ArchiveEntry]) -> [String] {
+public enum ArchiveLayout {
+    public static func paths(_ entries: [ArchiveEntry]) -> [String] {
         var patients = ArchiveNaming.Siblings()
         var studies: [String: ArchiveNaming.Siblings] = [:]
         var seriesNames: [String: ArchiveNaming.Siblings] = [:]

@@ -1,0 +1,109 @@
+import Archive
+import DICOM
+import Foundation
+import Index
+import Model
+import NIOCore
+import Storage
+
+/// What a ZIP archive of resources holds, in order: its entries' names, where each is read from and its size. A plain
+/// archive names the stored files after Orthanc's folders (``ArchiveLayout``); a medium names them `IMAGES/IM<n>` and
+/// ends with a DICOMDIR, written by DCMTK before anything is sent (a file that cannot go on a medium is a clear error,
+/// not a truncated download). Built by the API (streamed answers) and by the worker (`Archive`/`Media` jobs).
+public struct ArchivePlan: Sendable {
+    /// A plain archive, or a medium (files under IMAGES/ and a DICOMDIR), possibly extended.
+    public enum Kind: String, Sendable {
+        case archive = "Archive"
+        case media = "Media"
+        case extendedMedia = "ExtendedMedia"
+    }
+
+    /// What an entry is read from.
+    public enum EntrySource: Sendable {
+        case blob(BlobID)
+        case file(String)
+    }
+
+    public let names: [String]
+    public let sources: [EntrySource]
+    public let sizes: [UInt64]
+    /// How many DICOM instances the archive holds (the DICOMDIR aside).
+    public let instanceCount: Int
+    /// The temporary folder holding the DICOMDIR of a medium; removed by ``cleanUp()``.
+    public let temporaryFolder: String?
+
+    /// The entries' total size, before the ZIP's own headers.
+    public var uncompressedSize: UInt64 { sizes.reduce(0, +) }
+
+    /// The DICOM instances' total size (Orthanc's `UncompressedSize`: the DICOMDIR of a medium aside).
+    public var instancesSize: UInt64 { sizes.prefix(instanceCount).reduce(0, +) }
+
+    /// Plans the archive of `entries` (as ``InstanceQueries/archiveEntries(_:)`` lists them).
+    public static func make(_ entries: [ArchiveEntry], kind: Kind, blobs: BlobStore) async throws -> ArchivePlan {
+        var names = kind == .archive ? ArchiveLayout.paths(entries) : entries.indices.map { "IMAGES/IM\($0)" }
+        var sources: [EntrySource] = entries.map { .blob($0.fileUUID) }
+        var sizes = entries.map { blobs.size(of: $0.fileUUID).map(UInt64.init) ?? UInt64($0.fileSize) }
+        var folder: String?
+        if kind != .archive {
+            let built = try await dicomdir(entries.map(\.fileUUID), blobs: blobs, extended: kind == .extendedMedia)
+            folder = built.folder
+            names.append("DICOMDIR")
+            sources.append(.file(built.path))
+            sizes.append(UInt64(built.size))
+        }
+        return ArchivePlan(names: names, sources: sources, sizes: sizes, instanceCount: entries.count, temporaryFolder: folder)
+    }
+
+    /// Writes the ZIP to `sink` as it is read: each entry's local header, the file in chunks, its data descriptor,
+    /// then the central directory. Entries are stored (not deflated), byte for byte.
+    public func write(blobs: BlobStore, to sink: (ByteBuffer) async throws -> Void) async throws {
+        var zip = ZipStreamWriter()
+        for index in names.indices {
+            try await sink(zip.beginEntry(names[index], size: sizes[index]))
+            switch sources[index] {
+            case .blob(let blob):
+                try await blobs.stream(blob) { chunk in
+                    zip.entryData(chunk)
+                    try await sink(chunk)
+                }
+            case .file(let path):
+                let chunk = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path)))
+                zip.entryData(chunk)
+                try await sink(chunk)
+            }
+            try await sink(try zip.endEntry())
+        }
+        try await sink(zip.finish())
+    }
+
+    /// Removes the temporary DICOMDIR, if any.
+    public func cleanUp() {
+        if let temporaryFolder { try? FileManager.default.removeItem(atPath: temporaryFolder) }
+    }
+
+    /// Writes the DICOMDIR of `files` (referenced as IMAGES\\IM<n>) in a fresh temporary folder.
+    static func dicomdir(_ files: [BlobID], blobs: BlobStore, extended: Bool) async throws -> (folder: String, path: String, size: Int) {
+        let folder = NSTemporaryDirectory() + "tessera-media-" + UUID().uuidString
+        let paths = files.map { blobs.path(of: $0) }
+        return try await blobs.performBlocking { () throws(TesseraError) -> (folder: String, path: String, size: Int) in
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw TesseraError(.cannotWriteFile, details: "\(folder): \(error)")
+            }
+            let path = folder + "/DICOMDIR"
+            do throws(TesseraError) {
+                let writer = try DicomDirWriter(path: path, extended: extended)
+                for (index, file) in paths.enumerated() {
+                    try writer.add(path: file, fileID: "IMAGES\\IM\(index)")
+                }
+                try writer.write()
+            } catch {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw error
+            }
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+            return (folder, path, size)
+        }
+    }
+}
