@@ -80,6 +80,8 @@ public struct TesseraConfiguration: Sendable {
     /// `DicomDefaultRetrieveMethod` (Orthanc 1.12.6): `C-MOVE` or `C-GET`, for modalities whose `RetrieveMethod` is
     /// `SystemDefault`.
     public var dicomDefaultRetrieveMethod = "C-MOVE"
+    /// `DicomEchoChecksFind`: `/modalities/{id}/echo` also checks C-FIND unless its body says `CheckFind`.
+    public var dicomEchoChecksFind = false
     /// `ConcurrentJobs`: jobs one worker runs at once (Orthanc's default 2; 0: one per core).
     public var concurrentJobs = 2
     /// `JobsHistorySize`: finished jobs kept (cluster-wide).
@@ -210,6 +212,7 @@ public struct TesseraConfiguration: Sendable {
         httpsCACertificates = try string("HttpsCACertificates") ?? httpsCACertificates
         dicomScuTimeout = try int("DicomScuTimeout") ?? dicomScuTimeout
         dicomAssociationCloseDelay = try int("DicomAssociationCloseDelay") ?? dicomAssociationCloseDelay
+        dicomEchoChecksFind = try bool("DicomEchoChecksFind") ?? dicomEchoChecksFind
         if let method = try string("DicomDefaultRetrieveMethod") {
             guard method == "C-MOVE" || method == "C-GET" else {
                 throw TesseraError(.badConfiguration, message: "Bad configuration",

@@ -162,6 +162,11 @@ extension ClusterTests {
 
                 #expect(try await api.post("/modalities/scp/echo", body: []).status == 200)
                 #expect(try await api.post("/modalities/scp/echo", json: ["Timeout": 5]).status == 200)
+                // CheckFind: storescp has no C-FIND, so the check fails as in Orthanc (500, the reason in the details).
+                let noFind = try await api.post("/modalities/scp/echo", json: ["CheckFind": true])
+                #expect(noFind.status == 500 && String(decoding: noFind.body, as: UTF8.self).contains("C-FIND"),
+                        "\(noFind.status) \(String(decoding: noFind.body, as: UTF8.self))")
+                #expect(try await api.post("/modalities/scp/echo", json: ["CheckFind": "yes"]).status == 400)
                 let refused = try await api.post("/modalities/dead/echo", json: [String: Any]())
                 #expect(refused.status == 500)
                 let refusal = try #require(try refused.json() as? [String: Any])

@@ -29,6 +29,9 @@ extension ClusterTests.ModalityJobTests {
             }
             let studies = Set(set.entries.map(\.StudyInstanceUID))
 
+            // An echo that also checks C-FIND (Orthanc answers C-FIND).
+            #expect(try await api.post("/modalities/orthanc/echo", json: ["CheckFind": true]).status == 200)
+
             // C-FIND at study level.
             let found = try await api.post("/modalities/orthanc/query", json: [
                 "Level": "Study", "Query": ["PatientName": "", "StudyDate": ""]])

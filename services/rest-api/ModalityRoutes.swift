@@ -15,8 +15,8 @@ struct ModalityRoutes {
     let configuration: TesseraConfiguration
 
     /// The operations `GET /modalities/{id}` lists: the ones Tessera serves.
-    static let operations = ["configuration", "echo", "find-instance", "find-patient", "find-series", "find-study", "move",
-                             "query", "store", "store-straight"]
+    static let operations = ["configuration", "echo", "find-instance", "find-patient", "find-series", "find-study", "get",
+                             "move", "query", "store", "store-straight"]
 
     func add(to router: Router<APIRequestContext>) {
         EndpointRoutes(registry: registry, operations: Self.operations).add(to: router)
@@ -24,13 +24,16 @@ struct ModalityRoutes {
             let remote = try await registry.endpoint(try name(context))
             let body = try await EndpointRoutes<ModalityConfiguration>.json(request, emptyAs: .object([:]))
             guard case .object = body else { throw TesseraError(.badFileFormat, details: "Must provide a JSON object") }
-            if body["CheckFind"]?.boolValue == true {
-                throw TesseraError(.notImplemented, details: "CheckFind: C-FIND SCU is not supported by Tessera yet")
+            var checkFind = configuration.dicomEchoChecksFind
+            if let value = body["CheckFind"] {
+                guard case .bool(let flag) = value else { throw TesseraError(.badFileFormat, details: "Boolean value expected in field: CheckFind") }
+                checkFind = flag
             }
             let id = try await submitter.submit(.init(
                 type: ModalityEchoJob.type, hidden: true,
                 request: ModalityEchoJob.request(remote: remote, localAet: ScuDefaults(configuration).localAet(body: body, remote: remote),
-                                                 timeoutSeconds: try ScuDefaults(configuration).timeout(body: body, remote: remote)),
+                                                 timeoutSeconds: try ScuDefaults(configuration).timeout(body: body, remote: remote),
+                                                 checkFind: checkFind),
                 content: .object([:])))
             _ = try await submitter.wait(id)
             return OrthancJSON.response(.object([:]))
