@@ -13,6 +13,7 @@
 //   payloads), never parsed here; a write error (full disk) drains the dataset and answers 0xA700;
 // - stopping refuses new connections, lets requests in progress finish and be answered, and ends idle associations.
 #include "include/cdicom.h"
+#include "encode.hpp"
 #include "incoming.hpp"
 #include "internal.hpp"
 
@@ -178,6 +179,8 @@ private:
 /// The server: configuration, the listening socket, and the threads of its connections.
 struct Server {
     cdicom_store_callback callback = nullptr;
+    /// Storage commitment reports (N-EVENT-REPORT); the Push Model is negotiated only when set.
+    cdicom_commitment_callback commitment = nullptr;
     void *context = nullptr;
     std::string aeTitle;
     bool checkCalledAET = false;
@@ -271,6 +274,15 @@ protected:
             association_->params, verification, 1, const_cast<const char **>(server_.uncompressedPointers.data()),
             static_cast<int>(server_.uncompressedPointers.size()));
         if (status.bad()) return status;
+        if (server_.commitment != nullptr) {
+            // Storage commitment reports from peers we asked (N-EVENT-REPORT), in the uncompressed syntaxes; the
+            // peer may propose to be the SCP of this class (the role it has when it reports), as Orthanc accepts.
+            const char *commitment[] = {UID_StorageCommitmentPushModelSOPClass};
+            status = ASC_acceptContextsWithPreferredTransferSyntaxes(
+                association_->params, commitment, 1, const_cast<const char **>(server_.uncompressedPointers.data()),
+                static_cast<int>(server_.uncompressedPointers.size()), ASC_SC_ROLE_SCUSCP);
+            if (status.bad()) return status;
+        }
         return ASC_acceptContextsWithPreferredTransferSyntaxes(
             association_->params, dcmAllStorageSOPClassUIDs, numberOfDcmAllStorageSOPClassUIDs,
             const_cast<const char **>(server_.syntaxPointers.data()), static_cast<int>(server_.syntaxPointers.size()));
@@ -282,15 +294,33 @@ protected:
 
     OFCondition handleIncomingCommand(T_DIMSE_Message *message, const DcmPresentationContextInfo &info) override {
         if (connection_ != nullptr) connection_->beginOperation(server_.operationTimeout);
-        OFCondition result = message->CommandField == DIMSE_C_STORE_RQ
-            ? handleStore(message->msg.CStoreRQ, info)
-            : DcmThreadSCP::handleIncomingCommand(message, info);  // C-ECHO, and refusals of the rest
+        OFCondition result = EC_Normal;
+        if (message->CommandField == DIMSE_C_STORE_RQ) {
+            result = handleStore(message->msg.CStoreRQ, info);
+        } else if (message->CommandField == DIMSE_N_EVENT_REPORT_RQ && server_.commitment != nullptr &&
+                   info.abstractSyntax == UID_StorageCommitmentPushModelSOPClass) {
+            // Answered with the status checkEVENTREPORTRequest gets from the callback.
+            DcmDataset *dataset = nullptr;
+            Uint16 eventType = 0;
+            result = handleEVENTREPORTRequest(message->msg.NEventReportRQ, info.presentationContextID, dataset, eventType);
+            delete dataset;
+        } else {
+            result = DcmThreadSCP::handleIncomingCommand(message, info);  // C-ECHO, and refusals of the rest
+        }
         if (connection_ != nullptr) connection_->endOperation();
         // Stopping: the request was answered; end the association rather than wait for the next one.
         if (result.good() && server_.stopping.load()) {
             return makeOFCondition(OFM_dcmnet, 1000, OF_error, "The DICOM server is stopping");
         }
         return result;
+    }
+
+    /// A storage commitment report: handed to the callback (encoded as a DICOM file), whose status is the answer.
+    Uint16 checkEVENTREPORTRequest(T_DIMSE_N_EventReportRQ &request, DcmDataset *dataset) override {
+        std::vector<uint8_t> bytes;
+        if (dataset == nullptr || !tessera::encodeDataset(dataset, bytes)) return STATUS_N_InvalidArgumentValue;
+        OFString calling = getPeerAETitle();
+        return server_.commitment(server_.context, calling.c_str(), request.EventTypeID, bytes.data(), bytes.size());
     }
 
 private:
@@ -508,6 +538,10 @@ cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_ca
         server.shared = new DcmSharedSCPConfig(config);
         return scp;
     });
+}
+
+void cdicom_scp_set_commitment_callback(cdicom_scp *scp, cdicom_commitment_callback callback) {
+    if (scp != nullptr) scp->server.commitment = callback;
 }
 
 int cdicom_scp_run(cdicom_scp *scp, char *error, size_t error_length) {

@@ -9,6 +9,7 @@
 // every element goes as stored, but group lengths are recomputed, sequences get explicit lengths and the dataset
 // trailing padding (FFFC,FFFC) is dropped.
 #include "include/cdicom.h"
+#include "encode.hpp"
 #include "incoming.hpp"
 #include "internal.hpp"
 
@@ -354,25 +355,6 @@ OFCondition openQueryAssociation(DcmSCU &scu, const cdicom_scu_options *options,
     return status;
 }
 
-/// A dataset as a DICOM file in memory (explicit VR little endian).
-bool encode(DcmDataset *dataset, std::vector<uint8_t> &bytes) {
-    DcmFileFormat file(dataset);
-    file.getMetaInfo()->putAndInsertString(DCM_TransferSyntaxUID, UID_LittleEndianExplicitTransferSyntax);
-    if (file.validateMetaInfo(EXS_LittleEndianExplicit).bad()) return false;
-    const Uint32 length = file.calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength) + 1024;
-    bytes.resize(length);
-    DcmOutputBufferStream stream(bytes.data(), length);
-    file.transferInit();
-    OFCondition written = file.write(stream, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-    file.transferEnd();
-    if (written.bad()) return false;
-    void *buffer = nullptr;
-    offile_off_t size = 0;
-    stream.flushBuffer(buffer, size);
-    bytes.resize(static_cast<size_t>(size));
-    return true;
-}
-
 }  // namespace
 
 extern "C++" {
@@ -416,7 +398,7 @@ int cdicom_find(const cdicom_scu_options *options, const char *model, const uint
             if (result.good() && delivering && response->m_dataset != nullptr &&
                 (response->m_status == 0xFF00 || response->m_status == 0xFF01)) {
                 std::vector<uint8_t> bytes;
-                if (encode(response->m_dataset, bytes) && answer(context, bytes.data(), bytes.size()) != 0) delivering = false;
+                if (tessera::encodeDataset(response->m_dataset, bytes) && answer(context, bytes.data(), bytes.size()) != 0) delivering = false;
             }
             delete response;
         }
@@ -574,6 +556,80 @@ int cdicom_get(const cdicom_scu_options *options, const char *model, const uint3
                 failure = "the peer sent an unexpected DIMSE command during the C-GET";
             }
         }
+        handle.end(!failure.empty());
+        if (failure.empty()) return 0;
+        copyError(error, error_length, failure);
+        return 1;
+    });
+}
+
+int cdicom_storage_commitment(const cdicom_scu_options *options, const char *transaction_uid,
+                              const char *const *sop_classes, const char *const *sop_instances, size_t count,
+                              uint16_t *status, char *error, size_t error_length) {
+    return guarded(1, error, error_length, [&]() -> int {
+        // N-ACTION of the Storage Commitment Push Model: the transaction and the instances to commit.
+        DcmDataset request;
+        OFCondition built = request.putAndInsertString(DCM_TransactionUID, transaction_uid);
+        for (size_t index = 0; built.good() && index < count; ++index) {
+            DcmItem *item = nullptr;
+            built = request.findOrCreateSequenceItem(DCM_ReferencedSOPSequence, item, -2);
+            if (built.good()) built = item->putAndInsertString(DCM_ReferencedSOPClassUID, sop_classes[index]);
+            if (built.good()) built = item->putAndInsertString(DCM_ReferencedSOPInstanceUID, sop_instances[index]);
+        }
+        if (built.bad()) {
+            copyError(error, error_length, describe(built));
+            return 1;
+        }
+        cdicom_scu handle;
+        std::string failure = requestAssociation(handle, options, {{UID_StorageCommitmentPushModelSOPClass,
+            {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}, ASC_SC_ROLE_DEFAULT}});
+        if (!failure.empty()) {
+            copyError(error, error_length, failure);
+            return 1;
+        }
+        T_ASC_PresentationContextID presentation = handle.find(UID_StorageCommitmentPushModelSOPClass, UID_LittleEndianExplicitTransferSyntax);
+        if (presentation == 0) presentation = handle.find(UID_StorageCommitmentPushModelSOPClass, UID_LittleEndianImplicitTransferSyntax);
+        T_DIMSE_Message message;
+        std::memset(&message, 0, sizeof(message));
+        message.CommandField = DIMSE_N_ACTION_RQ;
+        T_DIMSE_N_ActionRQ &action = message.msg.NActionRQ;
+        action.MessageID = handle.nextMessageID++;
+        action.ActionTypeID = 1;  // Request Storage Commitment
+        action.DataSetType = DIMSE_DATASET_PRESENT;
+        OFStandard::strlcpy(action.RequestedSOPClassUID, UID_StorageCommitmentPushModelSOPClass, sizeof(action.RequestedSOPClassUID));
+        OFStandard::strlcpy(action.RequestedSOPInstanceUID, UID_StorageCommitmentPushModelSOPInstance,
+                            sizeof(action.RequestedSOPInstanceUID));
+        if (presentation == 0) failure = "the peer refused the Storage Commitment Push Model";
+        if (failure.empty()) {
+            OFCondition sent = DIMSE_sendMessageUsingMemoryData(handle.association, presentation, &message, nullptr, &request,
+                                                                nullptr, nullptr);
+            if (sent.bad()) failure = describe(sent);
+        }
+        if (failure.empty()) {
+            T_DIMSE_Message response;
+            std::memset(&response, 0, sizeof(response));
+            T_ASC_PresentationContextID incoming = 0;
+            DcmDataset *detail = nullptr;
+            OFCondition received = DIMSE_receiveCommand(handle.association, handle.mode, handle.timeout, &incoming, &response,
+                                                        &detail);
+            delete detail;
+            if (received.bad()) {
+                failure = describe(received);
+            } else if (response.CommandField != DIMSE_N_ACTION_RSP ||
+                       response.msg.NActionRSP.MessageIDBeingRespondedTo != action.MessageID) {
+                failure = "the peer did not answer the N-ACTION";
+            } else {
+                if (response.msg.NActionRSP.DataSetType != DIMSE_DATASET_NULL) {
+                    DcmDataset *ignored = nullptr;
+                    OFCondition dropped = DIMSE_receiveDataSetInMemory(handle.association, handle.mode, handle.timeout,
+                                                                       &incoming, &ignored, nullptr, nullptr);
+                    delete ignored;
+                    if (dropped.bad()) failure = describe(dropped);
+                }
+                *status = response.msg.NActionRSP.DimseStatus;
+            }
+        }
+        // The report comes later, on an association the peer opens (as Orthanc expects).
         handle.end(!failure.empty());
         if (failure.empty()) return 0;
         copyError(error, error_length, failure);

@@ -58,9 +58,18 @@ public final class StoreSCP: Sendable {
     /// Accepts associations until ``stop()`` or task cancellation, calling `handler` for each received instance (on
     /// the receiving association's thread, concurrently across associations). Returns once every association has
     /// ended and every request has been answered. Throws when the port cannot be bound.
-    public func run(handler: @escaping @Sendable (ReceivedInstance) -> StoreHandling) async throws {
+    ///
+    /// With `commitment`, storage commitment reports (N-EVENT-REPORT of the Storage Commitment Push Model) are accepted
+    /// too: each is read (``StorageCommitmentReport/init(eventReport:eventType:callingAET:)``) and handed to
+    /// `commitment` on the association's thread; its status is the answer (0x0110 when the report cannot be read).
+    public func run(handler: @escaping @Sendable (ReceivedInstance) -> StoreHandling,
+                    commitment: (@Sendable (StorageCommitmentReport) -> DimseStatus)? = nil) async throws {
         let (requests, continuation) = AsyncStream<StoreRequest>.makeStream(bufferingPolicy: .unbounded)
         sink.attach(continuation, handler: handler)
+        if let commitment {
+            sink.commitment = commitment
+            cdicom_scp_set_commitment_callback(handle.pointer, commitmentCallback)
+        }
         defer { sink.detach() }
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -124,6 +133,8 @@ extension StoreSCP {
     final class Sink: @unchecked Sendable {
         /// How long a DCMTK thread waits for a request's answer.
         let answerTimeout: Duration
+        /// Set once, before the server runs.
+        var commitment: (@Sendable (StorageCommitmentReport) -> DimseStatus)?
         private let lock = NSLock()
 
         init(answerTimeout: Duration) {
@@ -219,5 +230,21 @@ private func storeCallback(_ context: UnsafeMutableRawPointer?, _ raw: UnsafePoi
         let status = request.wait(timeout: sink.answerTimeout)
         sink.finished(request)
         return status.rawValue
+    }
+}
+
+/// Runs on a DCMTK worker thread for each storage commitment report.
+private func commitmentCallback(_ context: UnsafeMutableRawPointer?, _ calling: UnsafePointer<CChar>?, _ eventType: UInt16,
+                                _ bytes: UnsafePointer<UInt8>?, _ length: Int) -> UInt16 {
+    let processingFailure: UInt16 = 0x0110
+    guard let context, let bytes else { return processingFailure }
+    let sink = Unmanaged<StoreSCP.Sink>.fromOpaque(context).takeUnretainedValue()
+    guard let commitment = sink.commitment else { return processingFailure }
+    do throws(TesseraError) {
+        let report = try StorageCommitmentReport(eventReport: Array(UnsafeBufferPointer(start: bytes, count: length)),
+                                                 eventType: eventType, callingAET: calling.map { String(cString: $0) } ?? "")
+        return commitment(report).rawValue
+    } catch {
+        return processingFailure
     }
 }

@@ -5,17 +5,24 @@ import Model
 import Storage
 
 /// Runs `DicomModalityStore` jobs: C-STORE of each instance, in order, on one association (reopened only when the
-/// next files need presentation contexts it did not propose, or after a failure), through ``InstanceSendLoop``.
+/// next files need presentation contexts it did not propose, or after a failure), through ``InstanceSendLoop``. With
+/// storage commitment, once every instance was sent, the transaction is recorded as pending and its N-ACTION sent
+/// (``StorageCommitmentJob/request(_:peer:instances:commitments:associations:)``), as Orthanc does.
 public struct ModalityStoreJob: JobHandler {
     let loop: InstanceSendLoop
+    let instances: InstanceQueries
     let blobs: BlobStore
     let associations: AssociationPool
+    let commitments: StorageCommitmentStore
     let maximumPDU: Int
 
-    public init(instances: InstanceQueries, blobs: BlobStore, associations: AssociationPool, maximumPDU: Int, logger: Logger) {
+    public init(instances: InstanceQueries, blobs: BlobStore, associations: AssociationPool, commitments: StorageCommitmentStore,
+                maximumPDU: Int, logger: Logger) {
         self.loop = InstanceSendLoop(instances: instances, logger: logger)
+        self.instances = instances
         self.blobs = blobs
         self.associations = associations
+        self.commitments = commitments
         self.maximumPDU = maximumPDU
     }
 
@@ -29,7 +36,7 @@ public struct ModalityStoreJob: JobHandler {
         defer {
             if let association = current.association { Task { await associations.giveBack(association) } }
         }
-        return try await loop.run(job, context: context, ids: request.instances, permissive: request.permissive,
+        let result = try await loop.run(job, context: context, ids: request.instances, permissive: request.permissive,
                                   content: { request.content(failed: $0.failed.count) }) { id, record, upcoming in
             guard let record else {
                 throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be sent")
@@ -65,6 +72,16 @@ public struct ModalityStoreJob: JobHandler {
             }
             return record.fileSize
         }
+        // As Orthanc: the commitment is asked only when every instance went (none failed in permissive mode).
+        guard case .success(let content) = result, let transaction = request.storageCommitmentTransactionUID,
+              content["FailedInstancesCount"]?.intValue ?? 0 == 0 else { return result }
+        let records = try await instances.records(ids: request.instances)
+        let references = request.instances.compactMap { id in
+            records[id].map { StorageCommitmentReport.Reference(sopClassUID: $0.sopClassUID ?? "", sopInstanceUID: $0.mainTags["SOPInstanceUID"] ?? "") }
+        }
+        try await StorageCommitmentJob.request(transaction, peer: peer, instances: references, commitments: commitments,
+                                               associations: associations)
+        return result
     }
 
     private static func context(of record: InstanceRecord) -> StoreSCU.Context {

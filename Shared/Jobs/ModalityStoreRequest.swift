@@ -19,10 +19,12 @@ public struct ModalityStoreRequest: Sendable, Equatable {
     /// The instances to send, in order.
     public var instances: [PublicID]
     public var description: String
+    /// With `StorageCommitment: true`: the transaction asked for once every instance was sent.
+    public var storageCommitmentTransactionUID: String?
 
     public init(modalityName: String, remote: ModalityConfiguration, localAet: String, timeoutSeconds: Int,
                 moveOriginatorAet: String?, moveOriginatorID: Int?, permissive: Bool, parentResources: [String],
-                instances: [PublicID], description: String = "REST API") {
+                instances: [PublicID], description: String = "REST API", storageCommitmentTransactionUID: String? = nil) {
         self.modalityName = modalityName
         self.remote = remote
         self.localAet = localAet
@@ -33,6 +35,7 @@ public struct ModalityStoreRequest: Sendable, Equatable {
         self.parentResources = parentResources
         self.instances = instances
         self.description = description
+        self.storageCommitmentTransactionUID = storageCommitmentTransactionUID
     }
 
     /// Orthanc's job type.
@@ -47,6 +50,7 @@ public struct ModalityStoreRequest: Sendable, Equatable {
         ]
         if let moveOriginatorAet { members["MoveOriginatorAet"] = .string(moveOriginatorAet) }
         if let moveOriginatorID { members["MoveOriginatorID"] = .number(Double(moveOriginatorID)) }
+        if let storageCommitmentTransactionUID { members["StorageCommitmentTransactionUID"] = .string(storageCommitmentTransactionUID) }
         return .object(members)
     }
 
@@ -61,7 +65,8 @@ public struct ModalityStoreRequest: Sendable, Equatable {
                   moveOriginatorID: json["MoveOriginatorID"]?.intValue, permissive: json["Permissive"]?.boolValue ?? false,
                   parentResources: parents.compactMap(\.stringValue),
                   instances: instances.compactMap { $0.stringValue.map(PublicID.init(unchecked:)) },
-                  description: json["Description"]?.stringValue ?? "REST API")
+                  description: json["Description"]?.stringValue ?? "REST API",
+                  storageCommitmentTransactionUID: json["StorageCommitmentTransactionUID"]?.stringValue)
     }
 
     /// Orthanc's public `Content` after `failed` of the instances failed (permissive mode).
@@ -75,6 +80,7 @@ public struct ModalityStoreRequest: Sendable, Equatable {
             members["MoveOriginatorAET"] = .string(moveOriginatorAet)
             members["MoveOriginatorID"] = .number(Double(moveOriginatorID ?? 0))
         }
+        if let storageCommitmentTransactionUID { members["StorageCommitmentTransactionUID"] = .string(storageCommitmentTransactionUID) }
         return .object(members)
     }
 }

@@ -22,6 +22,19 @@ public struct ResourceSelection: Sendable {
     /// resources logged as exported to `remote`. 400 for a malformed identifier, 404 for an unknown one.
     public func resolve(_ body: JSONValue, exportedTo remote: String) async throws -> (parents: [String], instances: [PublicID]) {
         let requested = try identifiers(body)
+        let (levels, ids) = try await expand(requested)
+        if logExportedResources {
+            for (level, id) in levels { try await exports.record(level, id, remoteModality: remote) }
+        }
+        return (requested.map(\.value).sorted(), ids)
+    }
+
+    /// The instances below `requested` (resources of any level), in order, each once; 404 for an unknown one.
+    public func instances(below requested: [PublicID]) async throws -> [PublicID] {
+        try await expand(requested).instances
+    }
+
+    private func expand(_ requested: [PublicID]) async throws -> (levels: [(ResourceLevel, PublicID)], instances: [PublicID]) {
         var levels: [(ResourceLevel, PublicID)] = []
         for id in requested {
             guard let level = try await resources.level(of: id) else {
@@ -30,11 +43,7 @@ public struct ResourceSelection: Sendable {
             levels.append((level, id))
         }
         var seen = Set<PublicID>()
-        let ids = try await instances.archiveEntries(levels).map(\.instance).filter { seen.insert($0).inserted }
-        if logExportedResources {
-            for (level, id) in levels { try await exports.record(level, id, remoteModality: remote) }
-        }
-        return (requested.map(\.value).sorted(), ids)
+        return (levels, try await instances.archiveEntries(levels).map(\.instance).filter { seen.insert($0).inserted })
     }
 
     private func identifiers(_ body: JSONValue) throws -> [PublicID] {

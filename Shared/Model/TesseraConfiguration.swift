@@ -80,6 +80,8 @@ public struct TesseraConfiguration: Sendable {
     /// `DicomDefaultRetrieveMethod` (Orthanc 1.12.6): `C-MOVE` or `C-GET`, for modalities whose `RetrieveMethod` is
     /// `SystemDefault`.
     public var dicomDefaultRetrieveMethod = "C-MOVE"
+    /// `StorageCommitmentReportsSize`: storage commitment transactions kept (0: no limit).
+    public var storageCommitmentReportsSize = 100
     /// `DicomEchoChecksFind`: `/modalities/{id}/echo` also checks C-FIND unless its body says `CheckFind`.
     public var dicomEchoChecksFind = false
     /// `ConcurrentJobs`: jobs one worker runs at once (Orthanc's default 2; 0: one per core).
@@ -213,6 +215,7 @@ public struct TesseraConfiguration: Sendable {
         dicomScuTimeout = try int("DicomScuTimeout") ?? dicomScuTimeout
         dicomAssociationCloseDelay = try int("DicomAssociationCloseDelay") ?? dicomAssociationCloseDelay
         dicomEchoChecksFind = try bool("DicomEchoChecksFind") ?? dicomEchoChecksFind
+        storageCommitmentReportsSize = try int("StorageCommitmentReportsSize") ?? storageCommitmentReportsSize
         if let method = try string("DicomDefaultRetrieveMethod") {
             guard method == "C-MOVE" || method == "C-GET" else {
                 throw TesseraError(.badConfiguration, message: "Bad configuration",
@@ -288,7 +291,7 @@ public struct TesseraConfiguration: Sendable {
         guard broker.deliveryTimeoutMilliseconds >= 1_000 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "Kafka.DeliveryTimeout must be at least 1000 ms")
         }
-        guard dicomScuTimeout >= 0, httpTimeout >= 0, dicomAssociationCloseDelay >= 0, concurrentJobs >= 0, jobsHistorySize >= 0,
+        guard dicomScuTimeout >= 0, httpTimeout >= 0, storageCommitmentReportsSize >= 0, dicomAssociationCloseDelay >= 0, concurrentJobs >= 0, jobsHistorySize >= 0,
               jobLeaseSeconds >= 2 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration",
                                details: "DicomScuTimeout, DicomAssociationCloseDelay, ConcurrentJobs and JobsHistorySize must not be negative, JobLease at least 2 seconds")

@@ -415,8 +415,75 @@ extension ClusterTests.ModalityJobTests {
                 let ours = try await api.json("/instances/\(entry.ID)/simplified-tags")
                 #expect(NSDictionary(dictionary: theirs).isEqual(to: ours), "tags of \(entry.ID)")
             }
-            // The other way: Orthanc's C-STORE SCU into Tessera's gateway, after deleting them here.
-            for patient in patients { #expect(try await api.send("DELETE", "/patients/\(patient)").status == 200) }
+            // Storage commitment, Orthanc as the SCP: the N-ACTION from the worker after the last C-STORE, the report
+            // on an association Orthanc opens to Tessera's gateway, read by the API.
+            func report(_ transaction: String) async throws -> [String: Any] {
+                for _ in 0..<100 {
+                    let answer = try await api.json("/storage-commitment/\(transaction)")
+                    if answer["Status"] as? String != "Pending" { return answer }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return try await api.json("/storage-commitment/\(transaction)")
+            }
+            let committed = try await api.post("/modalities/orthanc/store", json: ["Resources": patients, "StorageCommitment": true])
+            #expect(committed.status == 200, "\(String(decoding: committed.body, as: UTF8.self))")
+            let transaction = try #require((try committed.json() as? [String: Any])?["StorageCommitmentTransactionUID"] as? String)
+            #expect(transaction.hasPrefix("2.25."))
+            let success = try await report(transaction)
+            #expect(success["Status"] as? String == "Success" && success["RemoteAET"] as? String == "ORTHANCPEER", "\(success)")
+            let committedUIDs = Set((success["Success"] as? [[String: String]] ?? []).compactMap { $0["SOPInstanceUID"] })
+            #expect(committedUIDs == Set(set.entries.map(\.SOPInstanceUID)))
+            #expect((success["Failures"] as? [Any])?.isEmpty == true)
+            // The standalone request: an instance Orthanc has (by Orthanc ID) and one it does not (by UIDs).
+            let sopClass = String(decoding: try await api.get("/instances/\(set.entries[0].ID)/metadata/SopClassUid").body, as: UTF8.self)
+            let asked = try await api.post("/modalities/orthanc/storage-commitment", json: [
+                "Resources": [set.entries[0].ID], "DicomInstances": [["SOPClassUID": sopClass, "SOPInstanceUID": "1.2.3.4.5.6.7.8.9"]]])
+            #expect(asked.status == 200, "\(String(decoding: asked.body, as: UTF8.self))")
+            let partial = try #require(try asked.json() as? [String: String])
+            let partialID = try #require(partial["ID"])
+            #expect(partial["Path"] == "/storage-commitment/\(partialID)")
+            let failed = try await report(partialID)
+            #expect(failed["Status"] as? String == "Failure", "\(failed)")
+            #expect((failed["Success"] as? [[String: String]])?.map { $0["SOPInstanceUID"] } == [set.entries[0].SOPInstanceUID])
+            let failure = try #require((failed["Failures"] as? [[String: Any]])?.first)
+            #expect(failure["SOPInstanceUID"] as? String == "1.2.3.4.5.6.7.8.9" && failure["FailureReason"] as? Int == 0x0112)
+            #expect(failure["Description"] as? String == "One or more of the elements in the Referenced SOP Instance Sequence was not available")
+            #expect(try await api.post("/storage-commitment/\(partialID)/remove", body: []).status == 500)
+            // Bad input.
+            #expect(try await api.get("/storage-commitment/1.2.3").status == 404)
+            #expect(try await api.post("/modalities/orthanc/storage-commitment", json: [String: Any]()).status == 400)
+            #expect(try await api.post("/modalities/orthanc/storage-commitment", json: ["DicomInstances": [1]]).status == 400)
+            #expect(try await api.post("/modalities/orthanc/store", json: ["Resources": patients, "StorageCommitment": "yes"]).status == 400)
+            // A report for a transaction nobody asked for is refused (0x0110); the known one is untouched.
+            let stranger = try await ProcessRunner.run(environment.python, ["-c", """
+                import sys
+                from pynetdicom import AE, build_role
+                from pydicom.dataset import Dataset
+                ae = AE(ae_title="INTRUDER")
+                ae.add_requested_context("1.2.840.10008.1.20.1")
+                assoc = ae.associate("127.0.0.1", 14212, ae_title="TESSERA", ext_neg=[build_role("1.2.840.10008.1.20.1", scp_role=True)])
+                ds = Dataset()
+                ds.TransactionUID = sys.argv[1]
+                item = Dataset()
+                item.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+                item.ReferencedSOPInstanceUID = "1.2.3"
+                ds.ReferencedSOPSequence = [item]
+                answers = []
+                for uid in (sys.argv[1], "2.25.42"):
+                    ds.TransactionUID = uid
+                    status, _ = assoc.send_n_event_report(ds, 1, "1.2.840.10008.1.20.1", "1.2.840.10008.1.20.1.1")
+                    answers.append(hex(status.Status) if status else "none")
+                assoc.release()
+                print(" ".join(answers))
+                """, "2.25.999"])
+            #expect(stranger.output.contains("0x110 0x110"), "\(stranger.output)")
+            #expect(try await api.get("/storage-commitment/2.25.42").status == 404)
+
+            // Removing what the peer committed to deletes it here.
+            #expect(try await api.post("/storage-commitment/\(transaction)/remove", body: []).status == 200)
+            #expect(try await api.json("/instances", as: [String].self).isEmpty)
+
+            // The other way: Orthanc's C-STORE SCU into Tessera's gateway (they were deleted here above).
             let back = try await peer.post("/modalities/tessera/store", json: ["Resources": patients, "Synchronous": true])
             #expect(back.status == 200, "\(String(decoding: back.body, as: UTF8.self))")
             #expect(try await api.waitForInstances(Set(set.entries.map(\.ID)), seconds: 30) == Set(set.entries.map(\.ID)))

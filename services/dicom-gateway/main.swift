@@ -42,7 +42,10 @@ do {
     let group = ServiceGroup(configuration: .init(
         services: [
             .init(service: producer),
-            .init(service: DicomGatewayService(scp: scp, ingest: ingest, logger: logger)),
+            .init(service: DicomGatewayService(
+                scp: scp, ingest: ingest,
+                commitments: StorageCommitmentStore(storageRoot: blobs.root, limit: configuration.storageCommitmentReportsSize),
+                logger: logger)),
             .init(service: operations),
         ],
         gracefulShutdownSignals: [.sigterm, .sigint],

@@ -48,12 +48,14 @@ do {
     let peers = PeerClient(client: http, verifyPeers: configuration.httpsVerifyPeers,
                            caCertificates: configuration.httpsCACertificates, defaultTimeout: configuration.httpTimeout)
     let jobStore = JobStore(database: database)
+    let commitments = StorageCommitmentStore(storageRoot: blobs.root, limit: configuration.storageCommitmentReportsSize)
     let outputs = JobOutputs(storageRoot: blobs.root)
     let runner = JobRunner(
         store: jobStore, database: database,
         handlers: [
             ModalityStoreJob(instances: InstanceQueries(database: database), blobs: blobs, associations: associations,
-                             maximumPDU: configuration.maximumPduLength, logger: logger),
+                             commitments: commitments, maximumPDU: configuration.maximumPduLength, logger: logger),
+            StorageCommitmentJob(associations: associations, commitments: commitments, maximumPDU: configuration.maximumPduLength),
             ModalityEchoJob(associations: associations),
             PeerStoreJob(instances: InstanceQueries(database: database), blobs: blobs, client: peers, logger: logger),
             PeerSystemJob(client: peers),

@@ -29,12 +29,14 @@ enum MethodNotAllowed {
         register(["/jobs", "/modalities", "/modalities/{id}/configuration", "/peers", "/peers/{id}/configuration",
                   "/peers/{id}/system", "/queries", "/queries/{id}", "/queries/{id}/level", "/queries/{id}/modality",
                   "/queries/{id}/query", "/queries/{id}/answers", "/queries/{id}/answers/{n}",
-                  "/queries/{id}/answers/{n}/content"], on: router, allowed: [.get])
+                  "/queries/{id}/answers/{n}/content", "/storage-commitment/{id}"],
+                 on: router, allowed: [.get])
         register(["/jobs/{id}"], on: router, allowed: [.get, .delete])
         register(["/jobs/{id}/cancel", "/jobs/{id}/pause", "/jobs/{id}/resume", "/jobs/{id}/resubmit",
                   "/modalities/{id}/echo", "/modalities/{id}/store", "/peers/{id}/store",
                   "/modalities/{id}/store-straight", "/peers/{id}/store-straight", "/modalities/{id}/query",
-                  "/modalities/{id}/move", "/queries/{id}/retrieve", "/queries/{id}/answers/{n}/retrieve"],
+                  "/modalities/{id}/move", "/queries/{id}/retrieve", "/queries/{id}/answers/{n}/retrieve",
+                  "/modalities/{id}/get", "/modalities/{id}/storage-commitment", "/storage-commitment/{id}/remove"],
                  on: router, allowed: [.post])
         register(["/modalities/{id}", "/peers/{id}"], on: router, allowed: [.get, .put, .delete])
         for level in ["patients", "studies", "series", "instances"] {

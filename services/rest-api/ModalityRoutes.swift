@@ -16,7 +16,7 @@ struct ModalityRoutes {
 
     /// The operations `GET /modalities/{id}` lists: the ones Tessera serves.
     static let operations = ["configuration", "echo", "find-instance", "find-patient", "find-series", "find-study", "get",
-                             "move", "query", "store", "store-straight"]
+                             "move", "query", "storage-commitment", "store", "store-straight"]
 
     func add(to router: Router<APIRequestContext>) {
         EndpointRoutes(registry: registry, operations: Self.operations).add(to: router)
@@ -58,8 +58,10 @@ struct ModalityRoutes {
             var remote = try await registry.endpoint(modalityName)
             let body = try await selection.body(request)
             let options = try JobOptions(body, synchronousByDefault: true)
-            if body["StorageCommitment"]?.boolValue == true {
-                throw TesseraError(.notImplemented, details: "StorageCommitment is not supported by Tessera yet")
+            var commitment = false
+            if let value = body["StorageCommitment"] {
+                guard case .bool(let flag) = value else { throw TesseraError(.badFileFormat, details: "Boolean value expected in field: StorageCommitment") }
+                commitment = flag
             }
             if let called = body["CalledAet"]?.stringValue { remote.aet = called }
             if let host = body["Host"]?.stringValue { remote.host = host }
@@ -75,7 +77,8 @@ struct ModalityRoutes {
                 modalityName: modalityName, remote: remote, localAet: ScuDefaults(configuration).localAet(body: body, remote: remote),
                 timeoutSeconds: try ScuDefaults(configuration).timeout(body: body, remote: remote),
                 moveOriginatorAet: body["MoveOriginatorAet"]?.stringValue, moveOriginatorID: moveOriginatorID,
-                permissive: options.permissive, parentResources: requested, instances: ids)
+                permissive: options.permissive, parentResources: requested, instances: ids,
+                storageCommitmentTransactionUID: commitment ? StorageCommitmentReport.newTransactionUID() : nil)
             let id = try await submitter.submit(.init(
                 type: ModalityStoreRequest.type, priority: options.priority, request: storeRequest.json,
                 content: storeRequest.content(failed: 0), userData: options.userData))

@@ -51,14 +51,15 @@ do {
                caseSensitivePN: configuration.caseSensitivePN).add(to: router)
     LabelRoutes(labels: LabelStore(database: database), resources: resources).add(to: router)
     let exports = ExportLog(database: database)
-    DeletionRoutes(deleter: ResourceDeleter(database: database), resources: resources, changes: changes,
-                   exports: exports, reaper: reaper).add(to: router)
+    let deleter = ResourceDeleter(database: database)
+    DeletionRoutes(deleter: deleter, resources: resources, changes: changes, exports: exports, reaper: reaper).add(to: router)
     ExportRoutes(exports: exports).add(to: router)
     let jobs = JobStore(database: database)
     JobRoutes(store: jobs, outputs: JobOutputs(storageRoot: blobs.root), blobs: blobs).add(to: router)
     let submitter = JobSubmitter(store: jobs)
-    let selection = ExportSelection(selection: ResourceSelection(
-        resources: resources, instances: instances, exports: exports, logExportedResources: configuration.logExportedResources))
+    let resourceSelection = ResourceSelection(resources: resources, instances: instances, exports: exports,
+                                              logExportedResources: configuration.logExportedResources)
+    let selection = ExportSelection(selection: resourceSelection)
     let straight = StraightUpload(folder: blobs.root + "/outbound", maximumSize: configuration.maximumUploadSize)
     ModalityRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
                    selection: selection, straight: straight, configuration: configuration).add(to: router)
@@ -66,6 +67,11 @@ do {
                 queries: QueryStore(database: database), configuration: configuration).add(to: router)
     PeerRoutes(registry: PeerRegistry(configuration: configuration, database: database), submitter: submitter,
                selection: selection, straight: straight).add(to: router)
+    StorageCommitmentRoutes(
+        registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
+        selection: resourceSelection, instances: instances,
+        commitments: StorageCommitmentStore(storageRoot: blobs.root, limit: configuration.storageCommitmentReportsSize),
+        finder: finder, deleter: deleter, reaper: reaper, configuration: configuration).add(to: router)
     DeadLetterRoutes(store: DeadLetterStore(database: database)).add(to: router)
     MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)

@@ -179,6 +179,12 @@ typedef struct {
 /// to answer. The callback may block until the instance is durable.
 typedef uint16_t (*cdicom_store_callback)(void *context, const cdicom_received_instance *instance);
 
+/// Called with each N-EVENT-REPORT of the Storage Commitment Push Model the SCP receives (a storage commitment report):
+/// the calling AE title, the event type (1: every instance committed, 2: some failed) and the dataset as a DICOM file
+/// in memory (explicit VR little endian). Returns the DIMSE status to answer. Runs on the association's thread.
+typedef uint16_t (*cdicom_commitment_callback)(void *context, const char *calling_aet, uint16_t event_type,
+                                               const uint8_t *bytes, size_t length);
+
 typedef struct {
     uint16_t port;
     const char *ae_title;
@@ -207,6 +213,10 @@ typedef struct cdicom_scp cdicom_scp;
 /// Creates the SCP. Returns NULL and fills `error` on failure.
 cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_callback callback, void *context,
                               char *error, size_t error_length);
+
+/// Accepts storage commitment reports (N-EVENT-REPORT of the Storage Commitment Push Model), handed to `callback`
+/// with the context given to cdicom_scp_create. Call before cdicom_scp_run.
+void cdicom_scp_set_commitment_callback(cdicom_scp *scp, cdicom_commitment_callback callback);
 
 /// Listens and serves associations until cdicom_scp_stop. Blocking: run it on a dedicated thread. Returns 0 after a
 /// stop, once every association has ended (requests in progress are answered first), or non-zero with `error`
@@ -304,6 +314,14 @@ int cdicom_get(const cdicom_scu_options *options, const char *model, const uint3
                const char *const *transfer_syntaxes, size_t syntax_count, const char *incoming_folder,
                cdicom_store_callback callback, void *context, uint16_t *status, uint16_t suboperations[3], char *error,
                size_t error_length);
+
+/// Asks the peer to commit to having stored the `count` instances (SOP class and instance UIDs): an N-ACTION of the
+/// Storage Commitment Push Model with `transaction_uid`, on an association of its own, released once answered (the
+/// peer sends its N-EVENT-REPORT later, on an association it opens to our SCP). Returns 0 with `status` the N-ACTION
+/// response's DIMSE status, or non-zero with `error` filled. Blocking.
+int cdicom_storage_commitment(const cdicom_scu_options *options, const char *transaction_uid,
+                              const char *const *sop_classes, const char *const *sop_instances, size_t count,
+                              uint16_t *status, char *error, size_t error_length);
 
 /// Releases (or aborts, when `abort` is non-zero) the association and frees the handle.
 void cdicom_scu_close(cdicom_scu *scu, int abort);
