@@ -104,6 +104,14 @@ extension ClusterTests.ModalityJobTests {
                 "PatientID": entry.PatientID, "StudyInstanceUID": entry.StudyInstanceUID,
                 "SeriesInstanceUID": entry.SeriesInstanceUID]).json() as? [[String: Any]])
             #expect(instanceAnswers.contains { $0["SOPInstanceUID"] as? String == entry.SOPInstanceUID })
+            // The deprecated hierarchical find: patients, their studies, their series.
+            let tree = try #require(try await api.post("/modalities/orthanc/find", json: [String: String]()).json() as? [[String: Any]])
+            #expect(Set(tree.compactMap { $0["PatientID"] as? String }) == Set(set.entries.map(\.PatientID)))
+            let treeStudies = tree.flatMap { $0["Studies"] as? [[String: Any]] ?? [] }
+            #expect(Set(treeStudies.compactMap { $0["StudyInstanceUID"] as? String }) == studies && treeStudies.count == studies.count)
+            let treeSeries = treeStudies.flatMap { $0["Series"] as? [[String: Any]] ?? [] }
+            #expect(Set(treeSeries.compactMap { $0["SeriesInstanceUID"] as? String }) == Set(set.entries.map(\.SeriesInstanceUID)))
+            #expect(treeSeries.allSatisfy { $0["Modality"] != nil && $0["QueryRetrieveLevel"] as? String == "SERIES" })
             #expect(try await api.json("/queries", as: [String].self).count == queriesBefore)
 
             // Bad input.

@@ -36,7 +36,8 @@ enum MethodNotAllowed {
                   "/modalities/{id}/echo", "/modalities/{id}/store", "/peers/{id}/store",
                   "/modalities/{id}/store-straight", "/peers/{id}/store-straight", "/modalities/{id}/query",
                   "/modalities/{id}/move", "/queries/{id}/retrieve", "/queries/{id}/answers/{n}/retrieve",
-                  "/modalities/{id}/get", "/modalities/{id}/storage-commitment", "/storage-commitment/{id}/remove"],
+                  "/modalities/{id}/get", "/modalities/{id}/storage-commitment", "/storage-commitment/{id}/remove",
+                  "/modalities/{id}/find"],
                  on: router, allowed: [.post])
         register(["/modalities/{id}", "/peers/{id}"], on: router, allowed: [.get, .put, .delete])
         for level in ["patients", "studies", "series", "instances"] {

@@ -15,7 +15,7 @@ struct ModalityRoutes {
     let configuration: TesseraConfiguration
 
     /// The operations `GET /modalities/{id}` lists: the ones Tessera serves.
-    static let operations = ["configuration", "echo", "find-instance", "find-patient", "find-series", "find-study", "get",
+    static let operations = ["configuration", "echo", "find", "find-instance", "find-patient", "find-series", "find-study", "get",
                              "move", "query", "storage-commitment", "store", "store-straight"]
 
     func add(to router: Router<APIRequestContext>) {

@@ -32,19 +32,27 @@ struct QueryRoutes {
                 let name = try EndpointRoutes<ModalityConfiguration>.name(context)
                 let remote = try await registry.endpoint(name)
                 let body = try await EndpointRoutes<ModalityConfiguration>.json(request, emptyAs: .object([:]))
-                var asked = try QueryIdentifiers.attributes(body)
-                let template = QueryIdentifiers.findTemplate(level)
-                for tag in template.required where (asked[tag] ?? "").isEmpty {
-                    throw TesseraError(.badRequest, details: "\(DicomDictionary.name(of: tag) ?? tag.description) is required at the \(level.rawValue) level")
-                }
-                for tag in template.returned where asked[tag] == nil { asked[tag] = "" }
-                let found = try await find(remote: remote, name: name, level: level, asked: asked, body: .object([:]))
-                guard let id = found["ID"]?.stringValue else { throw TesseraError(.internalError, details: "No query saved") }
-                let renderer = DicomJSONRenderer(format: .human)
-                let answers = try await queries.answers(id).map { try QueryIdentifiers.render($0, renderer) }
-                try? await queries.delete(id)
-                return OrthancJSON.response(.array(answers))
+                return OrthancJSON.response(.array(try await legacyFind(remote: remote, name: name, level: level, body: body)))
             }
+        }
+        // The deprecated hierarchical find: patients matching the body, each with its studies, each with its series (the
+        // body applied at every level, the parents' keys copied from each answer, as Orthanc).
+        router.post("/modalities/{id}/find") { request, context in
+            let name = try EndpointRoutes<ModalityConfiguration>.name(context)
+            let remote = try await registry.endpoint(name)
+            let body = try await EndpointRoutes<ModalityConfiguration>.json(request, emptyAs: .object([:]))
+            var patients: [JSONValue] = []
+            for patient in try await legacyFind(remote: remote, name: name, level: .patient, body: body) {
+                var studies: [JSONValue] = []
+                let patientKeys = Self.keys(of: patient, ["PatientID"])
+                for study in try await legacyFind(remote: remote, name: name, level: .study, body: body, keys: patientKeys) {
+                    let studyKeys = Self.keys(of: study, ["PatientID", "StudyInstanceUID"])
+                    let series = try await legacyFind(remote: remote, name: name, level: .series, body: body, keys: studyKeys)
+                    studies.append(study.setting("Series", .array(series)))
+                }
+                patients.append(patient.setting("Studies", .array(studies)))
+            }
+            return OrthancJSON.response(.array(patients))
         }
         router.get("/queries") { _, _ in
             OrthancJSON.response(.array(try await queries.list().map(JSONValue.string)))
@@ -146,6 +154,34 @@ struct QueryRoutes {
             queries.append(QueryIdentifiers.keyed(query))
         }
         return (level, queries)
+    }
+
+    /// One deprecated find at `level`: the body's fields (and `keys`) over the level's usual attributes, the parents'
+    /// unique keys required (400 otherwise, as Orthanc); the simplified answers, no `/queries` entry left.
+    private func legacyFind(remote: ModalityConfiguration, name: String, level: QueryLevel, body: JSONValue,
+                            keys: [DicomTag: String] = [:]) async throws -> [JSONValue] {
+        var asked = try QueryIdentifiers.attributes(body)
+        for (tag, value) in keys { asked[tag] = value }
+        let template = QueryIdentifiers.findTemplate(level)
+        for tag in template.required where (asked[tag] ?? "").isEmpty {
+            throw TesseraError(.badRequest, details: "\(DicomDictionary.name(of: tag) ?? tag.description) is required at the \(level.rawValue) level")
+        }
+        for tag in template.returned where asked[tag] == nil { asked[tag] = "" }
+        let found = try await find(remote: remote, name: name, level: level, asked: asked, body: .object([:]))
+        guard let id = found["ID"]?.stringValue else { throw TesseraError(.internalError, details: "No query saved") }
+        let renderer = DicomJSONRenderer(format: .human)
+        let answers = try await queries.answers(id).map { try QueryIdentifiers.render($0, renderer) }
+        try? await queries.delete(id)
+        return answers
+    }
+
+    /// The named identifiers of a simplified answer, to constrain the level below.
+    static func keys(of answer: JSONValue, _ names: [String]) -> [DicomTag: String] {
+        var keys: [DicomTag: String] = [:]
+        for name in names {
+            if let tag = DicomDictionary.lookup(name)?.tag, let value = answer[name]?.stringValue { keys[tag] = value }
+        }
+        return keys
     }
 
     /// Runs a C-FIND in a worker; answers `{ID, Path}` of the saved query.
