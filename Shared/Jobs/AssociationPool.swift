@@ -35,11 +35,53 @@ public final class AssociationPool: Service, Sendable {
 
     /// An open association to `peer` that proposed every context of `needed`: an idle one, or a new one.
     func association(to peer: StoreSCU.Peer, contexts needed: Set<StoreSCU.Context>) async throws -> StoreSCU {
+        try await lease(to: peer, contexts: needed).association
+    }
+
+    /// An association for a job: `reused` when it waited idle (its peer may have gone since: see ``store(_:path:lease:)``).
+    struct Lease {
+        var association: StoreSCU
+        var reused: Bool
+        let peer: StoreSCU.Peer
+        let contexts: Set<StoreSCU.Context>
+    }
+
+    /// ``association(to:contexts:)``, saying whether it was reused.
+    func lease(to peer: StoreSCU.Peer, contexts needed: Set<StoreSCU.Context>) async throws -> Lease {
         if let reused = await idle.take(peer: peer, covering: needed) {
-            if reused.isOpen { return reused }
+            if reused.isOpen { return Lease(association: reused, reused: true, peer: peer, contexts: needed) }
             try? await blocking { reused.close() }
         }
-        return try await blocking { () throws(TesseraError) -> StoreSCU in try StoreSCU(peer: peer, contexts: needed) }
+        let opened = try await blocking { () throws(TesseraError) -> StoreSCU in try StoreSCU(peer: peer, contexts: needed) }
+        return Lease(association: opened, reused: false, peer: peer, contexts: needed)
+    }
+
+    /// Sends the file at `path` on the lease's association; returns the outcome and the lease to go on with. An
+    /// association that waited idle may have been dropped by its peer meanwhile (a restarted modality): when its first
+    /// send fails on the network, a new association replaces it and the file is sent once more, so a job never fails
+    /// for what happened between jobs.
+    func store(_ lease: Lease, path: String, moveOriginatorAET: String?,
+               moveOriginatorID: UInt16) async throws(TesseraError) -> (StoreSCU.Outcome, Lease) {
+        let association = lease.association
+        let send = { (target: StoreSCU) async throws(TesseraError) -> StoreSCU.Outcome in
+            try await self.blocking { () throws(TesseraError) -> StoreSCU.Outcome in
+                try target.store(path: path, moveOriginatorAET: moveOriginatorAET, moveOriginatorID: moveOriginatorID)
+            }
+        }
+        var failure: TesseraError
+        do {
+            return (try await send(association), Lease(association: association, reused: false, peer: lease.peer,
+                                                        contexts: lease.contexts))
+        } catch {
+            failure = error
+        }
+        guard lease.reused, !association.isOpen else { throw failure }
+        logger.info("An idle association was found closed by its peer; opening a new one",
+                    metadata: ["remoteAET": "\(lease.peer.calledAET)"])
+        try? await blocking { association.close() }
+        let (peer, contexts) = (lease.peer, lease.contexts)
+        let opened = try await blocking { () throws(TesseraError) -> StoreSCU in try StoreSCU(peer: peer, contexts: contexts) }
+        return (try await send(opened), Lease(association: opened, reused: false, peer: peer, contexts: contexts))
     }
 
     /// Hands an association back for the next job to the same peer (closed at once when the delay is zero).

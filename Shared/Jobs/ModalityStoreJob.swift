@@ -34,7 +34,7 @@ public struct ModalityStoreJob: JobHandler {
                                  callingAET: request.localAet, timeoutSeconds: request.timeoutSeconds, maximumPDU: maximumPDU)
         let current = CurrentAssociation()
         defer {
-            if let association = current.association { Task { await associations.giveBack(association) } }
+            if let association = current.lease?.association { Task { await associations.giveBack(association) } }
         }
         let result = try await loop.run(job, context: context, ids: request.instances, permissive: request.permissive,
                                   content: { request.content(failed: $0.failed.count) }) { id, record, upcoming in
@@ -42,32 +42,29 @@ public struct ModalityStoreJob: JobHandler {
                 throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be sent")
             }
             let file = Self.context(of: record)
-            if let association = current.association, !(association.isOpen && association.covers(file)) {
+            if let association = current.lease?.association, !(association.isOpen && association.covers(file)) {
                 await associations.giveBack(association)
-                current.association = nil
+                current.lease = nil
             }
-            let association: StoreSCU
-            if let open = current.association {
-                association = open
+            let lease: AssociationPool.Lease
+            if let open = current.lease {
+                lease = open
             } else {
                 // The file's context, then those of the next files, up to what one association may propose.
                 var contexts: Set<StoreSCU.Context> = [file]
                 for next in upcoming.compactMap({ $0 }) where contexts.count < StoreSCU.maximumContextsPerAssociation {
                     contexts.insert(Self.context(of: next))
                 }
-                association = try await associations.association(to: peer, contexts: contexts)
-                current.association = association
+                lease = try await associations.lease(to: peer, contexts: contexts)
             }
             let path = blobs.path(of: record.fileUUID)
-            let originator = request.moveOriginatorAet
-            let originatorID = UInt16(clamping: request.moveOriginatorID ?? 0)
             do {
-                let outcome = try await associations.blocking { () throws(TesseraError) -> StoreSCU.Outcome in
-                    try association.store(path: path, moveOriginatorAET: originator, moveOriginatorID: originatorID)
-                }
+                let (outcome, used) = try await associations.store(lease, path: path, moveOriginatorAET: request.moveOriginatorAet,
+                                                                   moveOriginatorID: UInt16(clamping: request.moveOriginatorID ?? 0))
+                current.lease = used
                 try Self.check(outcome, remoteAet: request.remote.aet)
             } catch {
-                if !association.isOpen { current.association = nil }
+                if !lease.association.isOpen { current.lease = nil }
                 throw error
             }
             return record.fileSize
@@ -108,5 +105,5 @@ public struct ModalityStoreJob: JobHandler {
 
 /// The association a store job holds between two instances.
 private final class CurrentAssociation: @unchecked Sendable {
-    var association: StoreSCU?
+    var lease: AssociationPool.Lease?
 }

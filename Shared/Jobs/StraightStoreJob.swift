@@ -49,18 +49,16 @@ public struct StraightStoreJob: JobHandler {
         let remote = try ModalityConfiguration(json: remoteJSON)
         let peer = StoreSCU.Peer(host: remote.host, port: remote.port, calledAET: remote.aet, callingAET: localAet,
                                  timeoutSeconds: timeout, maximumPDU: maximumPDU)
-        let association = try await associations.association(
-            to: peer, contexts: [StoreSCU.Context(sopClass: sopClass, transferSyntax: syntax)])
+        let lease = try await associations.lease(to: peer, contexts: [StoreSCU.Context(sopClass: sopClass, transferSyntax: syntax)])
         let outcome: StoreSCU.Outcome
         do {
-            outcome = try await associations.blocking { () throws(TesseraError) -> StoreSCU.Outcome in
-                try association.store(path: path, moveOriginatorAET: nil, moveOriginatorID: 0)
-            }
+            let (answered, used) = try await associations.store(lease, path: path, moveOriginatorAET: nil, moveOriginatorID: 0)
+            outcome = answered
+            await associations.giveBack(used.association)
         } catch {
-            await associations.giveBack(association)
+            await associations.giveBack(lease.association)
             throw error
         }
-        await associations.giveBack(association)
         try ModalityStoreJob.check(outcome, remoteAet: remote.aet)
         return .success(answer)
     }

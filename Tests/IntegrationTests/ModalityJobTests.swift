@@ -128,6 +128,17 @@ extension ClusterTests {
                 #expect(try await api.post("/modalities/scp/store", body: Array(ids[0].utf8)).status == 200)
                 #expect(try associations() == before + 1, "closed after the delay, a new one opened")
 
+                // The modality restarts while our association waits idle: the next store finds it dead at its first
+                // C-STORE, opens a new one and succeeds (never a job failed for what happened between jobs).
+                #expect(try await api.post("/modalities/scp/store", body: Array(ids[0].utf8)).status == 200)
+                _ = await stack.stop("storescp")
+                let restarted = try startStorescp(stack)
+                try await waitForPort(14201)
+                let afterRestart = try await api.post("/modalities/scp/store", body: Array(ids[0].utf8))
+                #expect(afterRestart.status == 200, "\(String(decoding: afterRestart.body, as: UTF8.self))")
+                let names = try FileManager.default.contentsOfDirectory(atPath: restarted)
+                #expect(names.count == 1, "the restarted storescp received the instance: \(names)")
+
                 // store-straight: a file sent on without being stored; not DICOM: 400; no outbound file left.
                 let extra = try await TestDicomSet.make(environment, count: 1, seed: TestDicomSet.freshSeed())
                 let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: extra.entries[0].File)))
@@ -135,7 +146,7 @@ extension ClusterTests {
                 #expect(straight.status == 200, "\(String(decoding: straight.body, as: UTF8.self))")
                 #expect((try straight.json() as? [String: String])?["SOPInstanceUID"] == extra.entries[0].SOPInstanceUID)
                 #expect(try await api.get("/instances/\(extra.entries[0].ID)").status == 404, "not stored here")
-                let arrived = try FileManager.default.contentsOfDirectory(atPath: received)
+                let arrived = try FileManager.default.contentsOfDirectory(atPath: restarted)
                 #expect(arrived.contains { $0.hasSuffix(extra.entries[0].SOPInstanceUID) }, "storescp has it")
                 #expect(try await api.post("/modalities/scp/store-straight", body: Array("garbage".utf8)).status == 400)
                 let outbound = (try? FileManager.default.contentsOfDirectory(atPath: stack.storage + "/outbound")) ?? []
@@ -143,7 +154,7 @@ extension ClusterTests {
 
                 // Every run is a job in /jobs, finished.
                 let jobs = try await api.json("/jobs?expand", as: [[String: Any]].self)
-                #expect(jobs.count == 6)
+                #expect(jobs.count == 8)
                 #expect(jobs.allSatisfy { $0["State"] as? String == "Success" && $0["Type"] as? String == "DicomModalityStore"
                         && $0["Progress"] as? Int == 100 && $0["ErrorCode"] as? Int == 0 })
             }
