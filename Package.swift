@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "DICOM", "Index", "Ingest", "Model", "ResourceArchive", "Storage",
+                "Archive", "DICOM", "Index", "Ingest", "Model", "ResourceArchive", "Storage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

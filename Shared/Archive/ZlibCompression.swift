@@ -34,4 +34,27 @@ public enum ZlibCompression {
         guard status == Z_OK, length == uLong(size) else { return nil }
         return Array(output.prefix(Int(size)))
     }
+
+    /// A gzip stream (RFC 1952) of `bytes` at `level` (Orthanc's `Compress` to peers: level 9, sent with
+    /// `Content-Encoding: gzip`); nil when zlib fails.
+    public static func gzip(_ bytes: [UInt8], level: Int32 = 9) -> [UInt8]? {
+        var stream = z_stream()
+        // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 32)
+        var input = bytes
+        let status = input.withUnsafeMutableBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                stream.next_in = source.baseAddress
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = uInt(target.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { return nil }
+        return Array(output.prefix(Int(stream.total_out)))
+    }
 }

@@ -27,14 +27,16 @@ public struct PeerClient: Sendable {
         return (try? JSONValue.parse(Data(body))) ?? .null
     }
 
-    /// `POST {url}/instances` of one DICOM file; the peer's answer.
+    /// `POST {url}/instances` of one DICOM file; the peer's answer. With `gzip`, `file` is a gzip stream, sent with
+    /// `Content-Encoding: gzip` (and no `Expect`), as Orthanc's `Compress`.
     @discardableResult
-    public func store(_ peer: PeerConfiguration, file: [UInt8]) async throws(TesseraError) -> JSONValue {
-        let body = try await send(peer, method: .POST, path: "instances", body: file)
+    public func store(_ peer: PeerConfiguration, file: [UInt8], gzip: Bool = false) async throws(TesseraError) -> JSONValue {
+        let body = try await send(peer, method: .POST, path: "instances", body: file, gzip: gzip)
         return (try? JSONValue.parse(Data(body))) ?? .null
     }
 
-    private func send(_ peer: PeerConfiguration, method: HTTPMethod, path: String, body: [UInt8]?) async throws(TesseraError) -> [UInt8] {
+    private func send(_ peer: PeerConfiguration, method: HTTPMethod, path: String, body: [UInt8]?,
+                      gzip: Bool = false) async throws(TesseraError) -> [UInt8] {
         var request = HTTPClientRequest(url: peer.url + path)
         request.method = method
         if let username = peer.username {
@@ -44,6 +46,7 @@ public struct PeerClient: Sendable {
         for (name, value) in peer.httpHeaders { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/dicom")
+            if gzip { request.headers.add(name: "Content-Encoding", value: "gzip") }
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         if peer.url.hasPrefix("https://") { request.tlsConfiguration = try tls(for: peer) }
@@ -53,7 +56,8 @@ public struct PeerClient: Sendable {
             let response = try await client.execute(request, timeout: timeout)
             let answer = try await response.body.collect(upTo: 64 << 20)
             guard (200..<300).contains(Int(response.status.code)) else {
-                throw TesseraError(.networkProtocol, details: "HTTP status \(response.status.code) from peer \(peer.url)\(path)")
+                throw TesseraError(.networkProtocol, details: "HTTP status \(response.status.code) from peer \(peer.url)\(path)"
+                                   + (gzip ? " (gzip Content-Encoding: the peer must be Orthanc 1.6.0 or later)" : ""))
             }
             return Array(buffer: answer)
         } catch let error as TesseraError {

@@ -1,3 +1,4 @@
+import Archive
 import Index
 import Logging
 import Model
@@ -24,8 +25,18 @@ public struct PeerStoreJob: JobHandler {
             guard let record else {
                 throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be sent")
             }
-            let file = try await blobs.read(record.fileUUID)
-            try await client.store(request.peer, file: file)
+            var file = try await blobs.read(record.fileUUID)
+            if request.compress {
+                // Orthanc's level 9, off Swift's cooperative threads.
+                let plain = file
+                file = try await blobs.performBlocking { () throws(TesseraError) -> [UInt8] in
+                    guard let compressed = ZlibCompression.gzip(plain) else {
+                        throw TesseraError(.internalError, details: "Cannot gzip instance \(id.value)")
+                    }
+                    return compressed
+                }
+            }
+            try await client.store(request.peer, file: file, gzip: request.compress)
             return Int64(file.count)
         }
     }

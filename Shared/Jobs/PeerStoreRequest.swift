@@ -11,15 +11,18 @@ public struct PeerStoreRequest: Sendable, Equatable {
     public var parentResources: [String]
     public var instances: [PublicID]
     public var description: String
+    /// `Compress`: each file sent gzip-compressed (`Content-Encoding: gzip`, Orthanc 1.6+ peers).
+    public var compress: Bool
 
     public init(peerName: String, peer: PeerConfiguration, permissive: Bool, parentResources: [String],
-                instances: [PublicID], description: String = "REST API") {
+                instances: [PublicID], description: String = "REST API", compress: Bool = false) {
         self.peerName = peerName
         self.peer = peer
         self.permissive = permissive
         self.parentResources = parentResources
         self.instances = instances
         self.description = description
+        self.compress = compress
     }
 
     /// Orthanc's job type.
@@ -30,6 +33,7 @@ public struct PeerStoreRequest: Sendable, Equatable {
             "PeerName": .string(peerName), "Peer": peer.storedJSON, "Permissive": .bool(permissive),
             "ParentResources": .array(parentResources.map(JSONValue.string)),
             "Instances": .array(instances.map { .string($0.value) }), "Description": .string(description),
+            "Compress": .bool(compress),
         ])
     }
 
@@ -41,15 +45,15 @@ public struct PeerStoreRequest: Sendable, Equatable {
         self.init(peerName: name, peer: try PeerConfiguration(json: peer), permissive: json["Permissive"]?.boolValue ?? false,
                   parentResources: parents.compactMap(\.stringValue),
                   instances: instances.compactMap { $0.stringValue.map(PublicID.init(unchecked:)) },
-                  description: json["Description"]?.stringValue ?? "REST API")
+                  description: json["Description"]?.stringValue ?? "REST API", compress: json["Compress"]?.boolValue ?? false)
     }
 
-    /// Orthanc's public `Content`: `Size` (a string, in bytes) and `SizeMB` of what was sent.
+    /// Orthanc's public `Content`: `Size` (a string, in bytes) and `SizeMB` of what was sent (compressed, with `Compress`).
     public func content(failed: Int, bytes: Int64) -> JSONValue {
         .object([
             "Description": .string(description), "InstancesCount": .number(Double(instances.count)),
             "FailedInstancesCount": .number(Double(failed)), "ParentResources": .array(parentResources.map(JSONValue.string)),
-            "Peer": .array([.string(peer.url)]), "Compress": .bool(false), "Size": .string(String(bytes)),
+            "Peer": .array([.string(peer.url)]), "Compress": .bool(compress), "Size": .string(String(bytes)),
             "SizeMB": .number(Double(bytes / 1_048_576)),
         ])
     }

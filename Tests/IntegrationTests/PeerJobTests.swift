@@ -67,6 +67,17 @@ extension ClusterTests.ModalityJobTests {
                 let file = try await orthanc.get("/instances/\(entry.ID)/file", user: "alice", password: "secret")
                 #expect(file.body == (try await api.get("/instances/\(entry.ID)/file")).body, "the peer has the stored bytes")
             }
+            // Compress: gzip bodies (Content-Encoding), which Orthanc 1.6+ inflates; the same bytes arrive.
+            let first = set.entries[0]
+            #expect(try await orthanc.send("DELETE", "/instances/\(first.ID)", user: "alice", password: "secret").status == 200)
+            let compressed = try await api.post("/peers/orthanc/store", json: ["Resources": [first.ID], "Compress": true])
+            #expect(compressed.status == 200, "\(String(decoding: compressed.body, as: UTF8.self))")
+            #expect((try compressed.json() as? [String: Any])?["Compress"] as? Bool == true)
+            let inflated = try await orthanc.get("/instances/\(first.ID)/file", user: "alice", password: "secret")
+            let original = try await api.get("/instances/\(first.ID)/file")
+            #expect(inflated.status == 200 && inflated.body == original.body)
+            #expect(try await api.post("/peers/orthanc/store", json: ["Resources": [first.ID], "Compress": "yes"]).status == 400)
+
             // Bad credentials fail the job with the peer's answer; an asynchronous store is a listed job.
             let rejected = try await api.post("/peers/wrong/store", json: ["Resources": [set.entries[0].ID]])
             #expect(rejected.status == 500 && String(decoding: rejected.body, as: UTF8.self).contains("401"))

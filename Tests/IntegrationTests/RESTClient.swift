@@ -56,10 +56,13 @@ struct RESTClient {
                       body: Array(buffer: collected))
     }
 
-    /// Any method, with an optional body (PUT, DELETE, POST of JSON, ...).
-    func send(_ method: String, _ path: String, body: [UInt8]? = nil) async throws -> Answer {
+    /// Any method, with an optional body (PUT, DELETE, POST of JSON, ...) and optional Basic credentials.
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil, user: String? = nil, password: String? = nil) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .init(rawValue: method)
+        if let user, let password {
+            request.headers.add(name: "Authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+        }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         let collected = try await response.body.collect(upTo: 256 * 1024 * 1024)

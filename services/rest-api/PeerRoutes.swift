@@ -37,12 +37,14 @@ struct PeerRoutes {
             if body["Transcode"] != nil {
                 throw TesseraError(.notImplemented, details: "Transcode: transcoding is not supported by Tessera yet")
             }
-            if body["Compress"]?.boolValue == true {
-                throw TesseraError(.notImplemented, details: "Compress: compressed transfers to peers are not supported by Tessera yet")
+            var compress = false
+            if let value = body["Compress"] {
+                guard case .bool(let flag) = value else { throw TesseraError(.badFileFormat, details: "Boolean value expected in field: Compress") }
+                compress = flag
             }
             let (requested, ids) = try await selection.resolve(body, exportedTo: name)
             let storeRequest = PeerStoreRequest(peerName: name, peer: peer, permissive: options.permissive,
-                                                parentResources: requested, instances: ids)
+                                                parentResources: requested, instances: ids, compress: compress)
             let id = try await submitter.submit(.init(
                 type: PeerStoreRequest.type, priority: options.priority, request: storeRequest.json,
                 content: storeRequest.content(failed: 0, bytes: 0), userData: options.userData))
