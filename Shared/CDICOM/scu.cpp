@@ -79,6 +79,23 @@ struct cdicom_scu {
     /// Accepted presentation contexts: (SOP class, transfer syntax) → context ID.
     std::map<std::pair<std::string, std::string>, T_ASC_PresentationContextID> accepted;
 
+    /// Receives the next command (its status detail dropped); DCMTK's reason on failure, empty on success.
+    std::string receiveCommand(T_DIMSE_Message &message, T_ASC_PresentationContextID &context) {
+        std::memset(&message, 0, sizeof(message));
+        DcmDataset *detail = nullptr;
+        OFCondition received = DIMSE_receiveCommand(association, mode, timeout, &context, &message, &detail);
+        delete detail;
+        return received.good() ? std::string() : describe(received);
+    }
+
+    /// Receives and drops the dataset that follows a command; DCMTK's reason on failure, empty on success.
+    std::string dropDataset(T_ASC_PresentationContextID &context) {
+        DcmDataset *dropped = nullptr;
+        OFCondition received = DIMSE_receiveDataSetInMemory(association, mode, timeout, &context, &dropped, nullptr, nullptr);
+        delete dropped;
+        return received.good() ? std::string() : describe(received);
+    }
+
     T_ASC_PresentationContextID find(const std::string &sop, const std::string &syntax) const {
         auto found = accepted.find({sop, syntax});
         return found == accepted.end() ? 0 : found->second;
@@ -480,27 +497,14 @@ int cdicom_get(const cdicom_scu_options *options, const char *model, const uint3
         *status = 0;
         while (failure.empty()) {
             T_DIMSE_Message message;
-            std::memset(&message, 0, sizeof(message));
             T_ASC_PresentationContextID incoming = 0;
-            DcmDataset *detail = nullptr;
-            OFCondition received = DIMSE_receiveCommand(handle.association, handle.mode, handle.timeout, &incoming, &message,
-                                                        &detail);
-            delete detail;
-            if (received.bad()) {
-                failure = describe(received);
-                break;
-            }
+            failure = handle.receiveCommand(message, incoming);
+            if (!failure.empty()) break;
             if (message.CommandField == DIMSE_C_GET_RSP) {
                 const T_DIMSE_C_GetRSP &response = message.msg.CGetRSP;
                 if (response.DataSetType != DIMSE_DATASET_NULL) {  // the failed SOP instances: not kept
-                    DcmDataset *failed = nullptr;
-                    OFCondition dropped = DIMSE_receiveDataSetInMemory(handle.association, handle.mode, handle.timeout,
-                                                                       &incoming, &failed, nullptr, nullptr);
-                    delete failed;
-                    if (dropped.bad()) {
-                        failure = describe(dropped);
-                        break;
-                    }
+                    failure = handle.dropDataset(incoming);
+                    if (!failure.empty()) break;
                 }
                 *status = response.DimseStatus;
                 if (response.opts & O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS) suboperations[0] = response.NumberOfCompletedSubOperations;
@@ -607,25 +611,14 @@ int cdicom_storage_commitment(const cdicom_scu_options *options, const char *tra
         }
         if (failure.empty()) {
             T_DIMSE_Message response;
-            std::memset(&response, 0, sizeof(response));
             T_ASC_PresentationContextID incoming = 0;
-            DcmDataset *detail = nullptr;
-            OFCondition received = DIMSE_receiveCommand(handle.association, handle.mode, handle.timeout, &incoming, &response,
-                                                        &detail);
-            delete detail;
-            if (received.bad()) {
-                failure = describe(received);
-            } else if (response.CommandField != DIMSE_N_ACTION_RSP ||
-                       response.msg.NActionRSP.MessageIDBeingRespondedTo != action.MessageID) {
+            failure = handle.receiveCommand(response, incoming);
+            if (failure.empty() && (response.CommandField != DIMSE_N_ACTION_RSP ||
+                                    response.msg.NActionRSP.MessageIDBeingRespondedTo != action.MessageID)) {
                 failure = "the peer did not answer the N-ACTION";
-            } else {
-                if (response.msg.NActionRSP.DataSetType != DIMSE_DATASET_NULL) {
-                    DcmDataset *ignored = nullptr;
-                    OFCondition dropped = DIMSE_receiveDataSetInMemory(handle.association, handle.mode, handle.timeout,
-                                                                       &incoming, &ignored, nullptr, nullptr);
-                    delete ignored;
-                    if (dropped.bad()) failure = describe(dropped);
-                }
+            }
+            if (failure.empty()) {
+                if (response.msg.NActionRSP.DataSetType != DIMSE_DATASET_NULL) failure = handle.dropDataset(incoming);
                 *status = response.msg.NActionRSP.DimseStatus;
             }
         }

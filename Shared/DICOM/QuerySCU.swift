@@ -96,19 +96,14 @@ public enum QuerySCU {
         let receiver = Receiver(handler: handler, answerTimeout: answerTimeout)
         var status: UInt16 = 0
         var counts: (UInt16, UInt16, UInt16) = (0, 0, 0)
-        let classes = sopClasses.map { strdup($0) }
-        let syntaxes = transferSyntaxes.map { strdup($0) }
-        defer { (classes + syntaxes).forEach { free($0) } }
         let failure = withQuery(peer: peer, query: query) { options, tags, values, count, error in
             withExtendedLifetime(receiver) {
                 withUnsafeMutablePointer(to: &counts) { pointer in
                     pointer.withMemoryRebound(to: UInt16.self, capacity: 3) { suboperations in
-                        let classPointers = classes.map { $0.map { UnsafePointer($0) } }
-                        let syntaxPointers = syntaxes.map { $0.map { UnsafePointer($0) } }
-                        return classPointers.withUnsafeBufferPointer { classBuffer in
-                            syntaxPointers.withUnsafeBufferPointer { syntaxBuffer in
-                                cdicom_get(options, model, tags, values, count, classBuffer.baseAddress, classes.count,
-                                           syntaxBuffer.baseAddress, syntaxes.count, incomingFolder, { context, raw in
+                        StoreSCU.withCStrings(sopClasses) { classPointers in
+                            StoreSCU.withCStrings(transferSyntaxes) { syntaxPointers in
+                                cdicom_get(options, model, tags, values, count, classPointers, sopClasses.count,
+                                           syntaxPointers, transferSyntaxes.count, incomingFolder, { context, raw in
                                     guard let context, let instance = ReceivedInstance(raw) else {
                                         return DimseStatus.cannotUnderstand.rawValue
                                     }
@@ -142,22 +137,15 @@ public enum QuerySCU {
         let values: [UnsafeMutablePointer<CChar>?] = query.map { strdup($0.1) }
         defer { values.forEach { free($0) } }
         var error = [CChar](repeating: 0, count: 512)
-        let result: Int32 = peer.host.withCString { host in
-            peer.callingAET.withCString { calling in
-                peer.calledAET.withCString { called in
-                    var options = cdicom_scu_options(host: host, port: UInt16(clamping: peer.port), calling_aet: calling,
-                                                     called_aet: called, timeout_seconds: UInt32(clamping: peer.timeoutSeconds),
-                                                     max_pdu: UInt32(clamping: peer.maximumPDU))
-                    let constValues = values.map { $0.map { UnsafePointer($0) } }
-                    return tags.withUnsafeBufferPointer { tagBuffer in
-                        constValues.withUnsafeBufferPointer { valueBuffer in
-                            error.withUnsafeMutableBufferPointer { errorBuffer in
-                                // The query always has at least QueryRetrieveLevel.
-                                guard let tags = tagBuffer.baseAddress, let values = valueBuffer.baseAddress,
-                                      let error = errorBuffer.baseAddress else { return -1 }
-                                return body(&options, tags, values, query.count, error)
-                            }
-                        }
+        let result: Int32 = peer.withOptions { options in
+            let constValues = values.map { $0.map { UnsafePointer($0) } }
+            return tags.withUnsafeBufferPointer { tagBuffer in
+                constValues.withUnsafeBufferPointer { valueBuffer in
+                    error.withUnsafeMutableBufferPointer { errorBuffer in
+                        // The query always has at least QueryRetrieveLevel.
+                        guard let tags = tagBuffer.baseAddress, let values = valueBuffer.baseAddress,
+                              let error = errorBuffer.baseAddress else { return -1 }
+                        return body(options, tags, values, query.count, error)
                     }
                 }
             }

@@ -9,25 +9,12 @@ public enum StorageCommitmentSCU {
     /// DIMSE status; `networkProtocol` when the peer cannot be reached, refuses or stays silent. Blocking.
     public static func request(peer: StoreSCU.Peer, transactionUID: String,
                                instances: [StorageCommitmentReport.Reference]) throws(TesseraError) -> UInt16 {
-        let classes = instances.map { strdup($0.sopClassUID) }
-        let uids = instances.map { strdup($0.sopInstanceUID) }
-        defer { (classes + uids).forEach { free($0) } }
         var status: UInt16 = 0
         var error = [CChar](repeating: 0, count: 512)
-        let result: Int32 = peer.host.withCString { host in
-            peer.callingAET.withCString { calling in
-                peer.calledAET.withCString { called in
-                    var options = cdicom_scu_options(host: host, port: UInt16(clamping: peer.port), calling_aet: calling,
-                                                     called_aet: called, timeout_seconds: UInt32(clamping: peer.timeoutSeconds),
-                                                     max_pdu: UInt32(clamping: peer.maximumPDU))
-                    let classPointers = classes.map { $0.map { UnsafePointer($0) } }
-                    let uidPointers = uids.map { $0.map { UnsafePointer($0) } }
-                    return classPointers.withUnsafeBufferPointer { classBuffer in
-                        uidPointers.withUnsafeBufferPointer { uidBuffer in
-                            cdicom_storage_commitment(&options, transactionUID, classBuffer.baseAddress, uidBuffer.baseAddress,
-                                                      instances.count, &status, &error, error.count)
-                        }
-                    }
+        let result: Int32 = peer.withOptions { options in
+            StoreSCU.withCStrings(instances.map(\.sopClassUID)) { classes in
+                StoreSCU.withCStrings(instances.map(\.sopInstanceUID)) { uids in
+                    cdicom_storage_commitment(options, transactionUID, classes, uids, instances.count, &status, &error, error.count)
                 }
             }
         }

@@ -24,6 +24,20 @@ public final class StoreSCU: @unchecked Sendable {
             self.timeoutSeconds = timeoutSeconds
             self.maximumPDU = maximumPDU
         }
+
+        /// The shim's options for this peer, valid during `body`.
+        func withOptions<Result>(_ body: (UnsafePointer<cdicom_scu_options>) -> Result) -> Result {
+            host.withCString { host in
+                callingAET.withCString { calling in
+                    calledAET.withCString { called in
+                        var options = cdicom_scu_options(host: host, port: UInt16(clamping: port), calling_aet: calling,
+                                                         called_aet: called, timeout_seconds: UInt32(clamping: timeoutSeconds),
+                                                         max_pdu: UInt32(clamping: maximumPDU))
+                        return withUnsafePointer(to: &options) { body($0) }
+                    }
+                }
+            }
+        }
     }
 
     /// A SOP class with a transfer syntax a file is stored in.
@@ -63,17 +77,10 @@ public final class StoreSCU: @unchecked Sendable {
         self.contexts = contexts
         let ordered = Array(contexts)
         var error = [CChar](repeating: 0, count: 512)
-        let opened: OpaquePointer? = peer.host.withCString { host in
-            peer.callingAET.withCString { calling in
-                peer.calledAET.withCString { called in
-                    var options = cdicom_scu_options(host: host, port: UInt16(clamping: peer.port), calling_aet: calling,
-                                                     called_aet: called, timeout_seconds: UInt32(clamping: peer.timeoutSeconds),
-                                                     max_pdu: UInt32(clamping: peer.maximumPDU))
-                    return Self.withCStrings(ordered.map(\.sopClass)) { sopClasses in
-                        Self.withCStrings(ordered.map(\.transferSyntax)) { syntaxes in
-                            cdicom_scu_open(&options, sopClasses, syntaxes, ordered.count, &error, error.count)
-                        }
-                    }
+        let opened: OpaquePointer? = peer.withOptions { options in
+            Self.withCStrings(ordered.map(\.sopClass)) { sopClasses in
+                Self.withCStrings(ordered.map(\.transferSyntax)) { syntaxes in
+                    cdicom_scu_open(options, sopClasses, syntaxes, ordered.count, &error, error.count)
                 }
             }
         }
@@ -123,7 +130,7 @@ public final class StoreSCU: @unchecked Sendable {
         handle = nil
     }
 
-    private static func withCStrings<Result>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> Result) -> Result {
+    static func withCStrings<Result>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> Result) -> Result {
         let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         defer { pointers.forEach { free($0) } }
         return body(pointers.map { $0.map { UnsafePointer($0) } })

@@ -27,7 +27,9 @@ public struct JobOutputSweeper: Service {
             } catch {
                 logger.warning("Could not sweep job outputs", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            // Cut short by a graceful shutdown, so the worker stops at once.
+            let interval = self.interval
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

@@ -43,33 +43,19 @@ public struct ModalityGetJob: JobHandler {
         let request = try QueryRequest(json: job.request)
         let peer = request.peer(maximumPDU: maximumPDU)
         let model = request.level == .patient ? QuerySCU.patientRootGet : QuerySCU.studyRootGet
-        var position = job.cursor["Position"]?.intValue ?? 0
         let ingest = self.ingest
         let handler: @Sendable (ReceivedInstance) -> StoreHandling = { ingest.handle($0) }
-        while position < request.queries.count {
-            if let reason = context.stopReason { return .stopped(reason) }
-            var query = request.queries[position]
+        let (folder, syntaxes) = (incomingFolder, transferSyntaxes)
+        return try await RetrieveLoop.run(job, context: context, request: request, operation: "C-GET") { _, query in
+            var query = query
             let sopClasses = query.removeValue(forKey: Self.sopClassesInStudy).map {
                 $0.split(separator: "\\").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             } ?? []
             let attributes = QueryRequest.attributes(query)
-            let (folder, syntaxes) = (incomingFolder, transferSyntaxes)
-            let result = try await associations.blocking { () throws(TesseraError) -> QuerySCU.MoveResult in
+            return try await associations.blocking { () throws(TesseraError) -> QuerySCU.MoveResult in
                 try QuerySCU.get(peer: peer, model: model, query: attributes, sopClasses: sopClasses, transferSyntaxes: syntaxes,
                                  incomingFolder: folder, answerTimeout: .seconds(120), handler: handler)
             }
-            guard !DimseStatus(rawValue: result.status).isFailure else {
-                throw TesseraError(.networkProtocol, details: "C-GET SCU to AET \"\(request.remote.aet)\" has failed with DIMSE status 0x"
-                                   + String(result.status, radix: 16, uppercase: true)
-                                   + " (\(result.completed) completed, \(result.failed) failed sub-operations)")
-            }
-            position += 1
-            if let reason = try await context.record(cursor: .object(["Position": .number(Double(position))]),
-                                                     content: Self.content(request),
-                                                     progress: position * 100 / request.queries.count) {
-                return .stopped(reason)
-            }
         }
-        return .success(Self.content(request))
     }
 }

@@ -31,25 +31,10 @@ public struct ModalityMoveJob: JobHandler {
         let peer = request.peer(maximumPDU: maximumPDU)
         let model = request.level == .patient ? QuerySCU.patientRootMove : QuerySCU.studyRootMove
         let destination = request.targetAet ?? request.localAet
-        var position = job.cursor["Position"]?.intValue ?? 0
-        while position < request.queries.count {
-            if let reason = context.stopReason { return .stopped(reason) }
-            let attributes = QueryRequest.attributes(request.queries[position])
-            let result = try await associations.blocking { () throws(TesseraError) -> QuerySCU.MoveResult in
+        return try await RetrieveLoop.run(job, context: context, request: request, operation: "C-MOVE") { attributes, _ in
+            try await associations.blocking { () throws(TesseraError) -> QuerySCU.MoveResult in
                 try QuerySCU.move(peer: peer, model: model, query: attributes, destination: destination)
             }
-            guard !DimseStatus(rawValue: result.status).isFailure else {
-                throw TesseraError(.networkProtocol, details: "C-MOVE SCU to AET \"\(request.remote.aet)\" has failed with DIMSE status 0x"
-                                   + String(result.status, radix: 16, uppercase: true)
-                                   + " (\(result.completed) completed, \(result.failed) failed sub-operations)")
-            }
-            position += 1
-            if let reason = try await context.record(cursor: .object(["Position": .number(Double(position))]),
-                                                     content: Self.content(request),
-                                                     progress: position * 100 / request.queries.count) {
-                return .stopped(reason)
-            }
         }
-        return .success(Self.content(request))
     }
 }
