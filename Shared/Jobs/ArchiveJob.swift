@@ -88,7 +88,14 @@ public struct ArchiveJob: JobHandler {
         var stopped: JobStore.StepAnswer?
         do {
             try await plan.write(blobs: blobs) { chunk in
-                try chunk.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
+                // The write blocks: on the store's threads, never Swift's cooperative pool (other jobs run there).
+                try await blobs.performBlocking { () throws(TesseraError) in
+                    do {
+                        try chunk.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
+                    } catch {
+                        throw TesseraError(.cannotWriteFile, details: "The archive of job \(job.id): \(error)")
+                    }
+                }
                 written += UInt64(chunk.readableBytes)
                 // Progress (and a pause or cancel) about once a second.
                 guard stopped == nil, ContinuousClock.now - recorded > .seconds(1) else { return }

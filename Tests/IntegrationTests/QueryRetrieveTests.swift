@@ -5,28 +5,18 @@ extension ClusterTests.ModalityJobTests {
     @Test("C-FIND and C-MOVE against stock Orthanc: /queries and answers on every replica, retrieves into Tessera's gateway")
     func queryRetrieveAgainstOrthanc() async throws {
         let orthancDicom = 14231, orthancHTTP = 18231, gateway = 14232
-        let folder = try environment.temporaryFolder("orthanc-qr")
-        try """
-            {"Name": "qr", "StorageDirectory": "\(folder)/db", "IndexDirectory": "\(folder)/db", "HttpPort": \(orthancHTTP),
-             "DicomPort": \(orthancDicom), "DicomAet": "ORTHANCQR", "RemoteAccessAllowed": false,
-             "AuthenticationEnabled": false, "Plugins": [],
-             "DicomModalities": {"tessera": ["TESSERA", "127.0.0.1", \(gateway)]}}
-            """.write(toFile: folder + "/orthanc.json", atomically: true, encoding: .utf8)
         let json = """
             {"DicomModalities": {"orthanc": ["ORTHANCQR", "127.0.0.1", \(orthancDicom)]}}
             """
         try await IsolatedStack.with(environment, name: "jobs_qr", apiPort: 18233, indexerMetricsPort: 19231,
                                      json: json) { stack in
-            stack.adopt("orthanc", try ProcessRunner.start("Orthanc", [folder + "/orthanc.json"]))
+            let orthanc = try await startStockOrthanc(stack, name: "qr", http: orthancHTTP, dicom: orthancDicom, aet: "ORTHANCQR",
+                                                      tesseraPort: gateway)
             try await stack.startWorker(metricsPort: 19232)
             try await stack.startGateway(port: gateway, metricsPort: 19233)
-            try await waitForPort(orthancDicom)
             let api = stack.api
-            let orthanc = RESTClient(baseURL: "http://127.0.0.1:\(orthancHTTP)")
             let set = try await TestDicomSet.make(environment, count: 6, seed: TestDicomSet.freshSeed())
-            for entry in set.entries {
-                #expect(try await orthanc.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
-            }
+            try await upload(set, to: orthanc)
             let studies = Set(set.entries.map(\.StudyInstanceUID))
 
             // An echo that also checks C-FIND (Orthanc answers C-FIND).
@@ -129,13 +119,6 @@ extension ClusterTests.ModalityJobTests {
     @Test("C-GET from stock Orthanc: /modalities/{id}/get and retrieves by RetrieveMethod store what arrives through the ingest path, no inbound port needed")
     func getFromOrthanc() async throws {
         let orthancDicom = 14251, orthancHTTP = 18251
-        let folder = try environment.temporaryFolder("orthanc-get")
-        try """
-            {"Name": "get", "StorageDirectory": "\(folder)/db", "IndexDirectory": "\(folder)/db", "HttpPort": \(orthancHTTP),
-             "DicomPort": \(orthancDicom), "DicomAet": "ORTHANCGET", "RemoteAccessAllowed": false,
-             "AuthenticationEnabled": false, "Plugins": [],
-             "DicomModalities": {"tessera": ["TESSERA", "127.0.0.1", 14259]}}
-            """.write(toFile: folder + "/orthanc.json", atomically: true, encoding: .utf8)
         let json = """
             {"DicomModalities": {
                 "orthanc": {"AET": "ORTHANCGET", "Host": "127.0.0.1", "Port": \(orthancDicom), "RetrieveMethod": "C-GET"},
@@ -144,16 +127,13 @@ extension ClusterTests.ModalityJobTests {
             """
         try await IsolatedStack.with(environment, name: "jobs_get", apiPort: 18253, indexerMetricsPort: 19251,
                                      json: json) { stack in
-            stack.adopt("orthanc", try ProcessRunner.start("Orthanc", [folder + "/orthanc.json"]))
+            let orthanc = try await startStockOrthanc(stack, name: "get", http: orthancHTTP, dicom: orthancDicom, aet: "ORTHANCGET",
+                                                      tesseraPort: 14259)
             // No gateway: a C-GET brings the instances on the association the worker opened.
             try await stack.startWorker(metricsPort: 19252)
-            try await waitForPort(orthancDicom)
             let api = stack.api
-            let orthanc = RESTClient(baseURL: "http://127.0.0.1:\(orthancHTTP)")
             let set = try await TestDicomSet.make(environment, count: 6, seed: TestDicomSet.freshSeed())
-            for entry in set.entries {
-                #expect(try await orthanc.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
-            }
+            try await upload(set, to: orthanc)
             #expect(try await api.json("/modalities/orthanc/configuration")["RetrieveMethod"] as? String == "C-GET")
 
             // POST /modalities/{id}/get, as the seed's curl line: synchronous, one study.
@@ -213,6 +193,31 @@ extension ClusterTests.ModalityJobTests {
                 "Level": "Study", "Resources": [["StudyInstanceUID": first]], "Timeout": 2])
             #expect(dead.status >= 400 && String(decoding: dead.body, as: UTF8.self).contains("C-GET"),
                     "\(dead.status) \(String(decoding: dead.body, as: UTF8.self))")
+        }
+    }
+}
+
+extension ClusterTests.ModalityJobTests {
+    /// Stock Orthanc (Debian) without authentication on `http`/`dicom`, AE title `aet`, knowing Tessera as `tessera`
+    /// (AE title TESSERA at `tesseraPort`); adopted by the stack and waited for. Its REST client.
+    func startStockOrthanc(_ stack: IsolatedStack, name: String, http: Int, dicom: Int, aet: String,
+                           tesseraPort: Int) async throws -> RESTClient {
+        let folder = try environment.temporaryFolder("orthanc-\(name)")
+        try """
+            {"Name": "\(name)", "StorageDirectory": "\(folder)/db", "IndexDirectory": "\(folder)/db", "HttpPort": \(http),
+             "DicomPort": \(dicom), "DicomAet": "\(aet)", "RemoteAccessAllowed": false,
+             "AuthenticationEnabled": false, "Plugins": [],
+             "DicomModalities": {"tessera": ["TESSERA", "127.0.0.1", \(tesseraPort)]}}
+            """.write(toFile: folder + "/orthanc.json", atomically: true, encoding: .utf8)
+        stack.adopt("orthanc", try ProcessRunner.start("Orthanc", [folder + "/orthanc.json"]))
+        try await waitForPort(dicom)
+        return RESTClient(baseURL: "http://127.0.0.1:\(http)")
+    }
+
+    /// Uploads every file of `set` with `POST /instances`, each expected to answer 200.
+    func upload(_ set: TestDicomSet, to client: RESTClient) async throws {
+        for entry in set.entries {
+            #expect(try await client.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
         }
     }
 }
