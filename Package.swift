@@ -131,6 +131,16 @@ let package = Package(
             path: "Shared/Jobs"
         ),
         .target(
+            name: "QueryRetrieve",
+            dependencies: [
+                "DICOM", "Index", "Jobs", "Model", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/QueryRetrieve"
+        ),
+        .target(
             name: "ServiceKit",
             dependencies: [
                 "Model",
@@ -146,7 +156,7 @@ let package = Package(
         // MARK: Services
         .executableTarget(
             name: "tessera-gateway",
-            dependencies: ["DICOM", "Model", "Storage", "Events", "Ingest", "ServiceKit",
+            dependencies: ["DICOM", "Model", "Storage", "Events", "Index", "Ingest", "Jobs", "QueryRetrieve", "ServiceKit",
                            .product(name: "NIOPosix", package: "swift-nio")],
             path: "services/dicom-gateway"
         ),
@@ -167,7 +177,7 @@ let package = Package(
             name: "tessera-api",
             dependencies: [
                 "DICOM", "Model", "Index", "Jobs", "Indexing", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
-                "ResourceArchive",
+                "QueryRetrieve", "ResourceArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -178,7 +188,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs", "ResourceArchive",
+            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs", "QueryRetrieve",
+                           "ResourceArchive",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",
             resources: [.copy("Fixtures")]

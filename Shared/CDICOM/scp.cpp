@@ -16,6 +16,7 @@
 #include "encode.hpp"
 #include "incoming.hpp"
 #include "internal.hpp"
+#include "qr.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -79,6 +80,10 @@ public:
         busy_ = true;
         deadline_ = seconds == 0 ? 0 : nowMilliseconds() + 1000LL * seconds;
     }
+
+    /// The request was received and is being answered (a retrieve may last long): no overall deadline any more, each
+    /// read (C-CANCEL, a C-GET's C-STORE responses) still bounded by the silence allowed; a stop does not interrupt it.
+    void answering() { deadline_ = 0; }
 
     void endOperation() {
         deadline_ = 0;
@@ -181,6 +186,14 @@ struct Server {
     cdicom_store_callback callback = nullptr;
     /// Storage commitment reports (N-EVENT-REPORT); the Push Model is negotiated only when set.
     cdicom_commitment_callback commitment = nullptr;
+    /// C-FIND, C-MOVE and C-GET; their models are negotiated only when set.
+    cdicom_qr_callback query = nullptr;
+    /// Who may associate and ask what (everyone, for everything, when not set).
+    cdicom_access_callback access = nullptr;
+    /// Unknown SOP classes accepted as storage (changeable while running).
+    std::atomic<bool> unknownSOPClasses{false};
+    /// Guards `syntaxes` while running (they may be replaced).
+    std::mutex syntaxesLock;
     void *context = nullptr;
     std::string aeTitle;
     bool checkCalledAET = false;
@@ -283,16 +296,94 @@ protected:
                 static_cast<int>(server_.uncompressedPointers.size()), ASC_SC_ROLE_SCUSCP);
             if (status.bad()) return status;
         }
-        return ASC_acceptContextsWithPreferredTransferSyntaxes(
-            association_->params, dcmAllStorageSOPClassUIDs, numberOfDcmAllStorageSOPClassUIDs,
-            const_cast<const char **>(server_.syntaxPointers.data()), static_cast<int>(server_.syntaxPointers.size()));
+        if (server_.query != nullptr) {
+            static const char *models[] = {
+                UID_FINDPatientRootQueryRetrieveInformationModel, UID_FINDStudyRootQueryRetrieveInformationModel,
+                UID_MOVEPatientRootQueryRetrieveInformationModel, UID_MOVEStudyRootQueryRetrieveInformationModel,
+                UID_GETPatientRootQueryRetrieveInformationModel, UID_GETStudyRootQueryRetrieveInformationModel};
+            status = ASC_acceptContextsWithPreferredTransferSyntaxes(
+                association_->params, models, static_cast<int>(sizeof(models) / sizeof(models[0])),
+                const_cast<const char **>(server_.uncompressedPointers.data()),
+                static_cast<int>(server_.uncompressedPointers.size()));
+            if (status.bad()) return status;
+        }
+        return acceptStorage();
+    }
+
+    /// Every storage SOP class DCMTK knows, in the role the peer proposed (the SCP role of a C-GET requester is what
+    /// lets its retrieve's C-STOREs come back on this association), the first of our syntaxes it proposes winning.
+    OFCondition acceptStorage() {
+        T_ASC_Parameters *params = association_->params;
+        std::vector<std::string> syntaxes;
+        {
+            std::lock_guard<std::mutex> lock(server_.syntaxesLock);
+            syntaxes = server_.syntaxes;
+        }
+        const bool unknown = server_.unknownSOPClasses.load();
+        const int count = ASC_countPresentationContexts(params);
+        for (int index = 0; index < count; ++index) {
+            T_ASC_PresentationContext context;
+            if (ASC_getPresentationContext(params, index, &context).bad()) continue;
+            const bool storage = dcmIsaStorageSOPClassUID(context.abstractSyntax, ESSC_All);
+            // UnknownSopClassAccepted: a class DCMTK cannot name is taken as storage, in the default role.
+            if (!storage && !(unknown && dcmFindNameOfUID(context.abstractSyntax) == nullptr)) continue;
+            const T_ASC_SC_ROLE role = storage ? context.proposedRole : ASC_SC_ROLE_DEFAULT;
+            for (const std::string &syntax : syntaxes) {
+                bool proposed = false;
+                for (int candidate = 0; candidate < static_cast<int>(context.transferSyntaxCount); ++candidate) {
+                    if (syntax == context.proposedTransferSyntaxes[candidate]) proposed = true;
+                }
+                if (!proposed) continue;
+                OFCondition accepted = ASC_acceptPresentationContext(params, context.presentationContextID, syntax.c_str(),
+                                                                     role);
+                if (accepted.bad()) return accepted;
+                break;
+            }
+        }
+        return EC_Normal;
     }
 
     OFBool checkCalledAETitleAccepted(const OFString &calledAE) override {
         return !server_.checkCalledAET || calledAE == server_.aeTitle.c_str();
     }
 
+    /// Orthanc's IsAllowedConnection, through the access callback.
+    OFBool checkCallingAETitleAccepted(const OFString &callingAE) override {
+        if (server_.access == nullptr || association_ == nullptr) return OFTrue;
+        const std::string called = association_->params->DULparams.calledAPTitle;
+        const std::string peer = association_->params->DULparams.callingPresentationAddress;
+        return server_.access(server_.context, CDICOM_ACCESS_CONNECTION, callingAE.c_str(), called.c_str(),
+                              peerAddress(peer).c_str()) != 0 ? OFTrue : OFFalse;
+    }
+
+    /// The address without DCMTK's ":port" suffix.
+    static std::string peerAddress(const std::string &presentation) {
+        const size_t colon = presentation.rfind(':');
+        return colon == std::string::npos ? presentation : presentation.substr(0, colon);
+    }
+
+    /// Orthanc's IsAllowedRequest; false also for commands nobody may send.
+    bool allowed(const T_DIMSE_Message &message) {
+        if (server_.access == nullptr) return true;
+        int request = -1;
+        switch (message.CommandField) {
+        case DIMSE_C_ECHO_RQ: request = CDICOM_ACCESS_ECHO; break;
+        case DIMSE_C_STORE_RQ: request = CDICOM_ACCESS_STORE; break;
+        case DIMSE_C_FIND_RQ: request = CDICOM_ACCESS_FIND; break;
+        case DIMSE_C_MOVE_RQ: request = CDICOM_ACCESS_MOVE; break;
+        case DIMSE_C_GET_RQ: request = CDICOM_ACCESS_GET; break;
+        case DIMSE_N_EVENT_REPORT_RQ: request = CDICOM_ACCESS_EVENT_REPORT; break;
+        default: return true;  // refused by DcmSCP's own handling
+        }
+        OFString calling = getPeerAETitle(), called = getCalledAETitle(), peer = getPeerIP();
+        return server_.access(server_.context, request, calling.c_str(), called.c_str(), peer.c_str()) != 0;
+    }
+
     OFCondition handleIncomingCommand(T_DIMSE_Message *message, const DcmPresentationContextInfo &info) override {
+        if (!allowed(*message)) {
+            // As Orthanc: no answer, the association is aborted.
+            return makeOFCondition(OFM_dcmnet, 1003, OF_error, "The request is not allowed for this peer");
+        }
         if (connection_ != nullptr) connection_->beginOperation(server_.operationTimeout);
         OFCondition result = EC_Normal;
         if (message->CommandField == DIMSE_C_STORE_RQ) {
@@ -304,6 +395,10 @@ protected:
             Uint16 eventType = 0;
             result = handleEVENTREPORTRequest(message->msg.NEventReportRQ, info.presentationContextID, dataset, eventType);
             delete dataset;
+        } else if (server_.query != nullptr && (message->CommandField == DIMSE_C_FIND_RQ ||
+                                                message->CommandField == DIMSE_C_MOVE_RQ ||
+                                                message->CommandField == DIMSE_C_GET_RQ)) {
+            result = handleQuery(*message, info);
         } else {
             result = DcmThreadSCP::handleIncomingCommand(message, info);  // C-ECHO, and refusals of the rest
         }
@@ -351,6 +446,72 @@ private:
         }
         // Else it could not be written (full disk): the dataset was drained, the modality may retry; the file goes.
         return sendSTOREResponse(info.presentationContextID, request, status);
+    }
+
+    /// A C-FIND, C-MOVE or C-GET: its identifier is received, then the callback answers it (cdicom_qr_ calls).
+    OFCondition handleQuery(T_DIMSE_Message &message, const DcmPresentationContextInfo &info) {
+        cdicom_qr qr;
+        qr.association = association_;
+        qr.presentation = info.presentationContextID;
+        qr.mode = getDIMSEBlockingMode();
+        qr.timeout = static_cast<int>(getDIMSETimeout());
+        std::string destination;
+        const char *sopClass = "";
+        Uint16 messageID = 0;
+        switch (message.CommandField) {
+        case DIMSE_C_FIND_RQ:
+            qr.command = CDICOM_QR_FIND;
+            qr.find = message.msg.CFindRQ;
+            sopClass = qr.find.AffectedSOPClassUID;
+            messageID = qr.find.MessageID;
+            break;
+        case DIMSE_C_MOVE_RQ:
+            qr.command = CDICOM_QR_MOVE;
+            qr.move = message.msg.CMoveRQ;
+            sopClass = qr.move.AffectedSOPClassUID;
+            messageID = qr.move.MessageID;
+            destination = qr.move.MoveDestination;
+            break;
+        default:
+            qr.command = CDICOM_QR_GET;
+            qr.get = message.msg.CGetRQ;
+            sopClass = qr.get.AffectedSOPClassUID;
+            messageID = qr.get.MessageID;
+            break;
+        }
+        T_ASC_PresentationContextID presentation = info.presentationContextID;
+        DcmDataset *identifier = nullptr;
+        OFCondition received = DIMSE_receiveDataSetInMemory(association_, qr.mode, qr.timeout, &presentation, &identifier,
+                                                            nullptr, nullptr);
+        if (received.bad()) {
+            delete identifier;
+            return received;
+        }
+        qr.identifier = identifier;
+        if (connection_ != nullptr) connection_->answering();
+        std::vector<uint8_t> bytes;
+        if (identifier == nullptr || !tessera::encodeDataset(identifier, bytes)) {
+            cdicom_qr_finish(&qr, STATUS_FIND_Failed_IdentifierDoesNotMatchSOPClass, 0, 0, 0, 0, nullptr,
+                             "The identifier cannot be read");
+        } else {
+            OFString calling = getPeerAETitle(), called = getCalledAETitle(), peer = getPeerIP();
+            cdicom_qr_request request;
+            request.command = qr.command;
+            request.sop_class_uid = sopClass;
+            request.calling_aet = calling.c_str();
+            request.called_aet = called.c_str();
+            request.peer_ip = peer.c_str();
+            request.move_destination = destination.c_str();
+            request.message_id = messageID;
+            request.identifier = bytes.data();
+            request.identifier_length = bytes.size();
+            server_.query(server_.context, &qr, &request);
+            tessera::finishUnanswered(qr);
+        }
+        delete identifier;
+        qr.identifier = nullptr;
+        return qr.broken ? makeOFCondition(OFM_dcmnet, 1002, OF_error, "The association failed while answering")
+                         : EC_Normal;
     }
 
     /// No incoming file could be created: drain the dataset and answer "out of resources".
@@ -542,6 +703,29 @@ cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_ca
 
 void cdicom_scp_set_commitment_callback(cdicom_scp *scp, cdicom_commitment_callback callback) {
     if (scp != nullptr) scp->server.commitment = callback;
+}
+
+void cdicom_scp_set_qr_callback(cdicom_scp *scp, cdicom_qr_callback callback) {
+    if (scp != nullptr) scp->server.query = callback;
+}
+
+void cdicom_scp_set_access_callback(cdicom_scp *scp, cdicom_access_callback callback) {
+    if (scp != nullptr) scp->server.access = callback;
+}
+
+void cdicom_scp_set_accepted_syntaxes(cdicom_scp *scp, const char *const *transfer_syntaxes, size_t count) {
+    if (scp == nullptr || transfer_syntaxes == nullptr || count == 0) return;
+    guarded(0, [&] {
+        std::vector<std::string> syntaxes;
+        for (size_t index = 0; index < count; ++index) syntaxes.emplace_back(transfer_syntaxes[index]);
+        std::lock_guard<std::mutex> lock(scp->server.syntaxesLock);
+        scp->server.syntaxes = std::move(syntaxes);
+        return 0;
+    });
+}
+
+void cdicom_scp_set_unknown_sop_classes_accepted(cdicom_scp *scp, int accepted) {
+    if (scp != nullptr) scp->server.unknownSOPClasses = accepted != 0;
 }
 
 int cdicom_scp_run(cdicom_scp *scp, char *error, size_t error_length) {

@@ -12,6 +12,7 @@
 #include "encode.hpp"
 #include "incoming.hpp"
 #include "internal.hpp"
+#include "storefile.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcostrmb.h"
@@ -253,74 +254,25 @@ int cdicom_scu_store(cdicom_scu *scu, const char *path, const char *move_origina
             copyError(error, error_length, "the association is closed");
             return CDICOM_SCU_NETWORK;
         }
-        // Large elements (pixel data) stay on disk: only what is needed to choose a context is read now.
-        DcmFileFormat file;
-        OFCondition loaded = file.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
-        if (loaded.bad()) {
-            copyError(error, error_length, "cannot read the stored file: " + describe(loaded));
-            return CDICOM_SCU_UNREADABLE;
-        }
-        DcmDataset *dataset = file.getDataset();
-        OFString sopClass, sopInstance;
-        // The dataset's UIDs (what the peer checks the request against), the meta header's when it has none.
-        if (dataset->findAndGetOFString(DCM_SOPClassUID, sopClass).bad() || sopClass.empty()) {
-            file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, sopClass);
-        }
-        if (dataset->findAndGetOFString(DCM_SOPInstanceUID, sopInstance).bad() || sopInstance.empty()) {
-            file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, sopInstance);
-        }
-        const std::string original = DcmXfer(dataset->getOriginalXfer()).getXferID();
-        if (sopClass.empty() || sopInstance.empty()) {
-            copyError(error, error_length, "the stored file has no SOP class or SOP instance UID");
-            return CDICOM_SCU_UNREADABLE;
-        }
-        // The file's own syntax when accepted; otherwise an accepted uncompressed one, the dataset decompressed to it.
-        T_ASC_PresentationContextID context = scu->find(sopClass.c_str(), original);
-        if (context == 0) {
-            for (const char *syntax : {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
-                                       UID_BigEndianExplicitTransferSyntax}) {
-                context = scu->find(sopClass.c_str(), syntax);
-                if (context == 0) continue;
-                const E_TransferSyntax target = DcmXfer(syntax).getXfer();
-                if (dataset->chooseRepresentation(target, nullptr).bad() || !dataset->canWriteXfer(target)) {
-                    copyError(error, error_length, "Cannot transcode from " + original + " to " + syntax);
-                    return CDICOM_SCU_TRANSCODE;
-                }
-                break;
-            }
-        }
-        if (context == 0) {
-            copyError(error, error_length, "the peer accepted no presentation context for SOP class " +
-                                               std::string(sopClass.c_str()));
-            return CDICOM_SCU_NO_CONTEXT;
-        }
-        T_DIMSE_C_StoreRQ request;
-        std::memset(&request, 0, sizeof(request));
-        request.MessageID = scu->nextMessageID++;
+        tessera::StoreParameters parameters;
+        parameters.messageID = scu->nextMessageID++;
         if (scu->nextMessageID == 0) scu->nextMessageID = 1;
-        OFStandard::strlcpy(request.AffectedSOPClassUID, sopClass.c_str(), sizeof(request.AffectedSOPClassUID));
-        OFStandard::strlcpy(request.AffectedSOPInstanceUID, sopInstance.c_str(), sizeof(request.AffectedSOPInstanceUID));
-        request.DataSetType = DIMSE_DATASET_PRESENT;
-        request.Priority = DIMSE_PRIORITY_MEDIUM;
-        if (move_originator_aet != nullptr && move_originator_aet[0] != '\0') {
-            request.opts = O_STORE_MOVEORIGINATORAETITLE | O_STORE_MOVEORIGINATORID;
-            OFStandard::strlcpy(request.MoveOriginatorApplicationEntityTitle, move_originator_aet,
-                                sizeof(request.MoveOriginatorApplicationEntityTitle));
-            request.MoveOriginatorID = move_originator_id;
+        if (move_originator_aet != nullptr) parameters.moveOriginatorAET = move_originator_aet;
+        parameters.moveOriginatorID = move_originator_id;
+        parameters.mode = scu->mode;
+        parameters.timeout = scu->timeout;
+        std::string failure;
+        Uint16 answered = 0;
+        const int outcome = tessera::storeFile(
+            scu->association, [&](const std::string &sop, const std::string &syntax) { return scu->find(sop, syntax); },
+            path, parameters, answered, failure);
+        if (outcome == CDICOM_SCU_ANSWERED) {
+            *status = answered;
+        } else {
+            copyError(error, error_length, failure);
+            if (outcome == CDICOM_SCU_NETWORK) scu->end(true);
         }
-        T_DIMSE_C_StoreRSP response;
-        std::memset(&response, 0, sizeof(response));
-        DcmDataset *statusDetail = nullptr;
-        OFCondition sent = DIMSE_storeUser(scu->association, context, &request, nullptr, dataset, nullptr, nullptr,
-                                           scu->mode, scu->timeout, &response, &statusDetail);
-        delete statusDetail;
-        if (sent.bad()) {
-            copyError(error, error_length, describe(sent));
-            scu->end(true);
-            return CDICOM_SCU_NETWORK;
-        }
-        *status = response.DimseStatus;
-        return CDICOM_SCU_ANSWERED;
+        return outcome;
     });
 }
 

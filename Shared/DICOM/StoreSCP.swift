@@ -62,13 +62,29 @@ public final class StoreSCP: Sendable {
     /// With `commitment`, storage commitment reports (N-EVENT-REPORT of the Storage Commitment Push Model) are accepted
     /// too: each is read (``StorageCommitmentReport/init(eventReport:eventType:callingAET:)``) and handed to
     /// `commitment` on the association's thread; its status is the answer (0x0110 when the report cannot be read).
+    ///
+    /// With `access`, every association and request is checked first: a refused association is rejected ("calling AE
+    /// title not recognized"), a refused request aborts its association, as Orthanc does.
+    ///
+    /// With `query`, C-FIND, C-MOVE and C-GET are accepted too (Patient Root and Study Root): `query` answers each
+    /// through its responder (pending responses, C-GET's sub-operations) and returns the final response.
     public func run(handler: @escaping @Sendable (ReceivedInstance) -> StoreHandling,
-                    commitment: (@Sendable (StorageCommitmentReport) -> DimseStatus)? = nil) async throws {
-        let (requests, continuation) = AsyncStream<StoreRequest>.makeStream(bufferingPolicy: .unbounded)
+                    commitment: (@Sendable (StorageCommitmentReport) -> DimseStatus)? = nil,
+                    query: QueryHandler? = nil,
+                    access: (@Sendable (AssociationAccess) -> Bool)? = nil) async throws {
+        let (requests, continuation) = AsyncStream<Work>.makeStream(bufferingPolicy: .unbounded)
         sink.attach(continuation, handler: handler)
         if let commitment {
             sink.commitment = commitment
             cdicom_scp_set_commitment_callback(handle.pointer, commitmentCallback)
+        }
+        if let query {
+            sink.query = query
+            cdicom_scp_set_qr_callback(handle.pointer, queryCallback)
+        }
+        if let access {
+            sink.access = access
+            cdicom_scp_set_access_callback(handle.pointer, accessCallback)
         }
         defer { sink.detach() }
         try await withTaskCancellationHandler {
@@ -79,8 +95,8 @@ public final class StoreSCP: Sendable {
                 group.addTask {
                     // Discarding: a long-running server must not keep every finished handler's task around.
                     await withDiscardingTaskGroup { handlers in
-                        for await request in requests {
-                            handlers.addTask { request.complete(await request.work()) }
+                        for await work in requests {
+                            handlers.addTask { await work() }
                         }
                     }
                 }
@@ -97,12 +113,31 @@ public final class StoreSCP: Sendable {
         cdicom_scp_stop(handle.pointer)
     }
 
+    /// Replaces the transfer syntaxes accepted for storage by new associations (ignored when empty).
+    public func setAcceptedTransferSyntaxes(_ syntaxes: [String]) {
+        guard !syntaxes.isEmpty else { return }
+        StoreSCU.withCStrings(syntaxes) { pointers in
+            cdicom_scp_set_accepted_syntaxes(handle.pointer, pointers, pointers.count)
+        }
+    }
+
+    /// Whether new associations accept SOP classes DCMTK does not know (Orthanc's `UnknownSopClassAccepted`).
+    public func setUnknownSOPClassesAccepted(_ accepted: Bool) {
+        cdicom_scp_set_unknown_sop_classes_accepted(handle.pointer, accepted ? 1 : 0)
+    }
+
     /// Associations currently open.
     public var activeAssociations: Int {
         Int(cdicom_scp_active_associations(handle.pointer))
     }
 
-    private static func acceptLoop(_ handle: Handle, finishing continuation: AsyncStream<StoreRequest>.Continuation) async throws {
+    /// Answers a C-FIND, C-MOVE or C-GET: pending responses through the responder, the final one returned.
+    public typealias QueryHandler = @Sendable (QueryRetrieveRequest, QueryRetrieveResponder) async -> QueryRetrieveOutcome
+
+    /// The asynchronous part of a request, run in the server's task group.
+    typealias Work = @Sendable () async -> Void
+
+    private static func acceptLoop(_ handle: Handle, finishing continuation: AsyncStream<Work>.Continuation) async throws {
         let failure: String? = await withCheckedContinuation { done in
             let thread = Thread {
                 var error = [CChar](repeating: 0, count: 512)
@@ -135,16 +170,21 @@ extension StoreSCP {
         let answerTimeout: Duration
         /// Set once, before the server runs.
         var commitment: (@Sendable (StorageCommitmentReport) -> DimseStatus)?
+        /// Set once, before the server runs.
+        var query: QueryHandler?
+        /// Set once, before the server runs.
+        var access: (@Sendable (AssociationAccess) -> Bool)?
         private let lock = NSLock()
 
         init(answerTimeout: Duration) {
             self.answerTimeout = answerTimeout
         }
-        private var continuation: AsyncStream<StoreRequest>.Continuation?
+        private var continuation: AsyncStream<Work>.Continuation?
         private var handler: (@Sendable (ReceivedInstance) -> StoreHandling)?
         private var outstanding: [ObjectIdentifier: StoreRequest] = [:]
+        private var channels: [ObjectIdentifier: QueryChannel] = [:]
 
-        func attach(_ continuation: AsyncStream<StoreRequest>.Continuation,
+        func attach(_ continuation: AsyncStream<Work>.Continuation,
                     handler: @escaping @Sendable (ReceivedInstance) -> StoreHandling) {
             lock.withLock {
                 self.continuation = continuation
@@ -154,13 +194,14 @@ extension StoreSCP {
 
         /// No more requests are taken; those not answered yet get "out of resources" (their modality retries).
         func detach() {
-            let waiting: [StoreRequest] = lock.withLock {
+            let (waiting, queries): ([StoreRequest], [QueryChannel]) = lock.withLock {
                 continuation = nil
                 handler = nil
-                defer { outstanding = [:] }
-                return Array(outstanding.values)
+                defer { outstanding = [:]; channels = [:] }
+                return (Array(outstanding.values), Array(channels.values))
             }
             waiting.forEach { $0.complete(.outOfResources) }
+            queries.forEach { $0.abandon(.failure(.unableToProcess, "The DICOM server is stopping")) }
         }
 
         var currentHandler: (@Sendable (ReceivedInstance) -> StoreHandling)? { lock.withLock { handler } }
@@ -168,11 +209,26 @@ extension StoreSCP {
         /// Queues the asynchronous part of a request; false when the server is stopping.
         func submit(_ request: StoreRequest) -> Bool {
             let accepted: Bool = lock.withLock {
-                guard let continuation, case .enqueued = continuation.yield(request) else { return false }
+                guard let continuation, case .enqueued = continuation.yield({ request.complete(await request.work()) }) else {
+                    return false
+                }
                 outstanding[ObjectIdentifier(request)] = request
                 return true
             }
             return accepted
+        }
+
+        /// Queues a query's handler, whose answers go through `channel`; false when the server is stopping.
+        func submit(_ channel: QueryChannel, _ work: @escaping Work) -> Bool {
+            lock.withLock {
+                guard let continuation, case .enqueued = continuation.yield(work) else { return false }
+                channels[ObjectIdentifier(channel)] = channel
+                return true
+            }
+        }
+
+        func finished(_ channel: QueryChannel) {
+            _ = lock.withLock { channels.removeValue(forKey: ObjectIdentifier(channel)) }
         }
 
         func finished(_ request: StoreRequest) {
@@ -247,4 +303,39 @@ private func commitmentCallback(_ context: UnsafeMutableRawPointer?, _ calling: 
     } catch {
         return processingFailure
     }
+}
+
+/// Runs on a DCMTK worker thread for each C-FIND, C-MOVE and C-GET: the handler runs on Swift's concurrency while this
+/// thread carries its answers out.
+private func queryCallback(_ context: UnsafeMutableRawPointer?, _ qr: OpaquePointer?, _ raw: UnsafePointer<cdicom_qr_request>?) {
+    guard let context, let qr else { return }
+    let sink = Unmanaged<StoreSCP.Sink>.fromOpaque(context).takeUnretainedValue()
+    guard let request = QueryRetrieveRequest(raw), let handler = sink.query else {
+        QueryChannel.finish(qr, .failure(.unableToProcess, "The request cannot be read"))
+        return
+    }
+    let channel = QueryChannel()
+    let responder = QueryRetrieveResponder(channel: channel)
+    let submitted = sink.submit(channel) {
+        let outcome = await handler(request, responder)
+        _ = channel.post(.finish(outcome))
+    }
+    guard submitted else {
+        QueryChannel.finish(qr, .failure(request.command == .find ? .findOutOfResources : .retrieveCannotPerform,
+                                         "The DICOM server is stopping"))
+        return
+    }
+    channel.serve(qr, idle: sink.answerTimeout,
+                  timedOut: .failure(.unableToProcess, "No answer within \(sink.answerTimeout)"))
+    sink.finished(channel)
+}
+
+/// Runs on a DCMTK thread before each association and request.
+private func accessCallback(_ context: UnsafeMutableRawPointer?, _ request: Int32, _ calling: UnsafePointer<CChar>?,
+                            _ called: UnsafePointer<CChar>?, _ peer: UnsafePointer<CChar>?) -> Int32 {
+    guard let context else { return 0 }
+    let sink = Unmanaged<StoreSCP.Sink>.fromOpaque(context).takeUnretainedValue()
+    guard let access = sink.access else { return 1 }
+    guard let asked = AssociationAccess(request: request, callingAET: calling, calledAET: called, peerIP: peer) else { return 0 }
+    return access(asked) ? 1 : 0
 }

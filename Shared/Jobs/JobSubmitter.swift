@@ -23,17 +23,29 @@ public struct JobSubmitter: Sendable {
     /// with the job's ErrorCode and ErrorDetails, as Orthanc answers a synchronous call whose job failed). A hidden job
     /// is removed once read.
     public func wait(_ id: String) async throws -> JSONValue {
+        let job = try await watch(id) { _ in true }
+        if job.hidden { try? await store.remove(id) }
+        if job.state == .success { return job.content }
+        throw TesseraError(OrthancErrorCode(code: job.errorCode, description: job.errorDescription, httpStatus: 500),
+                           details: job.errorDetails)
+    }
+
+    /// Follows a job until it ends and returns its last record; `progress` sees the record at each check (at most every
+    /// `interval`) and returns false to cancel the job (the watch goes on until the job has stopped). Throws when the job
+    /// was removed, or when no worker can take it (it is canceled then).
+    public func watch(_ id: String, interval: Duration = .milliseconds(200),
+                      progress: (JobRecord) async -> Bool) async throws -> JobRecord {
         var pause = Duration.milliseconds(5)
         var checked = ContinuousClock.now
+        var canceled = false
         while true {
             guard let job = try await store.job(id) else {
                 throw TesseraError(.inexistentItem, details: "Job \(id) was removed before it finished (see JobsHistorySize)")
             }
-            if job.state.isFinished {
-                if job.hidden { try? await store.remove(id) }
-                if job.state == .success { return job.content }
-                throw TesseraError(OrthancErrorCode(code: job.errorCode, description: job.errorDescription, httpStatus: 500),
-                                   details: job.errorDetails)
+            if job.state.isFinished { return job }
+            if !canceled, await !progress(job) {
+                canceled = true
+                _ = try await store.cancel(id)
             }
             // A job no worker can take: cancel it and say so, rather than wait for ever.
             if job.state == .pending, ContinuousClock.now - checked > Self.workerCheckInterval {
@@ -45,7 +57,14 @@ public struct JobSubmitter: Sendable {
                 }
             }
             try await Task.sleep(for: pause)
-            pause = min(pause * 2, .milliseconds(200))
+            pause = min(pause * 2, interval)
         }
+    }
+}
+
+extension JobSubmitter {
+    /// Removes a finished job (a hidden one its caller has read).
+    public func remove(_ id: String) async throws {
+        try await store.remove(id)
     }
 }

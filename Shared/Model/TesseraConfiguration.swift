@@ -98,6 +98,17 @@ public struct TesseraConfiguration: Sendable {
     /// Seconds a worker's claim on a running job lasts without renewal (Tessera's `JobLease`; env `TESSERA_JOB_LEASE`):
     /// a worker killed mid-job loses its jobs to another replica after this long.
     public var jobLeaseSeconds = 30
+    /// `DicomAlwaysAllow...`, `DicomCheckModalityHost`, `StrictAetComparison`: who may do what on the DICOM server.
+    public var dicomAccess = DicomAccessRules()
+    /// `SynchronousCMove`: a C-MOVE's sub-operations run while its association waits (else a job is queued).
+    public var synchronousCMove = true
+    /// `LimitFindResults` (patients, studies, series) and `LimitFindInstances` of a C-FIND; 0: unlimited.
+    public var limitFindResults = 0
+    public var limitFindInstances = 0
+    /// `DefaultEncoding`: the character set of C-FIND answers (Orthanc's encoding names).
+    public var defaultEncoding = "Latin1"
+    /// `UnknownSopClassAccepted`: C-STORE of SOP classes DCMTK does not know.
+    public var unknownSopClassAccepted = false
     /// The whole merged document, for keys that have no typed field yet.
     public var document: JSONValue = .object([:])
 
@@ -231,6 +242,17 @@ public struct TesseraConfiguration: Sendable {
         logExportedResources = try bool("LogExportedResources") ?? logExportedResources
         queryRetrieveSize = try int("QueryRetrieveSize") ?? queryRetrieveSize
         jobLeaseSeconds = try int("JobLease") ?? jobLeaseSeconds
+        for request in DicomAccessRules.Request.allCases where request != .nAction && request != .eventReport {
+            guard let allowed = try bool("DicomAlwaysAllow\(request.rawValue)") else { continue }
+            if allowed { dicomAccess.alwaysAllowed.insert(request) } else { dicomAccess.alwaysAllowed.remove(request) }
+        }
+        dicomAccess.checkModalityHost = try bool("DicomCheckModalityHost") ?? dicomAccess.checkModalityHost
+        dicomAccess.strictAetComparison = try bool("StrictAetComparison") ?? dicomAccess.strictAetComparison
+        synchronousCMove = try bool("SynchronousCMove") ?? synchronousCMove
+        limitFindResults = try int("LimitFindResults") ?? limitFindResults
+        limitFindInstances = try int("LimitFindInstances") ?? limitFindInstances
+        defaultEncoding = try string("DefaultEncoding") ?? defaultEncoding
+        unknownSopClassAccepted = try bool("UnknownSopClassAccepted") ?? unknownSopClassAccepted
         try applyEnvironment(environment)
         try validate()
     }
@@ -295,6 +317,12 @@ public struct TesseraConfiguration: Sendable {
               jobLeaseSeconds >= 2 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration",
                                details: "DicomScuTimeout, DicomAssociationCloseDelay, ConcurrentJobs and JobsHistorySize must not be negative, JobLease at least 2 seconds")
+        }
+        guard limitFindResults >= 0, limitFindInstances >= 0 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration", details: "LimitFindResults and LimitFindInstances must not be negative")
+        }
+        guard DicomEncoding.specificCharacterSet(of: defaultEncoding) != nil else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration", details: "Unknown DefaultEncoding: \(defaultEncoding)")
         }
         guard dicomThreadsCount >= 1, broker.partitions >= 1 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DicomThreadsCount and Kafka.Partitions must be positive")

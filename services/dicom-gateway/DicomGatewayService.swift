@@ -2,15 +2,18 @@ import DICOM
 import Ingest
 import Logging
 import Model
+import QueryRetrieve
 import ServiceLifecycle
 import Storage
 
-/// The DICOM listener as a service: answers C-ECHO, and C-STORE with Success only once the instance is durable
-/// (blob written and event acknowledged). At graceful shutdown it stops accepting, answers the requests in progress
+/// The DICOM listener as a service: answers C-ECHO, C-STORE with Success only once the instance is durable (blob
+/// written and event acknowledged), C-FIND, C-MOVE and C-GET, each only for the peers the access rules allow. At graceful shutdown it stops accepting, answers the requests in progress
 /// and ends the associations.
 struct DicomGatewayService: Service {
     let scp: StoreSCP
     let ingest: InstanceIngest
+    /// C-FIND, C-MOVE, C-GET and the access rules.
+    let queries: QueryRetrieveService
     /// Where storage commitment reports complete the transactions the workers started.
     let commitments: StorageCommitmentStore
     let logger: Logger
@@ -18,7 +21,7 @@ struct DicomGatewayService: Service {
     func run() async throws {
         let ingest = self.ingest
         let scp = self.scp
-        let (commitments, logger) = (self.commitments, self.logger)
+        let (commitments, logger, queries) = (self.commitments, self.logger, self.queries)
         try await withGracefulShutdownHandler {
             try await scp.run(handler: { received in ingest.handle(received) }, commitment: { report in
                 let metadata: Logger.Metadata = ["transaction": "\(report.transactionUID)", "remoteAET": "\(report.remoteAET)",
@@ -34,6 +37,10 @@ struct DicomGatewayService: Service {
                 }
                 logger.info("Storage commitment report received", metadata: metadata)
                 return .success
+            }, query: { request, responder in
+                await queries.handle(request, responder: responder)
+            }, access: { access in
+                queries.allows(access)
             })
         } onGracefulShutdown: {
             scp.stop()

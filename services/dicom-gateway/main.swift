@@ -1,9 +1,12 @@
 import DICOM
 import Events
 import Foundation
+import Index
 import Ingest
+import Jobs
 import Model
 import NIOPosix
+import QueryRetrieve
 import ServiceKit
 import ServiceLifecycle
 import Storage
@@ -35,15 +38,40 @@ do {
         operationTimeoutSeconds: configuration.dicomOperationTimeout, maximumPDULength: configuration.maximumPduLength,
         // Past the broker's own delivery timeout (plus a parse that waited for memory): the answer is not coming.
         answerTimeoutSeconds: max(120, configuration.broker.deliveryTimeoutMilliseconds / 1000 + 60)))
+    scp.setUnknownSOPClassesAccepted(configuration.unknownSopClassAccepted)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances, logger: logger)
+    // C-FIND, C-MOVE and C-GET read the index; the sub-operations of C-MOVE run as jobs in the workers. C-STORE never
+    // waits for PostgreSQL (access checks read a snapshot of the modalities).
+    let database = IndexDatabase(settings: configuration.database, logger: logger)
+    let instances = InstanceQueries(database: database)
+    let finder = ResourceFinder(database: database)
+    let search = ResourceSearch(finder: finder, instances: instances, blobs: blobs)
+    let directory = ModalityDirectory(registry: ModalityRegistry(configuration: configuration, database: database),
+                                      configured: configuration.modalities,
+                                      inDatabase: configuration.dicomModalitiesInDatabase, logger: logger)
+    let settings = QueryRetrieveSettings(configuration: configuration)
+    let targets = RetrieveTargets(
+        search: search,
+        selection: ResourceSelection(resources: ResourceQueries(database: database), instances: instances,
+                                     exports: ExportLog(database: database), logExportedResources: false),
+        instances: instances)
+    let queries = QueryRetrieveService(
+        find: DicomFindHandler(search: search, answers: FindAnswerQueries(database: database), instances: instances,
+                               blobs: blobs, settings: settings, logger: logger),
+        move: DicomMoveHandler(targets: targets, directory: directory, submitter: JobSubmitter(store: JobStore(database: database)),
+                               settings: settings, logger: logger),
+        get: DicomGetHandler(targets: targets, blobs: blobs, logger: logger),
+        directory: directory, rules: configuration.dicomAccess, logger: logger)
     let operations = OperationsServer.make(
         host: bootstrap.operationsHost, port: configuration.metricsPort ?? 9101, metrics: bootstrap.metrics, logger: logger,
         readiness: { producer.canPublish })
     let group = ServiceGroup(configuration: .init(
         services: [
+            .init(service: database.client),
+            .init(service: directory),
             .init(service: producer),
             .init(service: DicomGatewayService(
-                scp: scp, ingest: ingest,
+                scp: scp, ingest: ingest, queries: queries,
                 commitments: StorageCommitmentStore(storageRoot: blobs.root, limit: configuration.storageCommitmentReportsSize),
                 logger: logger)),
             .init(service: operations),

@@ -1,6 +1,7 @@
 import DICOM
 import Index
 import Model
+import QueryRetrieve
 
 /// The body of `POST /tools/find`, validated as Orthanc 1.12 does, with each `Query` entry resolved to a main tag
 /// the index can match or to a tag that must be read from the files.
@@ -44,10 +45,9 @@ struct FindRequest {
             }
             caseSensitive = flag
         }
-        var query = FindQuery(level: level)
-        query.limit = try Self.count(members["Limit"], name: "Limit").flatMap { $0 == 0 ? nil : $0 }
-        query.since = try Self.count(members["Since"], name: "Since") ?? 0
-        var fileConstraints: [TagConstraint] = []
+        var builder = FindQueryBuilder(level: level)
+        builder.page(since: try Self.count(members["Since"], name: "Since") ?? 0,
+                     limit: try Self.count(members["Limit"], name: "Limit").flatMap { $0 == 0 ? nil : $0 })
         for (name, value) in constraints.sorted(by: { $0.key < $1.key }) {
             guard case .string(let text) = value else {
                 throw TesseraError(.badRequest, details: "Tag \"\(name)\" should be associated with a string")
@@ -56,24 +56,12 @@ struct FindRequest {
             guard let constraint = try TagConstraint.parse(tag: entry.tag, vr: entry.vr, value: text, caseSensitive: caseSensitive) else {
                 continue
             }
-            if entry.vr == "SQ" {
-                query.matchesNothing = true  // Orthanc answers an empty list
-            } else if entry.tag == Self.modalitiesInStudy {
-                // Computed at Study level from the series' modalities; nothing has it at other levels.
-                if level == .study {
-                    query.constraints.append(.init(level: .series, name: "Modality", constraint: constraint))
-                } else {
-                    query.matchesNothing = true
-                }
-            } else if let (owner, mainName) = Self.mainTag(entry.tag, upTo: level) {
-                query.constraints.append(.init(level: owner, name: mainName, constraint: constraint))
-            } else if Self.isMainTagBelow(entry.tag, level) {
-                query.matchesNothing = true  // a child level's main tag never matches at this level (Orthanc 1.10)
-            } else {
-                fileConstraints.append(constraint)
-            }
+            builder.add(constraint, vr: entry.vr)
         }
-        (query.labels, query.labelsConstraint) = try Self.labels(members)
+        let (labels, labelsConstraint) = try Self.labels(members)
+        builder.labels(labels, labelsConstraint)
+        let query = builder.query
+        let fileConstraints = builder.fileConstraints
         self.query = query
         self.fileConstraints = fileConstraints
         switch members["Expand"] {
@@ -104,18 +92,12 @@ struct FindRequest {
         requestedTags = requested
     }
 
-    static let modalitiesInStudy = DicomTag(0x0008, 0x0061)
-
     private static func flag(_ members: [String: JSONValue], _ name: String) throws(TesseraError) -> Bool {
         guard let value = members[name] else { return false }
         guard case .bool(let flag) = value else {
             throw TesseraError(.badFileFormat, details: "Boolean value expected in field: \(name)")
         }
         return flag
-    }
-
-    private static func isMainTagBelow(_ tag: DicomTag, _ level: ResourceLevel) -> Bool {
-        ResourceLevel.allCases.contains { $0.depth > level.depth && MainDicomTag.forLevel($0).contains { $0.tag == tag } }
     }
 
     /// Orthanc's `StringToResourceType`: any case, singular or plural.
@@ -136,16 +118,6 @@ struct FindRequest {
             throw TesseraError(.unknownDicomTag, details: "Unknown DICOM tag: \"\(name)\"")
         }
         return entry
-    }
-
-    /// The deepest level at or above `level` whose main tags hold `tag`, with Orthanc's name for it.
-    static func mainTag(_ tag: DicomTag, upTo level: ResourceLevel) -> (ResourceLevel, String)? {
-        for candidate in ResourceLevel.allCases.reversed() where candidate.depth <= level.depth {
-            if let main = MainDicomTag.forLevel(candidate).first(where: { $0.tag == tag }) {
-                return (candidate, main.name)
-            }
-        }
-        return nil
     }
 
     private static func count(_ value: JSONValue?, name: String) throws(TesseraError) -> Int? {

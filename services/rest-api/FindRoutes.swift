@@ -3,18 +3,15 @@ import DICOM
 import Hummingbird
 import Index
 import Model
-import Storage
+import QueryRetrieve
 
 /// `POST /tools/find` and `POST /tools/lookup`. Main-tag constraints run in PostgreSQL (``ResourceFinder``);
-/// constraints on other tags are checked against the first instance file of each candidate, within a bound.
+/// constraints on other tags are checked against the first instance file of each candidate (``ResourceSearch``).
 struct FindRoutes {
     let finder: ResourceFinder
-    let instances: InstanceQueries
+    let search: ResourceSearch
     let renderer: ResourceRenderer
-    let blobs: BlobStore
     let caseSensitivePN: Bool
-    /// Most candidates whose files are read for constraints on tags outside the index.
-    var maximumFileScan = 10_000
     /// Largest request body.
     var maximumBodySize = 1 << 20
 
@@ -49,39 +46,7 @@ struct FindRoutes {
         }
     }
 
-    /// The page of matching keys. Without file constraints PostgreSQL pages; with them, candidates are read in
-    /// index order until the page is full, and a query needing more than `maximumFileScan` files is refused.
     private func matching(_ find: FindRequest) async throws -> [(key: Int64, id: PublicID)] {
-        guard !find.fileConstraints.isEmpty else { return try await finder.matches(find.query) }
-        var candidates = find.query
-        candidates.since = 0
-        candidates.limit = maximumFileScan + 1
-        let found = try await finder.matches(candidates)
-        let keys = found.map(\.key)
-        let ids = Dictionary(found.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
-        let wanted = find.query.limit.map { find.query.since.addingReportingOverflow($0).overflow ? Int.max : find.query.since + $0 }
-        if keys.count > maximumFileScan, wanted.map({ $0 > maximumFileScan }) ?? true {
-            throw TesseraError(.parameterOutOfRange, message: "Query too broad",
-                               details: "More than \(maximumFileScan) resources match the indexed tags, and tags outside the index need their files read: add constraints on main DICOM tags, or a Limit")
-        }
-        var matches: [Int64] = []
-        var position = 0
-        let constraints = find.fileConstraints
-        while position < keys.count, wanted.map({ matches.count < $0 }) ?? true {
-            let batch = Array(keys[position..<min(keys.count, position + 100)])
-            position += batch.count
-            let files = try await instances.firstFiles(of: find.query.level, keys: batch)
-            for key in batch {
-                guard let file = files[key] else { continue }
-                let matched = try await blobs.withBlob(file) { path throws(TesseraError) in
-                    let dicom = try DicomFile(path: path, maxReadLength: 4096)
-                    let charset = DicomCharset(datasetOf: dicom)
-                    return constraints.allSatisfy { $0.matches(dicom.dataset.text($0.tag, charset: charset)) }
-                }
-                if matched { matches.append(key) }
-                if let wanted, matches.count >= wanted { break }
-            }
-        }
-        return matches.dropFirst(find.query.since).prefix(find.query.limit ?? Int.max).compactMap { key in ids[key].map { (key, $0) } }
+        try await search.matches(find.query, fileConstraints: find.fileConstraints)
     }
 }

@@ -8,6 +8,7 @@ import Ingest
 import Jobs
 import Model
 import NIOCore
+import QueryRetrieve
 import NIOPosix
 import ServiceKit
 import ServiceLifecycle
@@ -47,7 +48,7 @@ do {
     let finder = ResourceFinder(database: database)
     let reaper = BlobReaper(database: database, blobs: blobs, logger: logger)
     ResourceRoutes(resources: resources, instances: instances, changes: changes, blobs: blobs, renderer: renderer).add(to: router)
-    FindRoutes(finder: finder, instances: instances, renderer: renderer, blobs: blobs,
+    FindRoutes(finder: finder, search: ResourceSearch(finder: finder, instances: instances, blobs: blobs), renderer: renderer,
                caseSensitivePN: configuration.caseSensitivePN).add(to: router)
     LabelRoutes(labels: LabelStore(database: database), resources: resources).add(to: router)
     let exports = ExportLog(database: database)

@@ -218,6 +218,35 @@ cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_ca
 /// with the context given to cdicom_scp_create. Call before cdicom_scp_run.
 void cdicom_scp_set_commitment_callback(cdicom_scp *scp, cdicom_commitment_callback callback);
 
+/// What the access callback is asked about.
+enum {
+    /// An association request (Orthanc's IsAllowedConnection): refused with "calling AE title not recognized".
+    CDICOM_ACCESS_CONNECTION = 0,
+    CDICOM_ACCESS_ECHO = 1,
+    CDICOM_ACCESS_STORE = 2,
+    CDICOM_ACCESS_FIND = 3,
+    CDICOM_ACCESS_MOVE = 4,
+    CDICOM_ACCESS_GET = 5,
+    CDICOM_ACCESS_EVENT_REPORT = 6,
+};
+
+/// Decides whether a peer may open an association or send a request (one of CDICOM_ACCESS_); non-zero allows. A
+/// refused request aborts the association (A-ABORT), as Orthanc does. Runs on the association's thread, for every
+/// request: it must be quick.
+typedef int (*cdicom_access_callback)(void *context, int request, const char *calling_aet, const char *called_aet,
+                                      const char *peer_ip);
+
+/// Checks every association and request with `callback` (the context given to cdicom_scp_create). Call before
+/// cdicom_scp_run.
+void cdicom_scp_set_access_callback(cdicom_scp *scp, cdicom_access_callback callback);
+
+/// Replaces the transfer syntaxes accepted for storage by new associations (at least one). Thread-safe.
+void cdicom_scp_set_accepted_syntaxes(cdicom_scp *scp, const char *const *transfer_syntaxes, size_t count);
+
+/// Whether new associations accept SOP classes DCMTK does not know, as storage (Orthanc's UnknownSopClassAccepted).
+/// Thread-safe.
+void cdicom_scp_set_unknown_sop_classes_accepted(cdicom_scp *scp, int accepted);
+
 /// Listens and serves associations until cdicom_scp_stop. Blocking: run it on a dedicated thread. Returns 0 after a
 /// stop, once every association has ended (requests in progress are answered first), or non-zero with `error`
 /// filled (e.g. the port is in use).
@@ -231,6 +260,76 @@ void cdicom_scp_stop(cdicom_scp *scp);
 int cdicom_scp_active_associations(const cdicom_scp *scp);
 
 void cdicom_scp_destroy(cdicom_scp *scp);
+
+// MARK: - Network: query/retrieve SCP (C-FIND, C-MOVE, C-GET)
+
+/// The request kinds a query/retrieve callback gets.
+enum {
+    CDICOM_QR_FIND = 1,
+    CDICOM_QR_MOVE = 2,
+    CDICOM_QR_GET = 3,
+};
+
+/// A C-FIND, C-MOVE or C-GET request whose identifier was received. Valid during the callback.
+typedef struct {
+    /// CDICOM_QR_FIND, CDICOM_QR_MOVE or CDICOM_QR_GET.
+    int command;
+    /// The information model (affected SOP class UID of the request).
+    const char *sop_class_uid;
+    const char *calling_aet;
+    const char *called_aet;
+    const char *peer_ip;
+    /// C-MOVE: the move destination AE title ("" otherwise).
+    const char *move_destination;
+    uint16_t message_id;
+    /// The identifier as a DICOM file in memory (explicit VR little endian, with meta header).
+    const uint8_t *identifier;
+    size_t identifier_length;
+} cdicom_qr_request;
+
+/// A request being answered, on its association's thread; every cdicom_qr_ call on it must come from that thread,
+/// during the callback.
+typedef struct cdicom_qr cdicom_qr;
+
+/// Called on the association's thread for each query/retrieve request. It answers through the cdicom_qr_ calls and
+/// ends with cdicom_qr_finish; a callback that returns without finishing is answered "unable to process" (0xC000).
+typedef void (*cdicom_qr_callback)(void *context, cdicom_qr *qr, const cdicom_qr_request *request);
+
+/// Answers C-FIND, C-MOVE and C-GET with `callback` (the context given to cdicom_scp_create); the Patient Root and
+/// Study Root models are negotiated for each. Call before cdicom_scp_run.
+void cdicom_scp_set_qr_callback(cdicom_scp *scp, cdicom_qr_callback callback);
+
+/// What sending a pending response gave.
+enum {
+    /// Sent.
+    CDICOM_QR_SENT = 0,
+    /// The requester sent C-CANCEL: finish with the Cancel status (0xFE00).
+    CDICOM_QR_CANCELED = 1,
+    /// The association failed: nothing more can be sent (finishing only releases the request).
+    CDICOM_QR_BROKEN = 2,
+};
+
+/// C-FIND: sends one pending response (0xFF00) whose identifier holds the `count` attributes (tag as group << 16 |
+/// element, values in UTF-8, `\`-separated; an empty value sends an empty attribute). Each attribute keeps the VR
+/// the request gave it (else the dictionary's). The identifier is converted to `character_set` (a value of
+/// SpecificCharacterSet, "ISO_IR 192" for UTF-8) when one of its values is not ASCII. One of CDICOM_QR_SENT,
+/// CDICOM_QR_CANCELED, CDICOM_QR_BROKEN.
+int cdicom_qr_find_answer(cdicom_qr *qr, const uint32_t *tags, const char *const *values, size_t count,
+                          const char *character_set);
+
+/// C-MOVE, C-GET: sends a pending response (0xFF00) with the sub-operation counts.
+int cdicom_qr_pending(cdicom_qr *qr, uint16_t remaining, uint16_t completed, uint16_t failed, uint16_t warning);
+
+/// C-GET: sends the stored file at `path` back to the requester with C-STORE on the request's own association (the
+/// storage contexts the requester proposed in the SCP role). One of the CDICOM_SCU_ codes; `status` filled with
+/// CDICOM_SCU_ANSWERED, `error` otherwise.
+int cdicom_qr_store(cdicom_qr *qr, const char *path, uint16_t *status, char *error, size_t error_length);
+
+/// Sends the final response: `status`, the sub-operation counts (C-MOVE, C-GET; `remaining` is sent only when
+/// `status` is Cancel) and, when `failed_uids` is not empty, an identifier with FailedSOPInstanceUIDList
+/// (`\`-separated). `error_comment` (may be NULL) goes in ErrorComment for failure statuses. Returns 0 when sent.
+int cdicom_qr_finish(cdicom_qr *qr, uint16_t status, uint16_t remaining, uint16_t completed, uint16_t failed,
+                     uint16_t warning, const char *failed_uids, const char *error_comment);
 
 // MARK: - Network: SCU
 
