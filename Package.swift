@@ -131,6 +131,16 @@ let package = Package(
             path: "Shared/Jobs"
         ),
         .target(
+            name: "EdgeReceiver",
+            dependencies: [
+                "DICOM", "Index", "Ingest", "Jobs", "Model",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/EdgeReceiver"
+        ),
+        .target(
             name: "QueryRetrieve",
             dependencies: [
                 "DICOM", "Index", "Jobs", "Model", "Storage",
@@ -156,7 +166,7 @@ let package = Package(
         // MARK: Services
         .executableTarget(
             name: "tessera-gateway",
-            dependencies: ["DICOM", "Model", "Storage", "Events", "Index", "Ingest", "Jobs", "QueryRetrieve", "ServiceKit",
+            dependencies: ["DICOM", "EdgeReceiver", "Model", "Storage", "Events", "Index", "Ingest", "Jobs", "QueryRetrieve", "ServiceKit",
                            .product(name: "NIOPosix", package: "swift-nio")],
             path: "services/dicom-gateway"
         ),
@@ -188,7 +198,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs", "QueryRetrieve",
+            dependencies: ["Model", "DICOM", "EdgeReceiver", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs", "QueryRetrieve",
                            "ResourceArchive",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",

@@ -356,6 +356,16 @@ protected:
                               peerAddress(peer).c_str()) != 0 ? OFTrue : OFFalse;
     }
 
+    /// The association is established: the access callback may still refuse it, and it is aborted then.
+    void notifyAssociationAcknowledge() override {
+        DcmThreadSCP::notifyAssociationAcknowledge();
+        if (server_.access == nullptr || association_ == nullptr) return;
+        OFString calling = getPeerAETitle(), called = getCalledAETitle(), peer = getPeerIP();
+        if (server_.access(server_.context, CDICOM_ACCESS_ESTABLISHED, calling.c_str(), called.c_str(), peer.c_str()) == 0) {
+            ASC_abortAssociation(association_);
+        }
+    }
+
     /// The address without DCMTK's ":port" suffix.
     static std::string peerAddress(const std::string &presentation) {
         const size_t colon = presentation.rfind(':');
@@ -714,7 +724,7 @@ void cdicom_scp_set_access_callback(cdicom_scp *scp, cdicom_access_callback call
 }
 
 void cdicom_scp_set_accepted_syntaxes(cdicom_scp *scp, const char *const *transfer_syntaxes, size_t count) {
-    if (scp == nullptr || transfer_syntaxes == nullptr || count == 0) return;
+    if (scp == nullptr || (transfer_syntaxes == nullptr && count > 0)) return;
     guarded(0, [&] {
         std::vector<std::string> syntaxes;
         for (size_t index = 0; index < count; ++index) syntaxes.emplace_back(transfer_syntaxes[index]);

@@ -2,9 +2,12 @@ import CDICOM
 import Model
 
 /// What the SCP asks before an association or a request: the peer, and the request (nil for the association
-/// itself, Orthanc's `IsAllowedConnection`).
+/// itself, Orthanc's `IsAllowedConnection`; with `established`, the association was just accepted and a refusal
+/// aborts it).
 public struct AssociationAccess: Sendable, Hashable {
     public var request: DicomAccessRules.Request?
+    /// The association was accepted already (a refusal aborts it right away).
+    public var established = false
     public var callingAET: String
     public var calledAET: String
     public var peerIP: String
@@ -19,8 +22,12 @@ public struct AssociationAccess: Sendable, Hashable {
     /// Reads the C callback's arguments; nil for a request kind this side does not know.
     init?(request code: Int32, callingAET: UnsafePointer<CChar>?, calledAET: UnsafePointer<CChar>?, peerIP: UnsafePointer<CChar>?) {
         let request: DicomAccessRules.Request?
+        var established = false
         switch Int(code) {
         case CDICOM_ACCESS_CONNECTION: request = nil
+        case CDICOM_ACCESS_ESTABLISHED:
+            request = nil
+            established = true
         case CDICOM_ACCESS_ECHO: request = .echo
         case CDICOM_ACCESS_STORE: request = .store
         case CDICOM_ACCESS_FIND: request = .find
@@ -31,5 +38,6 @@ public struct AssociationAccess: Sendable, Hashable {
         }
         func text(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
         self.init(request: request, callingAET: text(callingAET), calledAET: text(calledAET), peerIP: text(peerIP))
+        self.established = established
     }
 }

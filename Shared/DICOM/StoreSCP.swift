@@ -113,9 +113,9 @@ public final class StoreSCP: Sendable {
         cdicom_scp_stop(handle.pointer)
     }
 
-    /// Replaces the transfer syntaxes accepted for storage by new associations (ignored when empty).
+    /// Replaces the transfer syntaxes accepted for storage by new associations (none: C-STORE refused, as Orthanc's
+    /// "C-STORE SCP is disabled").
     public func setAcceptedTransferSyntaxes(_ syntaxes: [String]) {
-        guard !syntaxes.isEmpty else { return }
         StoreSCU.withCStrings(syntaxes) { pointers in
             cdicom_scp_set_accepted_syntaxes(handle.pointer, pointers, pointers.count)
         }

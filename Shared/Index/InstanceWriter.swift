@@ -146,16 +146,20 @@ public struct InstanceWriter: Sendable {
                         WHERE public_id = \(publicID.value)
                         """, logger: logger)
                 }
+                try await recordDatashare(instance, on: connection, logger: logger)
                 return IndexedInstance(publicID: publicID, outcome: .unchanged)  // a replayed event
             }
             let current = IngestOrder(milliseconds: existing.order, blob: existing.blob)
             guard instance.overwrite, current < instance.fileUUID.ingestOrder else {
-                // The first copy wins (OverwriteInstances: false), or this copy is older than the indexed one.
+                // The first copy wins (OverwriteInstances: false), or this copy is older than the indexed one; sent
+                // again through a datashare, the instance still joins it.
+                try await recordDatashare(instance, on: connection, logger: logger)
                 state.orphans.insert(instance.fileUUID.value)
                 return IndexedInstance(publicID: publicID, outcome: .alreadyStored)
             }
             guard blobExists(instance.fileUUID) else { return IndexedInstance(publicID: publicID, outcome: .missingBlob) }
             let seriesKey = try await replace(instance, on: connection, logger: logger)
+            try await recordDatashare(instance, on: connection, logger: logger)
             state.orphans.insert(existing.blob)
             if let seriesKey { try await touchAncestors(ofSeries: seriesKey, on: connection, state: &state, logger: logger) }
             return IndexedInstance(publicID: publicID, outcome: .replaced)
@@ -208,6 +212,7 @@ public struct InstanceWriter: Sendable {
             // Another writer indexed this instance since the lookup above (its commit is visible now): decide again.
             return try await write(instance, on: connection, state: &state, blobExists: blobExists, logger: logger)
         }
+        try await recordDatashare(instance, on: connection, logger: logger)
         // Orthanc logs the instance first, then the resources it created, deepest first.
         state.changes.append((.newInstance, .instance, publicID))
         state.changes.append(contentsOf: pending.reversed())
@@ -215,6 +220,27 @@ public struct InstanceWriter: Sendable {
         state.touched[.study, default: []].insert(studyPK)
         state.touched[.series, default: []].insert(seriesPK)
         return IndexedInstance(publicID: publicID, outcome: .indexed)
+    }
+
+    /// An instance received through a datashare of the edge receiver carries it: the datashare's label on the instance
+    /// and its ancestors (so that `/tools/find` with `Labels` finds it at any level), and its `Datashare` metadata.
+    private static func recordDatashare(_ instance: StoredInstance, on connection: PostgresConnection, logger: Logger) async throws {
+        guard let datashare = instance.datashare, LabelName.isValid(datashare) else { return }
+        let ids = instance.summary.identifiers
+        try await connection.query("""
+            WITH patient AS (INSERT INTO patients_labels (resource_pk, label)
+                             SELECT pk, \(datashare) FROM patients WHERE public_id = \(ids.patientPublicID.value) ON CONFLICT DO NOTHING),
+                 study AS (INSERT INTO studies_labels (resource_pk, label)
+                           SELECT pk, \(datashare) FROM studies WHERE public_id = \(ids.studyPublicID.value) ON CONFLICT DO NOTHING),
+                 series AS (INSERT INTO series_labels (resource_pk, label)
+                            SELECT pk, \(datashare) FROM series WHERE public_id = \(ids.seriesPublicID.value) ON CONFLICT DO NOTHING),
+                 labeled AS (INSERT INTO instances_labels (resource_pk, label)
+                             SELECT pk, \(datashare) FROM instances WHERE public_id = \(ids.instancePublicID.value) ON CONFLICT DO NOTHING)
+            INSERT INTO instances_metadata (resource_pk, code, value)
+            SELECT pk, \(Int32(MetadataName.datashare.code)), convert_to(\(datashare), 'UTF8') FROM instances
+            WHERE public_id = \(ids.instancePublicID.value)
+            ON CONFLICT (resource_pk, code) DO UPDATE SET value = EXCLUDED.value
+            """, logger: logger)
     }
 
     /// Points an indexed instance at a newer copy; returns its series' row key.

@@ -295,5 +295,22 @@ public struct SchemaMigration: Sendable {
                 PRIMARY KEY (query_id, position))
             """,
         ]),
+        SchemaMigration(version: 7, statements: [
+            // Datashares of the edge receiver declared through the REST API (PUT /datashares/{id}), as the modalities.
+            """
+            CREATE TABLE datashares (
+                name TEXT PRIMARY KEY,
+                configuration JSONB,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+            // Settings of the DICOM server changed through the REST API (PUT /tools/accepted-transfer-syntaxes,
+            // /tools/unknown-sop-class-accepted): every gateway replica applies them to its new associations.
+            """
+            CREATE TABLE scp_settings (
+                name TEXT PRIMARY KEY,
+                value JSONB NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+        ]),
     ]
 }

@@ -7,13 +7,16 @@ public struct IngestSource: Sendable, Hashable {
     public var remoteIP: String?
     /// The authenticated REST user, for uploads.
     public var httpUsername: String?
+    /// The edge receiver's datashare the instance came through.
+    public var datashare: String?
 
     public init(origin: String, remoteAET: String? = nil, calledAET: String? = nil, remoteIP: String? = nil,
-                httpUsername: String? = nil) {
+                httpUsername: String? = nil, datashare: String? = nil) {
         self.origin = origin
         self.remoteAET = remoteAET
         self.calledAET = calledAET
         self.remoteIP = remoteIP
         self.httpUsername = httpUsername
+        self.datashare = datashare
     }
 }

@@ -5,9 +5,10 @@ extension InstanceIngest {
     /// What becomes of an instance received by C-STORE (on the SCP, or during a C-GET we asked for): on the receiving
     /// thread the file is read and made a durable blob; then the event is published, and Success answered only once
     /// the broker acknowledged it. Any failure answers the DIMSE status that tells the sender whether to retry.
-    public func handle(_ received: ReceivedInstance) -> StoreHandling {
+    /// `datashare`: the edge receiver's datashare the association selected (the instance carries it).
+    public func handle(_ received: ReceivedInstance, datashare: String? = nil) -> StoreHandling {
         let source = IngestSource(origin: "DicomProtocol", remoteAET: received.callingAET, calledAET: received.calledAET,
-                                  remoteIP: received.peerIP)
+                                  remoteIP: received.peerIP, datashare: datashare)
         let start = ContinuousClock.now
         let instance: StoredInstance
         do throws(TesseraError) {

@@ -35,6 +35,7 @@ public struct EndpointRegistry<Endpoint: RemoteEndpoint>: Sendable {
     /// Declares or replaces an endpoint.
     public func put(_ name: String, _ endpoint: Endpoint) async throws {
         guard !name.isEmpty else { throw TesseraError(.badRequest, details: "A symbolic name is needed") }
+        try Endpoint.validate(name: name)
         try await store.put(name, endpoint)
     }
 
@@ -47,11 +48,18 @@ public struct EndpointRegistry<Endpoint: RemoteEndpoint>: Sendable {
 
 public typealias ModalityRegistry = EndpointRegistry<ModalityConfiguration>
 public typealias PeerRegistry = EndpointRegistry<PeerConfiguration>
+public typealias DatashareRegistry = EndpointRegistry<DatashareConfiguration>
 
 extension EndpointRegistry where Endpoint == ModalityConfiguration {
     public init(configuration: TesseraConfiguration, database: IndexDatabase) {
         self.init(configured: configuration.modalities, inDatabase: configuration.dicomModalitiesInDatabase,
                   store: EndpointStore(database: database))
+    }
+}
+
+extension EndpointRegistry where Endpoint == DatashareConfiguration {
+    public init(configuration: TesseraConfiguration, database: IndexDatabase) {
+        self.init(configured: configuration.datashares.shares, inDatabase: false, store: EndpointStore(database: database))
     }
 }
 

@@ -12,10 +12,13 @@ public struct MetadataName: Sendable, Hashable {
         ("IndexInSeries", 1), ("ReceptionDate", 2), ("RemoteAET", 3), ("ExpectedNumberOfInstances", 4),
         ("ModifiedFrom", 5), ("AnonymizedFrom", 6), ("LastUpdate", 7), ("Origin", 8), ("TransferSyntax", 9),
         ("SopClassUid", 10), ("RemoteIP", 11), ("CalledAET", 12), ("HttpUsername", 13), ("PixelDataOffset", 14),
-        ("MainDicomTagsSignature", 15),
+        ("MainDicomTagsSignature", 15), ("Datashare", 1000),
     ]
 
     public static let userRange = 1024...65535
+
+    /// Tessera's system entry of an instance received through a datashare of the edge receiver (its ID; read-only).
+    public static let datashare = MetadataName(code: 1000)
 
     public var isUser: Bool { Self.userRange.contains(code) }
 

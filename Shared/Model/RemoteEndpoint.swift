@@ -12,8 +12,12 @@ public protocol RemoteEndpoint: Sendable, Equatable {
     /// Orthanc's 404 for an unknown name on reads and on deletion.
     static func unknown(_ name: String) -> TesseraError
     static func unknownOnDeletion(_ name: String) -> TesseraError
+    /// Refuses a symbolic name this kind of endpoint cannot have.
+    static func validate(name: String) throws(TesseraError)
 }
 
 extension RemoteEndpoint {
     public var storedJSON: JSONValue { json }
+
+    public static func validate(name: String) throws(TesseraError) {}
 }

@@ -24,9 +24,13 @@ public struct StoredInstance: Sendable, Hashable, Codable {
     public var httpUsername: String?
     /// Replace an instance already indexed under the same ID (Orthanc's `OverwriteInstances`).
     public var overwrite: Bool
+    /// The datashare of the edge receiver it came through: its label (on the instance and its ancestors) and its
+    /// `Datashare` metadata.
+    public var datashare: String?
 
     public init(summary: InstanceSummary, fileUUID: BlobID, fileSize: Int, fileMD5: String?, origin: String, remoteAET: String?,
-                calledAET: String?, remoteIP: String?, receptionDate: Date, httpUsername: String? = nil, overwrite: Bool = false) {
+                calledAET: String?, remoteIP: String?, receptionDate: Date, httpUsername: String? = nil, overwrite: Bool = false,
+                datashare: String? = nil) {
         self.summary = summary
         self.fileUUID = fileUUID
         self.fileSize = fileSize
@@ -38,10 +42,12 @@ public struct StoredInstance: Sendable, Hashable, Codable {
         self.receptionDate = receptionDate
         self.httpUsername = httpUsername
         self.overwrite = overwrite
+        self.datashare = datashare
     }
 
     private enum CodingKeys: String, CodingKey {
         case summary, fileUUID, fileSize, fileMD5, origin, remoteAET, calledAET, remoteIP, receptionDate, httpUsername, overwrite
+        case datashare
     }
 
     public init(from decoder: Decoder) throws {
@@ -57,5 +63,6 @@ public struct StoredInstance: Sendable, Hashable, Codable {
         receptionDate = try container.decode(Date.self, forKey: .receptionDate)
         httpUsername = try container.decodeIfPresent(String.self, forKey: .httpUsername)
         overwrite = try container.decodeIfPresent(Bool.self, forKey: .overwrite) ?? false
+        datashare = try container.decodeIfPresent(String.self, forKey: .datashare)
     }
 }

@@ -109,6 +109,8 @@ public struct TesseraConfiguration: Sendable {
     public var defaultEncoding = "Latin1"
     /// `UnknownSopClassAccepted`: C-STORE of SOP classes DCMTK does not know.
     public var unknownSopClassAccepted = false
+    /// `DatashareMode`, `Datashares`, `DatashareDiskBudget`: the edge receiver.
+    public var datashares = DatashareSettings()
     /// The whole merged document, for keys that have no typed field yet.
     public var document: JSONValue = .object([:])
 
@@ -253,6 +255,16 @@ public struct TesseraConfiguration: Sendable {
         limitFindInstances = try int("LimitFindInstances") ?? limitFindInstances
         defaultEncoding = try string("DefaultEncoding") ?? defaultEncoding
         unknownSopClassAccepted = try bool("UnknownSopClassAccepted") ?? unknownSopClassAccepted
+        datashares.enabled = try bool("DatashareMode") ?? datashares.enabled
+        datashares.shares = try Self.endpoints("Datashares", in: document)
+        for name in datashares.shares.keys {
+            do {
+                try DatashareConfiguration.validate(name: name)
+            } catch {
+                throw TesseraError(.badConfiguration, message: "Bad configuration", details: "Datashares.\(name): \(error.details ?? error.message)")
+            }
+        }
+        datashares.defaultDiskBudgetMB = try int("DatashareDiskBudget") ?? datashares.defaultDiskBudgetMB
         try applyEnvironment(environment)
         try validate()
     }
@@ -317,6 +329,9 @@ public struct TesseraConfiguration: Sendable {
               jobLeaseSeconds >= 2 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration",
                                details: "DicomScuTimeout, DicomAssociationCloseDelay, ConcurrentJobs and JobsHistorySize must not be negative, JobLease at least 2 seconds")
+        }
+        guard datashares.defaultDiskBudgetMB > 0 else {
+            throw TesseraError(.badConfiguration, message: "Bad configuration", details: "DatashareDiskBudget must be a positive number of MB")
         }
         guard limitFindResults >= 0, limitFindInstances >= 0 else {
             throw TesseraError(.badConfiguration, message: "Bad configuration", details: "LimitFindResults and LimitFindInstances must not be negative")

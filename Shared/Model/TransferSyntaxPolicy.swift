@@ -46,6 +46,12 @@ public struct TransferSyntaxPolicy: Sendable, Equatable {
         }.map(\.uid)
     }
 
+    /// The known UIDs some pattern matches, in order of preference (patterns matching nothing are ignored, as Orthanc
+    /// ignores them).
+    public static func expand(_ patterns: [String]) -> [String] {
+        known.map(\.uid).filter { uid in patterns.contains { matches(uid, pattern: $0) } }
+    }
+
     /// Glob matching with `*` (any run) and `?` (one character), as Orthanc's wildcard matching.
     static func matches(_ text: String, pattern: String) -> Bool {
         let text = Array(text.utf8), pattern = Array(pattern.utf8)

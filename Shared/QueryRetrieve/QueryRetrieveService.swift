@@ -26,6 +26,7 @@ public struct QueryRetrieveService: Sendable {
 
     /// Whether the peer may open the association (`request` nil) or send the request; a refusal is logged.
     public func allows(_ access: AssociationAccess) -> Bool {
+        if access.established { return true }
         let modalities = directory.modalities.values
         let allowed = access.request.map {
             rules.allows($0, callingAET: access.callingAET, ip: access.peerIP, modalities: modalities)

@@ -1,4 +1,5 @@
 import DICOM
+import EdgeReceiver
 import Ingest
 import Logging
 import Model
@@ -14,6 +15,8 @@ struct DicomGatewayService: Service {
     let ingest: InstanceIngest
     /// C-FIND, C-MOVE, C-GET and the access rules.
     let queries: QueryRetrieveService
+    /// In datashare mode (the edge receiver): every association selects a datashare, every instance carries it.
+    let datashares: DatashareReceiver?
     /// Where storage commitment reports complete the transactions the workers started.
     let commitments: StorageCommitmentStore
     let logger: Logger
@@ -21,9 +24,11 @@ struct DicomGatewayService: Service {
     func run() async throws {
         let ingest = self.ingest
         let scp = self.scp
-        let (commitments, logger, queries) = (self.commitments, self.logger, self.queries)
+        let (commitments, logger, queries, datashares) = (self.commitments, self.logger, self.queries, self.datashares)
         try await withGracefulShutdownHandler {
-            try await scp.run(handler: { received in ingest.handle(received) }, commitment: { report in
+            try await scp.run(handler: { received in
+                datashares?.handle(received) ?? ingest.handle(received)
+            }, commitment: { report in
                 let metadata: Logger.Metadata = ["transaction": "\(report.transactionUID)", "remoteAET": "\(report.remoteAET)",
                                                  "committed": "\(report.succeeded.count)", "failed": "\(report.failures.count)"]
                 do throws(TesseraError) {
@@ -40,7 +45,10 @@ struct DicomGatewayService: Service {
             }, query: { request, responder in
                 await queries.handle(request, responder: responder)
             }, access: { access in
-                queries.allows(access)
+                if access.established, let datashares {
+                    return datashares.allowsAssociation(calledAET: access.calledAET, callingAET: access.callingAET, peerIP: access.peerIP)
+                }
+                return queries.allows(access)
             })
         } onGracefulShutdown: {
             scp.stop()

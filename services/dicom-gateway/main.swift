@@ -1,4 +1,5 @@
 import DICOM
+import EdgeReceiver
 import Events
 import Foundation
 import Index
@@ -34,7 +35,9 @@ do {
         port: configuration.dicomPort, aeTitle: configuration.dicomAet,
         maximumAssociations: configuration.dicomThreadsCount, incomingFolder: blobs.incomingFolder,
         transferSyntaxes: configuration.transferSyntaxes.accepted,
-        checkCalledAET: configuration.dicomCheckCalledAet, timeoutSeconds: configuration.dicomScpTimeout,
+        // In datashare mode the called AE title names a datashare, never us.
+        checkCalledAET: configuration.dicomCheckCalledAet && !configuration.datashares.enabled,
+        timeoutSeconds: configuration.dicomScpTimeout,
         operationTimeoutSeconds: configuration.dicomOperationTimeout, maximumPDULength: configuration.maximumPduLength,
         // Past the broker's own delivery timeout (plus a parse that waited for memory): the answer is not coming.
         answerTimeoutSeconds: max(120, configuration.broker.deliveryTimeoutMilliseconds / 1000 + 60)))
@@ -65,13 +68,21 @@ do {
     let operations = OperationsServer.make(
         host: bootstrap.operationsHost, port: configuration.metricsPort ?? 9101, metrics: bootstrap.metrics, logger: logger,
         readiness: { producer.canPublish })
+    let datashareDirectory = DatashareDirectory(
+        registry: DatashareRegistry(configuration: configuration, database: database), usage: DatashareUsage(database: database),
+        configured: configuration.datashares.shares, defaultBudgetMB: configuration.datashares.defaultDiskBudgetMB, logger: logger)
+    let datashares = configuration.datashares.enabled
+        ? DatashareReceiver(directory: datashareDirectory, ingest: ingest, logger: logger) : nil
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        .init(service: database.client), .init(service: directory),
+        .init(service: ScpSettingsWatcher(store: ScpSettingsStore(database: database), scp: scp, logger: logger)),
+    ]
+    if datashares != nil { services.append(.init(service: datashareDirectory)) }
     let group = ServiceGroup(configuration: .init(
-        services: [
-            .init(service: database.client),
-            .init(service: directory),
+        services: services + [
             .init(service: producer),
             .init(service: DicomGatewayService(
-                scp: scp, ingest: ingest, queries: queries,
+                scp: scp, ingest: ingest, queries: queries, datashares: datashares,
                 commitments: StorageCommitmentStore(storageRoot: blobs.root, limit: configuration.storageCommitmentReportsSize),
                 logger: logger)),
             .init(service: operations),
@@ -80,7 +91,8 @@ do {
         logger: logger))
     logger.info("DICOM gateway listening", metadata: [
         "aet": "\(configuration.dicomAet)", "port": "\(configuration.dicomPort)", "storage": "\(blobs.root)",
-        "broker": "\(configuration.broker.bootstrapServers)", "topic": "\(configuration.broker.topic)"])
+        "broker": "\(configuration.broker.bootstrapServers)", "topic": "\(configuration.broker.topic)",
+        "datashareMode": "\(configuration.datashares.enabled)"])
     try await group.run()
 } catch {
     logger.critical("tessera-gateway stopped", metadata: ["error": "\(error)"])

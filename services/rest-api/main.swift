@@ -74,6 +74,10 @@ do {
         commitments: StorageCommitmentStore(storageRoot: blobs.root, limit: configuration.storageCommitmentReportsSize),
         finder: finder, deleter: deleter, reaper: reaper, configuration: configuration).add(to: router)
     DeadLetterRoutes(store: DeadLetterStore(database: database)).add(to: router)
+    DatashareRoutes(registry: DatashareRegistry(configuration: configuration, database: database),
+                    usage: DatashareUsage(database: database),
+                    defaultBudgetMB: configuration.datashares.defaultDiskBudgetMB).add(to: router)
+    ScpSettingsRoutes(store: ScpSettingsStore(database: database), configuration: configuration).add(to: router)
     MethodNotAllowed.registerAll(on: router)
     TagRoutes(instances: instances, blobs: blobs).add(to: router)
     TagAggregateRoutes(resources: resources, instances: instances, blobs: blobs).add(to: router)

@@ -228,6 +228,9 @@ enum {
     CDICOM_ACCESS_MOVE = 4,
     CDICOM_ACCESS_GET = 5,
     CDICOM_ACCESS_EVENT_REPORT = 6,
+    /// The association was just accepted (A-ASSOCIATE-AC sent): refusing aborts it at once (A-ABORT), as an edge
+    /// receiver does with called AE titles that name no datashare.
+    CDICOM_ACCESS_ESTABLISHED = 7,
 };
 
 /// Decides whether a peer may open an association or send a request (one of CDICOM_ACCESS_); non-zero allows. A
@@ -240,7 +243,7 @@ typedef int (*cdicom_access_callback)(void *context, int request, const char *ca
 /// cdicom_scp_run.
 void cdicom_scp_set_access_callback(cdicom_scp *scp, cdicom_access_callback callback);
 
-/// Replaces the transfer syntaxes accepted for storage by new associations (at least one). Thread-safe.
+/// Replaces the transfer syntaxes accepted for storage by new associations (none: storage is refused). Thread-safe.
 void cdicom_scp_set_accepted_syntaxes(cdicom_scp *scp, const char *const *transfer_syntaxes, size_t count);
 
 /// Whether new associations accept SOP classes DCMTK does not know, as storage (Orthanc's UnknownSopClassAccepted).
