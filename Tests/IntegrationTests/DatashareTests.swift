@@ -110,11 +110,28 @@ extension ClusterTests {
                 let widened = try await api.send("PUT", "/tools/accepted-transfer-syntaxes", body: Array("1.2.840.10008.1.*".utf8))
                 #expect((try widened.json() as? [String])?.count == syntaxes.count)
                 #expect(String(decoding: try await api.get("/tools/unknown-sop-class-accepted").body, as: UTF8.self) == "0")
+                // An instance of a SOP class DCMTK does not know: refused until UnknownSopClassAccepted.
+                let unknownClass = try environment.temporaryFolder("edge-unknown") + "/unknown.dcm"
+                let written = try await ProcessRunner.run(environment.python, ["-c", """
+                    import sys, pydicom
+                    ds = pydicom.dcmread(sys.argv[1])
+                    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.826.0.1.3680043.8.498.77.1"
+                    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+                    ds.save_as(sys.argv[2])
+                    """, stray.entries[0].File, unknownClass])
+                #expect(written.status == 0, "\(written.output)")
+                // (storescu refuses to send a SOP class it does not know: the hostile tool sends the file as it is.)
+                let hostile = HostileTool(environment: environment)
+                let storeUnknown = ["store", "--port", String(Self.gateway), "--aet", "DS1", "--files", unknownClass]
+                let refusedUnknown = try await hostile.run(storeUnknown)
+                #expect((refusedUnknown["statuses"] as? [Any])?.first is NSNull, "an unknown SOP class is refused by default: \(refusedUnknown)")
                 #expect(try await api.send("PUT", "/tools/unknown-sop-class-accepted", body: Array("1".utf8)).status == 200)
                 #expect(String(decoding: try await api.get("/tools/unknown-sop-class-accepted").body, as: UTF8.self) == "1")
                 #expect(try await api.send("PUT", "/tools/unknown-sop-class-accepted", body: Array("maybe".utf8)).status == 400)
                 try await Task.sleep(for: .seconds(3))
                 #expect(try await store(stray.entries.map(\.File), called: "DS1", extra: ["-xi"]).status == 0)
+                let acceptedUnknown = try await hostile.run(storeUnknown)
+                #expect((acceptedUnknown["statuses"] as? [Int])?.first == 0, "UnknownSopClassAccepted: \(acceptedUnknown)")
             }
         }
 

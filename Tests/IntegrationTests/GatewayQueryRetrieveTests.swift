@@ -83,6 +83,22 @@ extension ClusterTests {
                 let echo = try await ProcessRunner.run("echoscu", ["-aet", "STRANGER", "-aec", "TESSERA", "127.0.0.1", String(Self.gateway)])
                 #expect(echo.status == 0, "C-ECHO stays open to anyone (DicomAlwaysAllowEcho)")
 
+                // Malformed identifiers: a failure status or an abort, never a crash; odd ones (no level, an unknown
+                // level) get 0xC000 and the association goes on; the gateway answers the next query.
+                let hostile = HostileTool(environment: environment)
+                for identifier in ["garbage", "overlong", "open-sequence", "no-level", "bad-level"] {
+                    let answer = try await hostile.run(["query", "--port", String(Self.gateway), "--aet", "TESSERA",
+                                                        "--calling", "FINDSCU", "--identifier", identifier, "--timeout", "10"])
+                    let statuses = answer["statuses"] as? [Int] ?? []
+                    #expect(answer["association"] as? String == "accepted", "\(identifier): \(answer)")
+                    if identifier.hasSuffix("level") {
+                        #expect(statuses == [0xC000] && answer["released"] as? Bool == true, "\(identifier): \(answer)")
+                    } else {
+                        #expect(answer["aborted"] as? Bool == true || [0xC000, 0xA900].contains(statuses.last ?? 0), "\(identifier): \(answer)")
+                    }
+                }
+                #expect(try await findscu(port: Self.gateway, ["-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID"]).output.contains("Pending"))
+
                 // Stock Orthanc queries Tessera and retrieves a study Orthanc does not have into itself (C-MOVE to ORTHANC).
                 let fresh = try await TestDicomSet.make(environment, count: 4, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1)
                 for entry in fresh.entries {
@@ -104,12 +120,19 @@ extension ClusterTests {
                 // cuts C-FIND answers with the Cancel status, as Orthanc.
                 stack.adopt("asynchronous", try await environment.startGateway(
                     port: Self.asynchronous, aeTitle: "TESSERA", metricsPort: 19405, extra: stack.shared.merging([
-                        "ORTHANC_JSON": "{\"DicomModalities\": {\(Self.modalities)}, \"SynchronousCMove\": false, \"LimitFindResults\": 2}",
+                        "ORTHANC_JSON": """
+                            {"DicomModalities": {\(Self.modalities)}, "SynchronousCMove": false, "LimitFindResults": 2,
+                             "DicomAlwaysAllowEcho": false, "DicomAlwaysAllowStore": false}
+                            """,
                     ]) { $1 }))
                 let limited = try await findscu(port: Self.asynchronous, ["-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID"])
                 #expect(limited.output.components(separatedBy: "(Pending)").count - 1 == 2, "\(limited.output)")
                 #expect(limited.output.contains("Matching Terminated due to Cancel Request") || limited.output.contains("Cancel"),
                         "\(limited.output)")
+                // Nothing always allowed: an unknown calling AE title cannot even associate; a known one can.
+                let rejected = try await ProcessRunner.run("echoscu", ["-v", "-aet", "STRANGER", "-aec", "TESSERA", "127.0.0.1", String(Self.asynchronous)])
+                #expect(rejected.status != 0 && rejected.output.contains("Association Rejected"), "\(rejected.output)")
+                #expect(try await ProcessRunner.run("echoscu", ["-aet", "FINDSCU", "-aec", "TESSERA", "127.0.0.1", String(Self.asynchronous)]).status == 0)
                 let jobsBefore = try await stack.api.json("/jobs", as: [String].self).count
                 let queued = try await move(from: Self.asynchronous, aet: "TESSERA", identifier, stack: stack, waitForFiles: fromTessera.count)
                 #expect(queued == fromTessera, "the queued job sent the study")

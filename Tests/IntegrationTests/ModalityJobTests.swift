@@ -468,29 +468,37 @@ extension ClusterTests.ModalityJobTests {
             #expect(try await api.post("/modalities/orthanc/storage-commitment", json: [String: Any]()).status == 400)
             #expect(try await api.post("/modalities/orthanc/storage-commitment", json: ["DicomInstances": [1]]).status == 400)
             #expect(try await api.post("/modalities/orthanc/store", json: ["Resources": patients, "StorageCommitment": "yes"]).status == 400)
-            // A report for a transaction nobody asked for is refused (0x0110); the known one is untouched.
-            let stranger = try await ProcessRunner.run(environment.python, ["-c", """
-                import sys
-                from pynetdicom import AE, build_role
-                from pydicom.dataset import Dataset
-                ae = AE(ae_title="INTRUDER")
-                ae.add_requested_context("1.2.840.10008.1.20.1")
-                assoc = ae.associate("127.0.0.1", 14212, ae_title="TESSERA", ext_neg=[build_role("1.2.840.10008.1.20.1", scp_role=True)])
-                ds = Dataset()
-                ds.TransactionUID = sys.argv[1]
-                item = Dataset()
-                item.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-                item.ReferencedSOPInstanceUID = "1.2.3"
-                ds.ReferencedSOPSequence = [item]
-                answers = []
-                for uid in (sys.argv[1], "2.25.42"):
-                    ds.TransactionUID = uid
-                    status, _ = assoc.send_n_event_report(ds, 1, "1.2.840.10008.1.20.1", "1.2.840.10008.1.20.1.1")
-                    answers.append(hex(status.Status) if status else "none")
-                assoc.release()
-                print(" ".join(answers))
-                """, "2.25.999"])
-            #expect(stranger.output.contains("0x110 0x110"), "\(stranger.output)")
+            // A report for a transaction nobody asked for is refused (0x0110); the known one is untouched. From an AE
+            // title that is no modality the association is aborted (Orthanc's access rules: no DicomAlwaysAllow for it).
+            let environment = self.environment
+            let report: @Sendable (String) async throws -> String = { aet in
+                try await ProcessRunner.run(environment.python, ["-c", """
+                    import sys
+                    from pynetdicom import AE, build_role
+                    from pydicom.dataset import Dataset
+                    ae = AE(ae_title=sys.argv[2])
+                    ae.add_requested_context("1.2.840.10008.1.20.1")
+                    assoc = ae.associate("127.0.0.1", 14212, ae_title="TESSERA", ext_neg=[build_role("1.2.840.10008.1.20.1", scp_role=True)])
+                    ds = Dataset()
+                    ds.TransactionUID = sys.argv[1]
+                    item = Dataset()
+                    item.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+                    item.ReferencedSOPInstanceUID = "1.2.3"
+                    ds.ReferencedSOPSequence = [item]
+                    answers = []
+                    for uid in (sys.argv[1], "2.25.42"):
+                        ds.TransactionUID = uid
+                        status, _ = assoc.send_n_event_report(ds, 1, "1.2.840.10008.1.20.1", "1.2.840.10008.1.20.1.1")
+                        answers.append(hex(status.Status) if status else "none")
+                    if assoc.is_established:
+                        assoc.release()
+                    print(" ".join(answers))
+                    """, "2.25.999", aet]).output
+            }
+            let fromPeer = try await report("ORTHANCPEER")
+            #expect(fromPeer.contains("0x110 0x110"), "\(fromPeer)")
+            let stranger = try await report("INTRUDER")
+            #expect(stranger.contains("none none"), "\(stranger)")
             #expect(try await api.get("/storage-commitment/2.25.42").status == 404)
 
             // Removing what the peer committed to deletes it here.

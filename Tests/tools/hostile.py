@@ -34,6 +34,9 @@ ZIP generators print {"out", "bytes", "entries": [{"name", ...}]}:
   manyzip --out F --entries N --dicom F          N empty entries, then the DICOM file as "last.dcm"
 
 DICOM peers (--host 127.0.0.1 by default, --calling HOSTILE):
+  query --port P --aet AET --identifier garbage|overlong|open-sequence|no-level|bad-level
+      One Study Root C-FIND whose identifier is those raw bytes. {"association", "statuses": [int...], "aborted",
+       "released"}: the statuses answered, whether the association was aborted, else whether it still releases.
   store --port P --aet AET --files F... [--timeout 60]
       One association, one C-STORE per file; each file's dataset bytes are sent exactly as they are on disk.
       {"association": "accepted"|"rejected"|"aborted"|"failed", "reject": {"result", "source", "reason"} (if
@@ -101,7 +104,7 @@ import zlib
 from pydicom import config as pydicom_config
 from pydicom import dcmwrite
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 # Hostile values are the point: never let pydicom refuse or "fix" them.
 pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
@@ -954,6 +957,70 @@ def peer_trickle_association(args):
     return answer
 
 
+def c_find_rq(message_id, sop_class):
+    """C-FIND-RQ command set (Implicit VR Little Endian, with its group length), a dataset following."""
+    fields = [(0x0002, ul_uid(sop_class)), (0x0100, struct.pack("<H", 0x0020)), (0x0110, struct.pack("<H", message_id)),
+              (0x0700, struct.pack("<H", 0)), (0x0800, struct.pack("<H", 0x0000))]
+    body = b"".join(implicit_element(0, number, value) for number, value in fields)
+    return implicit_element(0, 0, struct.pack("<I", len(body))) + body
+
+
+QUERY_IDENTIFIERS = {
+    # Not DICOM at all.
+    "garbage": bytes(range(256)) * 4,
+    # An element that declares more bytes than there are.
+    "overlong": implicit_element(0x0008, 0x0052, b"STUDY") + struct.pack("<HHI", 0x0010, 0x0010, 0x7FFFFFF0) + b"ABC",
+    # A sequence whose item never ends.
+    "open-sequence": implicit_element(0x0008, 0x0052, b"STUDY") + struct.pack("<HHI", 0x0008, 0x1115, 0xFFFFFFFF)
+    + struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF) + implicit_element(0x0020, 0x000E, b"1.2"),
+    # Valid, but no QueryRetrieveLevel.
+    "no-level": implicit_element(0x0010, 0x0010, b""),
+    # Valid, at an unknown level.
+    "bad-level": implicit_element(0x0008, 0x0052, b"FRAMES") + implicit_element(0x0010, 0x0010, b""),
+}
+
+
+def peer_query(args):
+    """One association for Study Root C-FIND (Implicit VR Little Endian), one C-FIND-RQ whose identifier is
+    --identifier (a malformed or odd one, raw bytes); reports the statuses answered, then checks that the association
+    still releases."""
+    model = "1.2.840.10008.5.1.4.1.2.2.1"
+    started = now()
+    answer = {"association": "failed"}
+    try:
+        peer = RawPeer(args.host, args.port, args.timeout)
+    except OSError as error:
+        answer.update(error="%s: %s" % (type(error).__name__, error), seconds=elapsed(started))
+        return answer
+    try:
+        peer.send(associate_rq(args.aet, args.calling, [(1, model, [ImplicitVRLittleEndian])]))
+        peer.wait_for_pdu(1, args.timeout)
+        if not peer.received or peer.received[0]["pdu"] != "A-ASSOCIATE-AC":
+            answer.update(association="rejected", received=peer.received)
+            return answer
+        answer["association"] = "accepted"
+        peer.send(p_data(1, c_find_rq(1, model), True, True))
+        peer.send(p_data(1, QUERY_IDENTIFIERS[args.identifier], False, True))
+        # Pending responses, then a final one (or an abort / a close).
+        deadline = now() + args.timeout
+        while not peer.closed and now() < deadline:
+            statuses = [p["status"] for p in peer.received if "status" in p]
+            if statuses and statuses[-1] not in (0xFF00, 0xFF01):
+                break
+            peer.poll(0.2)
+        answer["statuses"] = [p["status"] for p in peer.received if "status" in p]
+        answer["aborted"] = any(p["pdu"] == "A-ABORT" for p in peer.received) or peer.closed
+        if not answer["aborted"]:
+            count = len(peer.received)
+            peer.send(release_rq())
+            peer.wait_for_pdu(count + 1, args.timeout)
+            answer["released"] = any(p["pdu"] == "A-RELEASE-RP" for p in peer.received)
+    finally:
+        peer.close()
+    answer["seconds"] = elapsed(started)
+    return answer
+
+
 def peer_trickle_store(args):
     """Associate at full speed, then trickle a C-STORE (command and dataset P-DATA PDUs) `chunk` bytes at a time."""
     meta, offset = read_meta(args.file)
@@ -1271,6 +1338,11 @@ def build_parser():
     dicom(sub)
     sub.add_argument("--aet", required=True, help="called AE title")
     sub.add_argument("--files", nargs="+", required=True)
+    sub = command("query", peer_query, help="one C-FIND whose identifier is malformed or odd (raw bytes)")
+    network(sub, 30)
+    dicom(sub)
+    sub.add_argument("--aet", required=True)
+    sub.add_argument("--identifier", required=True, choices=sorted(QUERY_IDENTIFIERS))
     sub = command("hold-associations", peer_hold_associations, help="N idle associations")
     network(sub, 30)
     dicom(sub)
