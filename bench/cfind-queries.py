@@ -33,14 +33,14 @@ def percentile(values, q):
 
 def findscu(server, calling, keys, extract=None):
     host, port, aet = server
-    arguments = ["findscu", "-aet", calling, "-aec", aet, "-S"]
+    arguments = ["findscu", "-q", "-aet", calling, "-aec", aet, "-S"]
     if extract:
         arguments += ["-X", "-od", extract]
     for key in keys:
         arguments += ["-k", key]
     arguments += [host, port]
     start = time.perf_counter()
-    completed = subprocess.run(arguments, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(arguments, capture_output=True, text=True, errors="replace", timeout=120)
     elapsed = time.perf_counter() - start
     if completed.returncode != 0 or "E: " in completed.stderr:
         raise RuntimeError(f"findscu failed: {' '.join(arguments)}\n{completed.stderr[-2000:]}")
@@ -93,8 +93,10 @@ def main():
         timings = {name: [] for name, _ in servers}
         mismatches = 0
         for index, value in enumerate(values):
-            keys = ["QueryRetrieveLevel=STUDY", f"{kind}={value}", "StudyInstanceUID", "PatientName", "PatientID",
-                    "StudyDate", "AccessionNumber", "StudyDescription", "ModalitiesInStudy"]
+            # Each attribute once: findscu's last -k of a tag wins, so the constrained one is not repeated as a return key.
+            keys = ["QueryRetrieveLevel=STUDY", f"{kind}={value}"] + [
+                key for key in ("StudyInstanceUID", "PatientName", "PatientID", "StudyDate", "AccessionNumber",
+                                "StudyDescription", "ModalitiesInStudy") if key != kind]
             if not value.isascii():
                 keys.append("SpecificCharacterSet=ISO_IR 192")  # findscu sends the bytes it is given: UTF-8
             order = servers if index % 2 == 0 else list(reversed(servers))

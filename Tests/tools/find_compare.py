@@ -27,7 +27,7 @@ def run(server, calling, query, ignored):
         for key in query["keys"]:
             arguments += ["-k", key]
         arguments += [host, port]
-        completed = subprocess.run(arguments, capture_output=True, text=True, timeout=120)
+        completed = subprocess.run(arguments, capture_output=True, text=True, errors="replace", timeout=120)
         log = completed.stdout + completed.stderr
         status = "no final response"
         for line in log.splitlines():
