@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "EdgeReceiver",
             dependencies: [
-                "DICOM", "Index", "Ingest", "Jobs", "Model",
+                "DICOM", "Index", "Ingest", "Jobs", "Model", "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "QueryRetrieve",
             dependencies: [
-                "DICOM", "Index", "Jobs", "Model", "Storage",
+                "DICOM", "Index", "Jobs", "Model", "ServiceKit", "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -92,6 +92,10 @@ load() {
   printf 'bench: %s: %.1f s (%.0f instances/s), indexing lag %.2f s\n' "$name" "$t" "$(echo "$count / $t" | bc -l)" "$lag" >&2
 }
 
+# scripts/cluster builds only missing executables: build the current code (incremental), never measure stale ones.
+echo "bench: building ($TESSERA_BUILD)" >&2
+(cd "$here" && for product in tessera-gateway tessera-indexer tessera-api tessera-worker; do
+   swift build -c "$TESSERA_BUILD" --product "$product" >&2 || exit 1; done) || { echo "bench: the build failed" >&2; exit 1; }
 "$here/scripts/cluster" down >/dev/null 2>&1 || true
 rm -rf "$TESSERA_RUN_DIR" "$orthanc_dir"
 for attempt in 1 2 3; do   # a binary being rewritten by a concurrent build fails to start: retry

@@ -18,12 +18,6 @@ namespace {
 constexpr Uint16 kPending = STATUS_Pending;
 constexpr Uint16 kCancel = STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest;  // 0xFE00, for every command
 
-bool isUncompressedSyntax(const char *uid) {
-    return std::strcmp(uid, UID_LittleEndianExplicitTransferSyntax) == 0 ||
-           std::strcmp(uid, UID_LittleEndianImplicitTransferSyntax) == 0 ||
-           std::strcmp(uid, UID_BigEndianExplicitTransferSyntax) == 0;
-}
-
 /// Whether the requester sent C-CANCEL for this request (without waiting).
 bool cancelRequested(cdicom_qr &qr) {
     if (qr.canceled) return true;
@@ -34,40 +28,52 @@ bool cancelRequested(cdicom_qr &qr) {
     return qr.canceled;
 }
 
-/// Sends a C-MOVE or C-GET response with these counts.
-OFCondition sendRetrieveResponse(cdicom_qr &qr, Uint16 status, Uint16 remaining, Uint16 completed, Uint16 failed,
-                                 Uint16 warning, bool withRemaining, DcmDataset *identifier, DcmDataset *detail) {
-    const unsigned counts = (withRemaining ? 1u : 0u);
-    if (qr.command == CDICOM_QR_MOVE) {
-        T_DIMSE_C_MoveRSP response;
-        std::memset(&response, 0, sizeof(response));
-        response.DimseStatus = status;
-        response.MessageIDBeingRespondedTo = qr.move.MessageID;
-        response.DataSetType = identifier == nullptr ? DIMSE_DATASET_NULL : DIMSE_DATASET_PRESENT;
-        OFStandard::strlcpy(response.AffectedSOPClassUID, qr.move.AffectedSOPClassUID, sizeof(response.AffectedSOPClassUID));
-        response.opts = O_MOVE_AFFECTEDSOPCLASSUID | O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS |
-                        O_MOVE_NUMBEROFFAILEDSUBOPERATIONS | O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
-        if (counts != 0) response.opts |= O_MOVE_NUMBEROFREMAININGSUBOPERATIONS;
-        response.NumberOfRemainingSubOperations = remaining;
-        response.NumberOfCompletedSubOperations = completed;
-        response.NumberOfFailedSubOperations = failed;
-        response.NumberOfWarningSubOperations = warning;
-        return DIMSE_sendMoveResponse(qr.association, qr.presentation, &qr.move, &response, identifier, detail);
-    }
-    T_DIMSE_C_GetRSP response;
+/// Fills what C-MOVE and C-GET responses share (their options are set by the caller).
+template <typename Response>
+void fillRetrieveResponse(Response &response, Uint16 status, Uint16 messageID, const char *sopClass, bool withIdentifier,
+                          Uint16 remaining, Uint16 completed, Uint16 failed, Uint16 warning) {
     std::memset(&response, 0, sizeof(response));
     response.DimseStatus = status;
-    response.MessageIDBeingRespondedTo = qr.get.MessageID;
-    response.DataSetType = identifier == nullptr ? DIMSE_DATASET_NULL : DIMSE_DATASET_PRESENT;
-    OFStandard::strlcpy(response.AffectedSOPClassUID, qr.get.AffectedSOPClassUID, sizeof(response.AffectedSOPClassUID));
-    response.opts = O_GET_AFFECTEDSOPCLASSUID | O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS | O_GET_NUMBEROFFAILEDSUBOPERATIONS |
-                    O_GET_NUMBEROFWARNINGSUBOPERATIONS;
-    if (counts != 0) response.opts |= O_GET_NUMBEROFREMAININGSUBOPERATIONS;
+    response.MessageIDBeingRespondedTo = messageID;
+    response.DataSetType = withIdentifier ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
+    OFStandard::strlcpy(response.AffectedSOPClassUID, sopClass, sizeof(response.AffectedSOPClassUID));
     response.NumberOfRemainingSubOperations = remaining;
     response.NumberOfCompletedSubOperations = completed;
     response.NumberOfFailedSubOperations = failed;
     response.NumberOfWarningSubOperations = warning;
+}
+
+/// Sends a C-MOVE or C-GET response with these counts (the remaining one only when `withRemaining`).
+OFCondition sendRetrieveResponse(cdicom_qr &qr, Uint16 status, Uint16 remaining, Uint16 completed, Uint16 failed,
+                                 Uint16 warning, bool withRemaining, DcmDataset *identifier, DcmDataset *detail) {
+    if (qr.command == CDICOM_QR_MOVE) {
+        T_DIMSE_C_MoveRSP response;
+        fillRetrieveResponse(response, status, qr.move.MessageID, qr.move.AffectedSOPClassUID, identifier != nullptr,
+                             remaining, completed, failed, warning);
+        response.opts = O_MOVE_AFFECTEDSOPCLASSUID | O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS |
+                        O_MOVE_NUMBEROFFAILEDSUBOPERATIONS | O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
+        if (withRemaining) response.opts |= O_MOVE_NUMBEROFREMAININGSUBOPERATIONS;
+        return DIMSE_sendMoveResponse(qr.association, qr.presentation, &qr.move, &response, identifier, detail);
+    }
+    T_DIMSE_C_GetRSP response;
+    fillRetrieveResponse(response, status, qr.get.MessageID, qr.get.AffectedSOPClassUID, identifier != nullptr,
+                         remaining, completed, failed, warning);
+    response.opts = O_GET_AFFECTEDSOPCLASSUID | O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS | O_GET_NUMBEROFFAILEDSUBOPERATIONS |
+                    O_GET_NUMBEROFWARNINGSUBOPERATIONS;
+    if (withRemaining) response.opts |= O_GET_NUMBEROFREMAININGSUBOPERATIONS;
     return DIMSE_sendGetResponse(qr.association, qr.presentation, &qr.get, &response, identifier, detail);
+}
+
+/// A C-FIND response to the request, with `status` and, when `withIdentifier`, an identifier following.
+T_DIMSE_C_FindRSP findResponse(const cdicom_qr &qr, Uint16 status, bool withIdentifier) {
+    T_DIMSE_C_FindRSP response;
+    std::memset(&response, 0, sizeof(response));
+    response.DimseStatus = status;
+    response.MessageIDBeingRespondedTo = qr.find.MessageID;
+    response.DataSetType = withIdentifier ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
+    OFStandard::strlcpy(response.AffectedSOPClassUID, qr.find.AffectedSOPClassUID, sizeof(response.AffectedSOPClassUID));
+    response.opts = O_FIND_AFFECTEDSOPCLASSUID;
+    return response;
 }
 
 /// Puts one answered attribute: the request's VR when it had the attribute, else the dictionary's.
@@ -126,13 +132,7 @@ int cdicom_qr_find_answer(cdicom_qr *qr, const uint32_t *tags, const char *const
         } else if (!target.empty()) {
             answer.putAndInsertString(DCM_SpecificCharacterSet, target.c_str());
         }
-        T_DIMSE_C_FindRSP response;
-        std::memset(&response, 0, sizeof(response));
-        response.DimseStatus = kPending;
-        response.MessageIDBeingRespondedTo = qr->find.MessageID;
-        response.DataSetType = DIMSE_DATASET_PRESENT;
-        OFStandard::strlcpy(response.AffectedSOPClassUID, qr->find.AffectedSOPClassUID, sizeof(response.AffectedSOPClassUID));
-        response.opts = O_FIND_AFFECTEDSOPCLASSUID;
+        T_DIMSE_C_FindRSP response = findResponse(*qr, kPending, true);
         if (DIMSE_sendFindResponse(qr->association, qr->presentation, &qr->find, &response, &answer, nullptr).bad()) {
             qr->broken = true;
             return CDICOM_QR_BROKEN;
@@ -206,13 +206,7 @@ int cdicom_qr_finish(cdicom_qr *qr, uint16_t status, uint16_t remaining, uint16_
         DcmDataset *details = detail.card() > 0 ? &detail : nullptr;
         OFCondition sent = EC_Normal;
         if (qr->command == CDICOM_QR_FIND) {
-            T_DIMSE_C_FindRSP response;
-            std::memset(&response, 0, sizeof(response));
-            response.DimseStatus = status;
-            response.MessageIDBeingRespondedTo = qr->find.MessageID;
-            response.DataSetType = DIMSE_DATASET_NULL;
-            OFStandard::strlcpy(response.AffectedSOPClassUID, qr->find.AffectedSOPClassUID, sizeof(response.AffectedSOPClassUID));
-            response.opts = O_FIND_AFFECTEDSOPCLASSUID;
+            T_DIMSE_C_FindRSP response = findResponse(*qr, status, false);
             sent = DIMSE_sendFindResponse(qr->association, qr->presentation, &qr->find, &response, nullptr, details);
         } else {
             DcmDataset identifier;

@@ -205,7 +205,7 @@ struct Server {
     uint16_t port = 0;
     /// Accepted transfer syntaxes (storage) and the uncompressed subset (verification), in order of preference.
     std::vector<std::string> syntaxes, uncompressed;
-    std::vector<const char *> syntaxPointers, uncompressedPointers;
+    std::vector<const char *> uncompressedPointers;
 
     DcmSCPConfig config;
     DcmSharedSCPConfig *shared = nullptr;
@@ -683,7 +683,6 @@ cdicom_scp *cdicom_scp_create(const cdicom_scp_options *options, cdicom_store_ca
             return nullptr;
         }
         if (server.uncompressed.empty()) server.uncompressed.push_back(UID_LittleEndianImplicitTransferSyntax);
-        for (const std::string &uid : server.syntaxes) server.syntaxPointers.push_back(uid.c_str());
         for (const std::string &uid : server.uncompressed) server.uncompressedPointers.push_back(uid.c_str());
 
         DcmSCPConfig &config = server.config;

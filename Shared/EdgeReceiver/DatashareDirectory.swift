@@ -2,6 +2,7 @@ import Index
 import Jobs
 import Logging
 import Model
+import ServiceKit
 import ServiceLifecycle
 import Synchronization
 
@@ -88,18 +89,6 @@ public final class DatashareDirectory: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            var failing = false
-            while !Task.isCancelled {
-                do {
-                    try await self.refresh()
-                    failing = false
-                } catch {
-                    if !failing { self.logger.warning("Datashares not refreshed", metadata: ["error": "\(error)"]) }
-                    failing = true
-                }
-                try? await Task.sleep(for: self.interval)
-            }
-        }
+        await PeriodicRefresh.run(every: interval, what: "the datashares", logger: logger) { try await refresh() }
     }
 }

@@ -2,6 +2,7 @@ import Synchronization
 import Jobs
 import Logging
 import Model
+import ServiceKit
 import ServiceLifecycle
 
 /// The known modalities as every request of the DICOM server sees them: a snapshot of the registry (configuration
@@ -33,18 +34,6 @@ public final class ModalityDirectory: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            var failing = false
-            while !Task.isCancelled {
-                do {
-                    try await self.refresh()
-                    failing = false
-                } catch {
-                    if !failing { self.logger.warning("Modalities not refreshed", metadata: ["error": "\(error)"]) }
-                    failing = true
-                }
-                try? await Task.sleep(for: self.interval)
-            }
-        }
+        await PeriodicRefresh.run(every: interval, what: "the modalities", logger: logger) { try await refresh() }
     }
 }

@@ -2,6 +2,7 @@ import DICOM
 import Index
 import Logging
 import Model
+import ServiceKit
 import ServiceLifecycle
 
 /// Applies the DICOM server settings changed through the REST API (accepted transfer syntaxes, unknown SOP classes)
@@ -20,28 +21,18 @@ public struct ScpSettingsWatcher: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            var applied = ScpSettingsStore.Settings()
-            var failing = false
-            while !Task.isCancelled {
-                do {
-                    let settings = try await store.current()
-                    if let syntaxes = settings.acceptedTransferSyntaxes, syntaxes != applied.acceptedTransferSyntaxes {
-                        scp.setAcceptedTransferSyntaxes(syntaxes)
-                        logger.info("Accepted transfer syntaxes changed", metadata: ["count": "\(syntaxes.count)"])
-                    }
-                    if let unknown = settings.unknownSopClassAccepted, unknown != applied.unknownSopClassAccepted {
-                        scp.setUnknownSOPClassesAccepted(unknown)
-                        logger.info("Unknown SOP classes accepted changed", metadata: ["accepted": "\(unknown)"])
-                    }
-                    applied = settings
-                    failing = false
-                } catch {
-                    if !failing { logger.warning("DICOM server settings not refreshed", metadata: ["error": "\(error)"]) }
-                    failing = true
-                }
-                try? await Task.sleep(for: interval)
+        var applied = ScpSettingsStore.Settings()
+        await PeriodicRefresh.run(every: interval, what: "the DICOM server settings", logger: logger) {
+            let settings = try await store.current()
+            if let syntaxes = settings.acceptedTransferSyntaxes, syntaxes != applied.acceptedTransferSyntaxes {
+                scp.setAcceptedTransferSyntaxes(syntaxes)
+                logger.info("Accepted transfer syntaxes changed", metadata: ["count": "\(syntaxes.count)"])
             }
+            if let unknown = settings.unknownSopClassAccepted, unknown != applied.unknownSopClassAccepted {
+                scp.setUnknownSOPClassesAccepted(unknown)
+                logger.info("Unknown SOP classes accepted changed", metadata: ["accepted": "\(unknown)"])
+            }
+            applied = settings
         }
     }
 }
