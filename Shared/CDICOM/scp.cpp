@@ -1,4 +1,5 @@
-// The C-STORE / C-ECHO SCP of include/cdicom.h over DCMTK 3.6.7's dcmnet.
+// The SCP of include/cdicom.h over DCMTK 3.6.7's dcmnet: C-ECHO, C-STORE, storage commitment reports, and C-FIND,
+// C-MOVE, C-GET handed to the query/retrieve callback (answered through qr.cpp); access checks through a callback.
 //
 // DCMTK's own pool (DcmSCPPool) reads every association request on its one listener thread, so a single peer that
 // connects and stays silent (or trickles bytes) holds every other modality back for the ACSE timeout, and longer; it

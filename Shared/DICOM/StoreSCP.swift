@@ -3,7 +3,8 @@ import Dispatch
 import Foundation
 import Model
 
-/// A multi-association C-STORE and C-ECHO SCP (DCMTK's `DcmSCPPool`).
+/// The multi-association DICOM SCP: C-ECHO and C-STORE, and, when asked, storage commitment reports, C-FIND, C-MOVE
+/// and C-GET (one thread per association, see `Shared/CDICOM/scp.cpp`).
 ///
 /// Each C-STORE's dataset is written by DCMTK to an incoming file as it arrives (no parsing, no re-encoding), then the
 /// `handler` given to ``run(handler:)`` is called on that association's DCMTK thread, where blocking work is fine; it

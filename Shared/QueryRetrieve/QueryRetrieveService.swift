@@ -27,6 +27,8 @@ public struct QueryRetrieveService: Sendable {
     /// Whether the peer may open the association (`request` nil) or send the request; a refusal is logged.
     public func allows(_ access: AssociationAccess) -> Bool {
         if access.established { return true }
+        // Every C-STORE asks: an always-allowed request needs no look at the modalities.
+        if let request = access.request, rules.alwaysAllowed.contains(request) { return true }
         let modalities = directory.modalities.values
         let allowed = access.request.map {
             rules.allows($0, callingAET: access.callingAET, ip: access.peerIP, modalities: modalities)
