@@ -141,6 +141,11 @@ let package = Package(
             path: "Shared/EdgeReceiver"
         ),
         .target(
+            name: "Modification",
+            dependencies: ["DICOM", "Model"],
+            path: "Shared/Modification"
+        ),
+        .target(
             name: "QueryRetrieve",
             dependencies: [
                 "DICOM", "Index", "Jobs", "Model", "ServiceKit", "Storage",
@@ -187,7 +192,7 @@ let package = Package(
             name: "tessera-api",
             dependencies: [
                 "DICOM", "Model", "Index", "Jobs", "Indexing", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
-                "QueryRetrieve", "ResourceArchive",
+                "Modification", "QueryRetrieve", "ResourceArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -198,7 +203,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "EdgeReceiver", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs", "QueryRetrieve",
+            dependencies: ["Model", "DICOM", "EdgeReceiver", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs", "Modification", "QueryRetrieve",
                            "ResourceArchive",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",

@@ -3,6 +3,7 @@
 #include "internal.hpp"
 #include "scan.hpp"
 #include "budget.hpp"
+#include "file.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -30,17 +31,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-struct cdicom_file {
-    /// The parse's share of the process's parse budget, held as long as the file is (declared before `format`, so
-    /// given back only once the dataset is freed).
-    tessera::Reservation reservation;
-    DcmFileFormat format;
-
-    cdicom_file() = default;
-    /// Takes ownership of a received dataset.
-    explicit cdicom_file(DcmDataset *dataset) : format(dataset, OFFalse) {}
-};
 
 namespace {
 

@@ -7,6 +7,7 @@ import Indexing
 import Ingest
 import Jobs
 import Model
+import Modification
 import NIOCore
 import QueryRetrieve
 import NIOPosix
@@ -48,6 +49,8 @@ do {
     let finder = ResourceFinder(database: database)
     let reaper = BlobReaper(database: database, blobs: blobs, logger: logger)
     ResourceRoutes(resources: resources, instances: instances, changes: changes, blobs: blobs, renderer: renderer).add(to: router)
+    ModifyRoutes(instances: instances, blobs: blobs, modifier: InstanceModifier(
+        defaultCharset: DicomEncoding.specificCharacterSet(of: configuration.defaultEncoding) ?? "ISO_IR 100")).add(to: router)
     FindRoutes(finder: finder, search: ResourceSearch(finder: finder, instances: instances, blobs: blobs), renderer: renderer,
                caseSensitivePN: configuration.caseSensitivePN).add(to: router)
     LabelRoutes(labels: LabelStore(database: database), resources: resources).add(to: router)

@@ -428,6 +428,40 @@ int cdicom_storage_commitment(const cdicom_scu_options *options, const char *tra
 /// Releases (or aborts, when `abort` is non-zero) the association and frees the handle.
 void cdicom_scu_close(cdicom_scu *scu, int abort);
 
+// MARK: - Modification
+
+/// Removes the private elements at every depth, but the top-level ones in `kept` (tags as group << 16 | element).
+/// Returns 1, 0 on failure.
+int cdicom_file_remove_private_tags(cdicom_file *file, const uint32_t *kept, size_t kept_count);
+
+/// Removes (group,element) from the dataset (`prefix` NULL or empty) or from every existing item `prefix` designates
+/// in DCMTK's path syntax ("(0008,1115)[0]", "[*]" wildcards). Missing elements and items are no error. Returns 1, or 0
+/// with `error` filled (invalid path).
+int cdicom_file_remove(cdicom_file *file, const char *prefix, uint16_t group, uint16_t element, char *error,
+                       size_t error_length);
+
+/// Sets (group,element), inserted when absent, in the dataset or in every existing item `prefix` designates. Text
+/// is UTF-8 and written in the file's character set (its Specific Character Set, else `default_charset`, a defined
+/// term), unless `binary` (bytes of a data URI, kept as they are); numeric VRs parse the text. Its VR comes from the
+/// dictionary (a private tag's from the creator reserved in the item, else `private_creator`), UN when unknown.
+/// Replacing SOPInstanceUID or SOPClassUID updates the meta header. Returns 1, or 0 with `error` filled.
+int cdicom_file_replace(cdicom_file *file, const char *prefix, uint16_t group, uint16_t element, const uint8_t *value,
+                        size_t length, int binary, const char *default_charset, const char *private_creator,
+                        char *error, size_t error_length);
+
+/// Sets (group,element) to a sequence of `items` empty items, in the dataset or in every existing item `prefix`
+/// designates; fill them with further calls whose prefix ends with "(gggg,eeee)[i]". Returns 1, or 0 with `error`.
+int cdicom_file_replace_sequence(cdicom_file *file, const char *prefix, uint16_t group, uint16_t element,
+                                 unsigned long items, char *error, size_t error_length);
+
+/// Writes the file in its transfer syntax (meta header updated, group lengths recalculated) into a buffer the caller
+/// frees with cdicom_free. Returns 1, or 0 with `error` filled.
+int cdicom_file_save(cdicom_file *file, uint8_t **bytes, size_t *length, char *error, size_t error_length);
+
+/// A new UID under DCMTK's site root for a study (level 1), a series (2) or an instance (3), as Orthanc generates
+/// them. Returns 1.
+int cdicom_generate_uid(int level, char uid[65]);
+
 #ifdef __cplusplus
 }
 #endif

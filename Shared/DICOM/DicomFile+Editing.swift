@@ -1,0 +1,74 @@
+import CDICOM
+import Model
+
+/// Editing a parsed file in place (modification), then writing it back. Paths name existing sequence items in
+/// DCMTK's syntax (`(0008,1115)[0].(0008,1199)[*]`; empty for the dataset); nothing creates items on its way.
+extension DicomFile {
+    /// Removes the private elements at every depth, but the top-level ones in `kept`.
+    public func removePrivateTags(keeping kept: Set<DicomTag> = []) throws(TesseraError) {
+        let tags = kept.map { UInt32($0.group) << 16 | UInt32($0.element) }
+        guard cdicom_file_remove_private_tags(handle, tags, tags.count) != 0 else {
+            throw TesseraError(.internalError, details: "Cannot remove the private tags")
+        }
+    }
+
+    /// Removes `tag` from the dataset or from every item `prefix` designates; a missing element is no error.
+    public func remove(_ tag: DicomTag, in prefix: String = "") throws(TesseraError) {
+        var error = [CChar](repeating: 0, count: 512)
+        guard cdicom_file_remove(handle, prefix, tag.group, tag.element, &error, error.count) != 0 else {
+            throw TesseraError(.badRequest, details: Self.text(error))
+        }
+    }
+
+    /// Sets `tag` (inserted when absent) in the dataset or in every item `prefix` designates. `value` is UTF-8 text
+    /// converted to the file's character set (else `defaultCharset`, a defined term such as `ISO_IR 100`), or bytes
+    /// kept as they are when `binary`. Replacing SOPInstanceUID or SOPClassUID updates the meta header.
+    public func replace(_ tag: DicomTag, with value: [UInt8], binary: Bool = false, in prefix: String = "",
+                        defaultCharset: String, privateCreator: String) throws(TesseraError) {
+        var error = [CChar](repeating: 0, count: 512)
+        let done = value.withUnsafeBufferPointer { buffer in
+            cdicom_file_replace(handle, prefix, tag.group, tag.element, buffer.baseAddress, buffer.count, binary ? 1 : 0,
+                                defaultCharset, privateCreator, &error, error.count)
+        }
+        guard done != 0 else { throw TesseraError(.badRequest, details: Self.text(error)) }
+    }
+
+    /// Sets `tag` to a sequence of `items` empty items, in the dataset or in every item `prefix` designates.
+    public func replaceSequence(_ tag: DicomTag, items: Int, in prefix: String = "") throws(TesseraError) {
+        var error = [CChar](repeating: 0, count: 512)
+        guard cdicom_file_replace_sequence(handle, prefix, tag.group, tag.element, UInt(max(0, items)), &error, error.count) != 0 else {
+            throw TesseraError(.badRequest, details: Self.text(error))
+        }
+    }
+
+    /// The file written in its transfer syntax (meta header updated, group lengths recalculated).
+    public func encoded() throws(TesseraError) -> [UInt8] {
+        var error = [CChar](repeating: 0, count: 512)
+        var bytes: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        guard cdicom_file_save(handle, &bytes, &length, &error, error.count) != 0, let bytes else {
+            throw TesseraError(.internalError, details: Self.text(error))
+        }
+        defer { cdicom_free(bytes) }
+        return Array(UnsafeBufferPointer(start: bytes, count: length))
+    }
+
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// New DICOM UIDs, from DCMTK's site root as Orthanc makes them.
+public enum DicomUID {
+    /// A new Study, Series or SOP Instance UID (`level` study, series or instance).
+    public static func generate(for level: ResourceLevel) -> String {
+        var buffer = [CChar](repeating: 0, count: 65)
+        let code: Int32 = switch level {
+        case .patient, .study: 1
+        case .series: 2
+        case .instance: 3
+        }
+        _ = cdicom_generate_uid(code, &buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,120 @@
+import Model
+
+/// The body of Orthanc's `/modify` routes, checked as Orthanc 1.12's `DicomModification::ParseModifyRequest` checks it.
+public struct ModifyRequest: Sendable {
+    /// Tags and paths removed (top-level ones first, in tag order, then paths in the order given).
+    public private(set) var removals: [DicomPath] = []
+    /// Tags and paths set to a value (a string, a data URI, or a list of items for a sequence).
+    public private(set) var replacements: [(path: DicomPath, value: JSONValue)] = []
+    /// Identifiers kept rather than regenerated (StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID), and private
+    /// tags kept when RemovePrivateTags is set.
+    public private(set) var kept: Set<DicomTag> = []
+    public private(set) var removePrivateTags = false
+    public private(set) var force = false
+    /// The private creator of private tags that Replace inserts.
+    public private(set) var privateCreator = ""
+    /// The transfer syntax asked for (`Transcode`), not supported yet.
+    public private(set) var transcode: String?
+
+    /// The tags whose identity defines a resource: changing or removing them needs `Force`.
+    public static let identifiers: Set<DicomTag> = [.patientID, .studyInstanceUID, .seriesInstanceUID, .sopInstanceUID]
+
+    public init(removals: [DicomPath] = [], replacements: [(path: DicomPath, value: JSONValue)] = [], kept: Set<DicomTag> = [],
+                removePrivateTags: Bool = false, force: Bool = false, privateCreator: String = "") {
+        self.removals = removals
+        self.replacements = replacements
+        self.kept = kept
+        self.removePrivateTags = removePrivateTags
+        self.force = force
+        self.privateCreator = privateCreator
+    }
+
+    /// Parses a request body. Errors are Orthanc's: `badFileFormat` for a body that is not a JSON object or a member
+    /// of the wrong type, `badRequest` for malformed lists and for identifiers touched without `Force`.
+    public static func parse(_ body: JSONValue) throws(TesseraError) -> ModifyRequest {
+        guard case .object(let members) = body else {
+            throw TesseraError(.badFileFormat, details: "The body of a modification must be a JSON object")
+        }
+        var request = ModifyRequest()
+        request.force = try boolean("Force", in: members)
+        request.removePrivateTags = try boolean("RemovePrivateTags", in: members)
+        if let remove = members["Remove"] {
+            for path in try paths(remove, operation: "removed", force: request.force) {
+                request.replacements.removeAll { $0.path == path }
+                if !request.removals.contains(path) { request.removals.append(path) }
+            }
+        }
+        if let replace = members["Replace"] {
+            guard case .object(let values) = replace else {
+                throw TesseraError(.badRequest, details: "\"Replace\" must be a JSON object")
+            }
+            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+                let path = try DicomPath.parse(name)
+                if path.prefix.isEmpty, !request.force, identifiers.contains(path.tag) {
+                    throw TesseraError(.badRequest, details: "Marking tag \"\(name)\" as to be replaced requires the \"Force\" option to be set to true")
+                }
+                request.removals.removeAll { $0 == path }
+                request.replacements.removeAll { $0.path == path }
+                request.replacements.append((path, value))
+            }
+        }
+        if let keep = members["Keep"] {
+            for path in try paths(keep, operation: "kept", force: request.force) where path.prefix.isEmpty {
+                request.removals.removeAll { $0 == path }
+                request.kept.insert(path.tag)
+            }
+        }
+        if let creator = members["PrivateCreator"] {
+            guard case .string(let text) = creator else {
+                throw TesseraError(.badFileFormat, details: "The field \"PrivateCreator\" in a JSON object should be a string")
+            }
+            request.privateCreator = text
+        }
+        if let transcode = members["Transcode"] {
+            guard case .string(let text) = transcode else {
+                throw TesseraError(.badFileFormat, details: "The field \"Transcode\" in a JSON object should be a string")
+            }
+            request.transcode = text
+        }
+        return request
+    }
+
+    /// The level whose identifiers are regenerated: a new PatientID makes a new patient (new study, series and
+    /// instance UIDs), a new StudyInstanceUID a new study, and so on; otherwise only the SOP Instance UID is new.
+    public var level: ResourceLevel {
+        let replaced = Set(replacements.filter { $0.path.prefix.isEmpty }.map(\.path.tag))
+        if replaced.contains(.patientID) { return .patient }
+        if replaced.contains(.studyInstanceUID) { return .study }
+        if replaced.contains(.seriesInstanceUID) { return .series }
+        return .instance
+    }
+
+    /// Whether a top-level tag is replaced.
+    public func replaces(_ tag: DicomTag) -> Bool {
+        replacements.contains { $0.path.prefix.isEmpty && $0.path.tag == tag }
+    }
+
+    private static func boolean(_ name: String, in members: [String: JSONValue]) throws(TesseraError) -> Bool {
+        guard let value = members[name] else { return false }
+        guard case .bool(let flag) = value else {
+            throw TesseraError(.badFileFormat, details: "Member \"\(name)\" should be a Boolean value")
+        }
+        return flag
+    }
+
+    private static func paths(_ list: JSONValue, operation: String, force: Bool) throws(TesseraError) -> [DicomPath] {
+        guard case .array(let entries) = list else {
+            throw TesseraError(.badRequest, details: "A list of tags must be a JSON array")
+        }
+        var paths: [DicomPath] = []
+        for entry in entries {
+            guard case .string(let name) = entry else { throw TesseraError(.badRequest, details: "A tag must be a string") }
+            let path = try DicomPath.parse(name)
+            if path.prefix.isEmpty, !force, identifiers.contains(path.tag) {
+                throw TesseraError(.badRequest, details: "Marking tag \"\(name)\" as to be \(operation) requires the \"Force\" option to be set to true")
+            }
+            paths.append(path)
+        }
+        return paths
+    }
+}

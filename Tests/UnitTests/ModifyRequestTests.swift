@@ -1,0 +1,32 @@
+import Model
+import Modification
+import Testing
+
+@Suite("Modification requests")
+struct ModifyRequestTests {
+    @Test("Paths: keywords, hex tags, item indexes and wildcards; malformed paths are refused")
+    func paths() throws {
+        let path = try DicomPath.parse("ReferencedSeriesSequence[0].ReferencedImageSequence[*].0008,1155")
+        #expect(path.prefix.count == 2 && path.prefix[1].item == nil && path.tag == DicomTag(0x0008, 0x1155))
+        #expect(path.dcmtkPrefix == "(0008,1115)[0].(0008,1140)[*]")
+        #expect(try DicomPath.parse("0010-0010").tag == .patientName)
+        for bad in ["", "PatientName[0]", "ReferencedSeriesSequence[x].PatientName", "ReferencedSeriesSequence.PatientName", "Bogus"] {
+            #expect(throws: TesseraError.self, "\(bad)") { try DicomPath.parse(bad) }
+        }
+    }
+
+    @Test("Identifiers need Force; the level follows the identifier replaced; Replace wins over Remove")
+    func levels() throws {
+        #expect(throws: TesseraError.self) { try ModifyRequest.parse(["Replace": ["StudyInstanceUID": "1.2"]]) }
+        #expect(throws: TesseraError.self) { try ModifyRequest.parse(["Remove": ["PatientID"]]) }
+        #expect(throws: TesseraError.self) { try ModifyRequest.parse(["Force": "yes"]) }
+        #expect(throws: TesseraError.self) { try ModifyRequest.parse(.array([])) }
+        #expect(try ModifyRequest.parse(["Replace": ["PatientID": "X"], "Force": .bool(true)]).level == .patient)
+        #expect(try ModifyRequest.parse(["Replace": ["SeriesInstanceUID": "1.2"], "Force": .bool(true)]).level == .series)
+        #expect(try ModifyRequest.parse(["Replace": ["PatientName": "X"]]).level == .instance)
+        let both = try ModifyRequest.parse(["Remove": ["PatientName"], "Replace": ["PatientName": "X"]])
+        #expect(both.removals.isEmpty && both.replaces(.patientName))
+        let kept = try ModifyRequest.parse(["Keep": ["SOPInstanceUID"], "Force": .bool(true)])
+        #expect(kept.kept == [DicomTag.sopInstanceUID])
+    }
+}
