@@ -41,6 +41,8 @@ def flatten(dataset, prefix=""):
     """{path: value} for every element, sequences expanded item by item."""
     values = {}
     for element in dataset:
+        if element.tag.element == 0:
+            continue  # group lengths follow the lengths of regenerated UIDs, which vary from one UID to the next
         name = prefix + "%08X" % int(element.tag)
         if element.VR == "SQ":
             values[name] = "items:%d" % len(element.value)
