@@ -43,6 +43,7 @@ do {
     OperationsRoutes.add(to: router, metrics: bootstrap.metrics,
                          readiness: { await database.isReachable() && producer.canPublish })
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
+    SystemToolRoutes(configuration: configuration).add(to: router)
     let resources = ResourceQueries(database: database)
     let renderer = ResourceRenderer(resources: resources, instances: instances, blobs: blobs)
     let changes = ChangeLog(database: database)

@@ -1,0 +1,76 @@
+import DICOM
+import Foundation
+import Hummingbird
+import Model
+
+/// Orthanc's small system tools: `/tools/generate-uid`, `/tools/now`, `/tools/now-local`, `/tools/default-encoding`
+/// and `/tools/metrics`, answered in plain text as Orthanc answers them.
+struct SystemToolRoutes {
+    let configuration: TesseraConfiguration
+
+    func add(to router: Router<APIRequestContext>) {
+        // A missing or unknown level answers 404 with no body, as Orthanc.
+        router.get("/tools/generate-uid") { request, _ in
+            guard let level = request.uri.queryParameters["level"].flatMap({ Self.level(String($0)) }) else {
+                return Response(status: .notFound)
+            }
+            let identifier = level == .patient ? UUID().uuidString.lowercased() : DicomUID.generate(for: level)
+            return Self.text(identifier)
+        }
+        router.get("/tools/now") { _, _ in Self.text(Self.now(in: TimeZone(identifier: "UTC") ?? .current)) }
+        router.get("/tools/now-local") { _, _ in Self.text(Self.now(in: .current)) }
+        router.get("/tools/default-encoding") { _, _ in Self.text(configuration.defaultEncoding) }
+        router.put("/tools/default-encoding") { request, _ in
+            var request = request
+            let wanted = String(buffer: try await request.collectBody(upTo: 1024)).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard DicomEncoding.specificCharacterSet(of: wanted) != nil else {
+                throw TesseraError(.parameterOutOfRange, details: "Unknown encoding: \(wanted)")
+            }
+            // Every service of the cluster decodes with the configured encoding: it cannot change in one process only.
+            guard wanted == configuration.defaultEncoding else {
+                throw TesseraError(.notImplemented, details: "DefaultEncoding cannot change at run time in Tessera: set it in the configuration of every service")
+            }
+            return Self.text(wanted)
+        }
+        router.get("/tools/metrics") { _, _ in Self.text("1") }
+        router.put("/tools/metrics") { request, _ in
+            var request = request
+            let value = String(buffer: try await request.collectBody(upTo: 1024)).trimmingCharacters(in: .whitespacesAndNewlines)
+            switch value.lowercased() {
+            case "1", "true":
+                return Response(status: .ok, headers: [.contentType: "text/plain"])
+            case "0", "false":
+                throw TesseraError(.notImplemented, details: "Tessera's metrics are always collected (each service serves them on its operations port)")
+            default:
+                throw TesseraError(.badFileFormat, details: "Boolean value expected")
+            }
+        }
+    }
+
+    static func level(_ text: String) -> ResourceLevel? {
+        switch text {
+        case "patient": .patient
+        case "study": .study
+        case "series": .series
+        case "instance": .instance
+        default: nil
+        }
+    }
+
+    /// Orthanc's ISO form without separators: `20261130T051812`.
+    static func now(in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date())
+        let number: (Int?, Int) -> String = { value, width in
+            let text = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return number(parts.year, 4) + number(parts.month, 2) + number(parts.day, 2) + "T"
+            + number(parts.hour, 2) + number(parts.minute, 2) + number(parts.second, 2)
+    }
+
+    static func text(_ value: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: value)))
+    }
+}
