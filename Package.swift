@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "Archive", "DICOM", "Index", "Ingest", "Model", "ResourceArchive", "Storage",
+                "Archive", "DICOM", "Index", "Ingest", "Model", "Modification", "ResourceArchive", "Storage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,7 +142,7 @@ let package = Package(
         ),
         .target(
             name: "Modification",
-            dependencies: ["DICOM", "Model"],
+            dependencies: ["DICOM", "Model", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Modification"
         ),
         .target(

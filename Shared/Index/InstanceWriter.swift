@@ -146,20 +146,20 @@ public struct InstanceWriter: Sendable {
                         WHERE public_id = \(publicID.value)
                         """, logger: logger)
                 }
-                try await recordDatashare(instance, on: connection, logger: logger)
+                try await recordProvenance(instance, on: connection, logger: logger)
                 return IndexedInstance(publicID: publicID, outcome: .unchanged)  // a replayed event
             }
             let current = IngestOrder(milliseconds: existing.order, blob: existing.blob)
             guard instance.overwrite, current < instance.fileUUID.ingestOrder else {
                 // The first copy wins (OverwriteInstances: false), or this copy is older than the indexed one; sent
                 // again through a datashare, the instance still joins it.
-                try await recordDatashare(instance, on: connection, logger: logger)
+                try await recordProvenance(instance, on: connection, logger: logger)
                 state.orphans.insert(instance.fileUUID.value)
                 return IndexedInstance(publicID: publicID, outcome: .alreadyStored)
             }
             guard blobExists(instance.fileUUID) else { return IndexedInstance(publicID: publicID, outcome: .missingBlob) }
             let seriesKey = try await replace(instance, on: connection, logger: logger)
-            try await recordDatashare(instance, on: connection, logger: logger)
+            try await recordProvenance(instance, on: connection, logger: logger)
             state.orphans.insert(existing.blob)
             if let seriesKey { try await touchAncestors(ofSeries: seriesKey, on: connection, state: &state, logger: logger) }
             return IndexedInstance(publicID: publicID, outcome: .replaced)
@@ -212,7 +212,7 @@ public struct InstanceWriter: Sendable {
             // Another writer indexed this instance since the lookup above (its commit is visible now): decide again.
             return try await write(instance, on: connection, state: &state, blobExists: blobExists, logger: logger)
         }
-        try await recordDatashare(instance, on: connection, logger: logger)
+        try await recordProvenance(instance, on: connection, logger: logger)
         // Orthanc logs the instance first, then the resources it created, deepest first.
         state.changes.append((.newInstance, .instance, publicID))
         state.changes.append(contentsOf: pending.reversed())
@@ -220,6 +220,39 @@ public struct InstanceWriter: Sendable {
         state.touched[.study, default: []].insert(studyPK)
         state.touched[.series, default: []].insert(seriesPK)
         return IndexedInstance(publicID: publicID, outcome: .indexed)
+    }
+
+    /// The datashare an instance came through and the resources a modification made it from.
+    private static func recordProvenance(_ instance: StoredInstance, on connection: PostgresConnection, logger: Logger) async throws {
+        try await recordDatashare(instance, on: connection, logger: logger)
+        try await recordModifiedFrom(instance, on: connection, logger: logger)
+    }
+
+    /// Orthanc's `ModifiedFrom` metadata on the new instance and on each new ancestor a modification made.
+    private static func recordModifiedFrom(_ instance: StoredInstance, on connection: PostgresConnection, logger: Logger) async throws {
+        guard let origin = instance.modifiedFrom else { return }
+        let ids = instance.summary.identifiers
+        let code = Int32(MetadataName.modifiedFrom.code)
+        let entries: [(String, String, String?)] = [
+            ("instances", ids.instancePublicID.value, origin.instance), ("series", ids.seriesPublicID.value, origin.series),
+            ("studies", ids.studyPublicID.value, origin.study), ("patients", ids.patientPublicID.value, origin.patient),
+        ]
+        for (table, publicID, original) in entries {
+            guard let original else { continue }
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO \(table)_metadata (resource_pk, code, value)
+                SELECT pk, $1, convert_to($2, 'UTF8') FROM \(table) WHERE public_id = $3
+                ON CONFLICT (resource_pk, code) DO UPDATE SET value = EXCLUDED.value
+                """, binds: try Self.binds(code, original, publicID)), logger: logger)
+        }
+    }
+
+    private static func binds(_ code: Int32, _ value: String, _ publicID: String) throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(code)
+        binds.append(value)
+        binds.append(publicID)
+        return binds
     }
 
     /// An instance received through a datashare of the edge receiver carries it: the datashare's label on the instance

@@ -1,3 +1,5 @@
+import Model
+
 /// Where an instance came from, recorded as Orthanc's metadata (`Origin`, `RemoteAET`, `CalledAET`, `RemoteIP`).
 public struct IngestSource: Sendable, Hashable {
     /// `DicomProtocol`, `RestApi`, ...
@@ -9,14 +11,17 @@ public struct IngestSource: Sendable, Hashable {
     public var httpUsername: String?
     /// The edge receiver's datashare the instance came through.
     public var datashare: String?
+    /// The original resources of an instance made by a modification.
+    public var modifiedFrom: ModificationOrigin?
 
     public init(origin: String, remoteAET: String? = nil, calledAET: String? = nil, remoteIP: String? = nil,
-                httpUsername: String? = nil, datashare: String? = nil) {
+                httpUsername: String? = nil, datashare: String? = nil, modifiedFrom: ModificationOrigin? = nil) {
         self.origin = origin
         self.remoteAET = remoteAET
         self.calledAET = calledAET
         self.remoteIP = remoteIP
         self.httpUsername = httpUsername
         self.datashare = datashare
+        self.modifiedFrom = modifiedFrom
     }
 }

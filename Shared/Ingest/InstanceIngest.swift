@@ -78,7 +78,8 @@ public struct InstanceIngest: Sendable {
         return StoredInstance(
             summary: summary, fileUUID: blob.id, fileSize: blob.size, fileMD5: blob.md5, origin: source.origin,
             remoteAET: source.remoteAET, calledAET: source.calledAET, remoteIP: source.remoteIP, receptionDate: Date(),
-            httpUsername: source.httpUsername, overwrite: overwrite, datashare: source.datashare)
+            httpUsername: source.httpUsername, overwrite: overwrite, datashare: source.datashare,
+            modifiedFrom: source.modifiedFrom)
     }
 
     /// The asynchronous half: publishes the event and waits for the broker's acknowledgement. On failure the blob is

@@ -19,6 +19,8 @@ public struct MetadataName: Sendable, Hashable {
 
     /// Tessera's system entry of an instance received through a datashare of the edge receiver (its ID; read-only).
     public static let datashare = MetadataName(code: 1000)
+    /// The resource a modified one was made from.
+    public static let modifiedFrom = MetadataName(code: 5)
 
     public var isUser: Bool { Self.userRange.contains(code) }
 

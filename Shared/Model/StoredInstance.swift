@@ -27,10 +27,12 @@ public struct StoredInstance: Sendable, Hashable, Codable {
     /// The datashare of the edge receiver it came through: its label (on the instance and its ancestors) and its
     /// `Datashare` metadata.
     public var datashare: String?
+    /// The original resources, for an instance made by a modification (`ModifiedFrom` metadata on each new resource).
+    public var modifiedFrom: ModificationOrigin?
 
     public init(summary: InstanceSummary, fileUUID: BlobID, fileSize: Int, fileMD5: String?, origin: String, remoteAET: String?,
                 calledAET: String?, remoteIP: String?, receptionDate: Date, httpUsername: String? = nil, overwrite: Bool = false,
-                datashare: String? = nil) {
+                datashare: String? = nil, modifiedFrom: ModificationOrigin? = nil) {
         self.summary = summary
         self.fileUUID = fileUUID
         self.fileSize = fileSize
@@ -43,11 +45,12 @@ public struct StoredInstance: Sendable, Hashable, Codable {
         self.httpUsername = httpUsername
         self.overwrite = overwrite
         self.datashare = datashare
+        self.modifiedFrom = modifiedFrom
     }
 
     private enum CodingKeys: String, CodingKey {
         case summary, fileUUID, fileSize, fileMD5, origin, remoteAET, calledAET, remoteIP, receptionDate, httpUsername, overwrite
-        case datashare
+        case datashare, modifiedFrom
     }
 
     public init(from decoder: Decoder) throws {
@@ -64,5 +67,6 @@ public struct StoredInstance: Sendable, Hashable, Codable {
         httpUsername = try container.decodeIfPresent(String.self, forKey: .httpUsername)
         overwrite = try container.decodeIfPresent(Bool.self, forKey: .overwrite) ?? false
         datashare = try container.decodeIfPresent(String.self, forKey: .datashare)
+        modifiedFrom = try container.decodeIfPresent(ModificationOrigin.self, forKey: .modifiedFrom)
     }
 }

@@ -107,6 +107,8 @@ public struct TesseraConfiguration: Sendable {
     public var limitFindInstances = 0
     /// `DefaultEncoding`: the character set of C-FIND answers (Orthanc's encoding names).
     public var defaultEncoding = "Latin1"
+    /// DefaultEncoding as a Specific Character Set defined term (`ISO_IR 100` for Latin1).
+    public var defaultCharset: String { DicomEncoding.specificCharacterSet(of: defaultEncoding) ?? "ISO_IR 100" }
     /// `UnknownSopClassAccepted`: C-STORE of SOP classes DCMTK does not know.
     public var unknownSopClassAccepted = false
     /// `DatashareMode`, `Datashares`, `DatashareDiskBudget`: the edge receiver.

@@ -70,6 +70,9 @@ public struct ModifyRequest: Sendable {
             }
             request.privateCreator = text
         }
+        if request.removals.contains(where: { $0.prefix.isEmpty && identifiers.contains($0.tag) }) {
+            throw TesseraError(.badRequest, details: "It is forbidden to remove one of the main Dicom identifiers")
+        }
         if let transcode = members["Transcode"] {
             guard case .string(let text) = transcode else {
                 throw TesseraError(.badFileFormat, details: "The field \"Transcode\" in a JSON object should be a string")
@@ -77,6 +80,26 @@ public struct ModifyRequest: Sendable {
             request.transcode = text
         }
         return request
+    }
+
+    /// Parses the body of `/patients|studies|series/{id}/modify`, with Orthanc 1.12's checks of the identifiers the
+    /// level allows to change (lifted by `Force`).
+    public static func parse(_ body: JSONValue, resourceLevel: ResourceLevel) throws(TesseraError) -> ModifyRequest {
+        let request = try parse(body)
+        guard !request.force else { return request }
+        let patientID = request.replaces(.patientID)
+        switch resourceLevel {
+        case .patient where !patientID:
+            throw TesseraError(.badRequest, details: "When modifying a patient, her PatientID is required to be modified.")
+        case .study where patientID:
+            throw TesseraError(.badRequest, details: "When modifying a study, the parent PatientID cannot be manually modified")
+        case .series where patientID:
+            throw TesseraError(.badRequest, details: "When modifying a series, the parent PatientID cannot be manually modified")
+        case .series where request.replaces(.studyInstanceUID):
+            throw TesseraError(.badRequest, details: "When modifying a series, the parent StudyInstanceUID cannot be manually modified")
+        default:
+            return request
+        }
     }
 
     /// The level whose identifiers are regenerated: a new PatientID makes a new patient (new study, series and

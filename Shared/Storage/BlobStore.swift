@@ -222,6 +222,14 @@ public struct BlobStore: Sendable {
         }
     }
 
+    /// Writes `bytes` to a fresh incoming file (not synced: the ingest path makes it durable) and returns its path.
+    /// Blocking.
+    public func writeIncomingBlocking(_ bytes: [UInt8]) throws(TesseraError) -> String {
+        let path = incomingPath()
+        try writeFile(bytes, to: path)
+        return path
+    }
+
     private func writeFile(_ bytes: [UInt8], to path: String) throws(TesseraError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure("open", path) }

@@ -47,6 +47,73 @@ extension ClusterTests {
             }
         }
 
+        @Test("Patients, studies and series: new resources as stock Orthanc makes them (answer, tree, every new instance, ModifiedFrom, KeepSource)")
+        func resources() async throws {
+            try await IsolatedStack.with(environment, name: "modify_res", apiPort: 18422, indexerMetricsPort: 19422) { stack in
+                try await stack.startWorker(metricsPort: 19423)
+                let set = try await TestDicomSet.make(environment, count: 8, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
+                                                      series: 2, size: 16)
+                let outcome = try await ProcessRunner.run(environment.python, [
+                    environment.repository + "/Tests/tools/modify_compare.py", "--api", stack.api.baseURL,
+                    "--resources", environment.repository + "/Tests/tools/modify-resource-bodies.json",
+                ] + set.entries.map(\.File), timeout: .seconds(600))
+                let line = try #require(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(outcome.output.suffix(2000))")
+                let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                #expect(report["compared"] as? Int == 11 && (report["instances"] as? Int ?? 0) >= 30, "\(report)")
+                // Orthanc 1.12 lets Force change a series' StudyInstanceUID; 1.10.1 refuses it whatever Force says.
+                let different = (report["different"] as? [[String: String]] ?? []).filter { $0["body"] != "series-study-uid" }
+                #expect(different.isEmpty, "new resources differ from stock Orthanc's: \(different)")
+                let statuses = report["statuses"] as? [String: Int] ?? [:]
+                #expect(statuses["study-replace"] == 200 && statuses["patient-without-id"] == 400 && statuses["series-study-uid"] == 200)
+            }
+        }
+
+        @Test("A study modification whose worker is killed mid-way resumes on another worker: every new instance exactly once")
+        func resumed() async throws {
+            try await IsolatedStack.with(environment, name: "modify_kill", apiPort: 18423, indexerMetricsPort: 19424,
+                                         extra: ["TESSERA_JOB_LEASE": "3"]) { stack in
+                let api = stack.api
+                let count = 300
+                let set = try await TestDicomSet.make(environment, count: count, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
+                                                      series: 3, size: 16)
+                for entry in set.entries {
+                    #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
+                }
+                let study = try #require(set.entries.first?.ParentStudy)
+                try await stack.startWorker("first", metricsPort: 19425)
+                let submitted = try #require(try await api.post("/studies/\(study)/modify", json: [
+                    "Replace": ["StudyDescription": "Resumed"], "Asynchronous": true]).json() as? [String: String])
+                let id = try #require(submitted["ID"])
+                let deadline = ContinuousClock.now + .seconds(60)
+                var progress = 0
+                while progress < 5 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                    progress = try await api.json("/jobs/\(id)")["Progress"] as? Int ?? 0
+                }
+                _ = await stack.stop("first", signal: SIGKILL)
+                let atKill = try await api.json("/jobs/\(id)")["Progress"] as? Int ?? 0
+                #expect(atKill > 0 && atKill < 100, "killed mid-way: \(atKill)%")
+                try await stack.startWorker("second", metricsPort: 19426)
+                let deadlineDone = ContinuousClock.now + .seconds(120)
+                var job: [String: Any] = [:]
+                while ContinuousClock.now < deadlineDone {
+                    job = try await api.json("/jobs/\(id)")
+                    if ["Success", "Failure"].contains(job["State"] as? String ?? "") { break }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(job["State"] as? String == "Success", "\(job)")
+                let content = try #require(job["Content"] as? [String: Any])
+                let newStudy = try #require(content["ID"] as? String)
+                #expect(newStudy != study)
+                let instances = try #require(try await api.send("GET", "/studies/\(newStudy)/instances").json() as? [[String: Any]])
+                #expect(instances.count == count, "each original made one new instance: \(instances.count) of \(count)")
+                let series = try #require(try await api.send("GET", "/studies/\(newStudy)/series").json() as? [[String: Any]])
+                #expect(series.count == 3, "one new series per original series")
+                let studies = try #require(try await api.send("GET", "/studies").json() as? [String])
+                #expect(studies.count == 2, "the original and the new study, nothing else: \(studies)")
+            }
+        }
+
         @Test("An unknown instance answers 404; Transcode answers a clear 501; a file cannot be modified into an invalid one")
         func refusals() async throws {
             let api = RESTClient(baseURL: environment.apiURL)

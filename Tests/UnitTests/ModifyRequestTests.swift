@@ -1,5 +1,5 @@
 import Model
-import Modification
+@testable import Modification
 import Testing
 
 @Suite("Modification requests")
@@ -28,5 +28,26 @@ struct ModifyRequestTests {
         #expect(both.removals.isEmpty && both.replaces(.patientName))
         let kept = try ModifyRequest.parse(["Keep": ["SOPInstanceUID"], "Force": .bool(true)])
         #expect(kept.kept == [DicomTag.sopInstanceUID])
+    }
+}
+
+@Suite("UID mapping of resource modifications")
+struct UIDMappingTests {
+    @Test("One new UID per original and level, the same for the same seed, valid DICOM UIDs")
+    func deterministic() {
+        let mapping = UIDMapping(seed: "job-1")
+        let study = mapping.uid(for: .study, original: "1.2.3")
+        #expect(study == UIDMapping(seed: "job-1").uid(for: .study, original: "1.2.3"))
+        #expect(study != mapping.uid(for: .series, original: "1.2.3"))
+        #expect(study != UIDMapping(seed: "job-2").uid(for: .study, original: "1.2.3"))
+        #expect(study.hasPrefix("2.25.") && study.count <= 64)
+        #expect(study.dropFirst(5).allSatisfy(\.isNumber) && !study.dropFirst(5).hasPrefix("0"))
+    }
+
+    @Test("Big-endian bytes in decimal")
+    func decimal() {
+        #expect(UIDMapping.decimal([0x00]) == "0")
+        #expect(UIDMapping.decimal([0x01, 0x00]) == "256")
+        #expect(UIDMapping.decimal([UInt8](repeating: 0xFF, count: 16)) == "340282366920938463463374607431768211455")
     }
 }

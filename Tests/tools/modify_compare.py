@@ -6,9 +6,16 @@ behaviour: both sides regenerated them (a new value, the meta header following) 
 object on stdout:
 
   modify_compare.py --api http://127.0.0.1:8042 --bodies BODIES.json FILE...
+  modify_compare.py --api ... --resources RESOURCE-BODIES.json FILE...
 
 BODIES.json: [{"name": "...", "body": {...} or "raw text"}]. Output: {"orthanc": version, "compared": N,
 "different": [{"file", "body", "why"}], "statuses": {name: [status per file]}}.
+
+With --resources, the files (one study or more) are stored on both sides and each entry {"name", "level": "Patient" |
+"Study" | "Series", "body"} modifies the first resource of that level (POST /{level}/{id}/modify) on both: the
+status, the answer's fields, the new resource's tree and every new instance (matched to Orthanc's through their
+ModifiedFrom metadata, which names the same original on both sides) are compared; the new resources are deleted
+after each entry, and the originals stored again when KeepSource removed them.
 """
 import argparse
 import io
@@ -90,9 +97,12 @@ def compare(original, ours, theirs):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--api", required=True)
-    parser.add_argument("--bodies", required=True)
+    parser.add_argument("--bodies")
+    parser.add_argument("--resources")
     parser.add_argument("files", nargs="+")
     options = parser.parse_args()
+    if options.resources:
+        return compare_resources(options)
     with open(options.bodies) as handle:
         bodies = json.load(handle)
     report = {"compared": 0, "different": [], "statuses": {}}
@@ -137,6 +147,113 @@ def compare_all(api, orthanc, path, data, ours_id, theirs_id, bodies, report):
             why = "an error without Orthanc's JSON body"
         if why:
             report["different"].append({"file": os.path.basename(path), "body": entry["name"], "why": why})
+
+
+COLLECTION = {"Patient": "patients", "Study": "studies", "Series": "series"}
+
+
+def get_json(base, path):
+    status, body = call(base, "GET", path)
+    return json.loads(body) if status == 200 else None
+
+
+def store_all(api, orthanc, files):
+    """Stores the files on both sides; {Orthanc's instance ID: file bytes}."""
+    stored = {}
+    for path in files:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        call(api, "POST", "/instances", data, "application/dicom")
+        status, body = orthanc.request("POST", "/instances", data)
+        if status == 200 and isinstance(body, dict):
+            stored[body["ID"]] = data
+    return stored
+
+
+def new_instances(base, collection, resource):
+    """{original instance ID: file bytes} for the instances of a new resource, through their ModifiedFrom."""
+    result = {}
+    for instance in get_json(base, "/%s/%s/instances" % (collection, resource)) or []:
+        origin = (get_json(base, "/instances/%s/metadata?expand" % instance["ID"]) or {}).get("ModifiedFrom")
+        if origin is None:
+            continue  # an original in a resource whose identifier was kept
+        _, data = call(base, "GET", "/instances/%s/file" % instance["ID"])
+        result[origin] = data
+    return result
+
+
+def shape(base, collection, resource):
+    """The number of studies, series and instances below a resource."""
+    counts = []
+    for child in ("studies", "series", "instances"):
+        if collection == child or (collection == "series" and child == "studies"):
+            continue
+        counts.append(len(get_json(base, "/%s/%s/%s" % (collection, resource, child)) or []))
+    return counts
+
+
+def compare_resources(options):
+    with open(options.resources) as handle:
+        entries = json.load(handle)
+    report = {"compared": 0, "instances": 0, "different": [], "statuses": {}}
+    orthanc_base = None
+    with StockOrthanc() as orthanc:
+        report["orthanc"] = orthanc.version
+        orthanc_base = orthanc.base
+        try:
+            originals = store_all(options.api, orthanc, options.files)
+            for entry in entries:
+                collection = COLLECTION[entry["level"]]
+                resource = sorted(get_json(orthanc_base, "/" + collection))[0]
+                raw = json.dumps(entry["body"]).encode()
+                a_status, a_body = call(options.api, "POST", "/%s/%s/modify" % (collection, resource), raw)
+                b_status, b_body = call(orthanc_base, "POST", "/%s/%s/modify" % (collection, resource), raw)
+                report["compared"] += 1
+                report["statuses"][entry["name"]] = a_status
+                why = None
+                if a_status != b_status:
+                    why = "status %d vs Orthanc's %d: %s" % (a_status, b_status, a_body[:300].decode("utf-8", "replace"))
+                elif a_status == 200:
+                    a, b = json.loads(a_body), json.loads(b_body)
+                    why = compare_answers(a, b, options.api, orthanc_base, collection, resource, originals, report)
+                    for side, answer in ((options.api, a), (orthanc_base, b)):
+                        if "ID" in answer:
+                            call(side, "DELETE", "/%s/%s" % (collection, answer["ID"]))
+                    # Deleting the new resource may take originals with it (a kept identifier): store them again.
+                    store_all(options.api, orthanc, options.files)
+                if why:
+                    report["different"].append({"body": entry["name"], "why": why})
+        finally:
+            orthanc.server.kill()
+            orthanc.server.wait()
+    print(json.dumps(report))
+
+
+def compare_answers(a, b, api, orthanc_base, collection, resource, originals, report):
+    if sorted(a) != sorted(b):
+        return "answer fields %s vs %s" % (sorted(a), sorted(b))
+    for key in ("Type", "InstancesCount", "FailedInstancesCount", "IsAnonymization", "Description"):
+        if a.get(key) != b.get(key):
+            return "%s: %s vs %s" % (key, a.get(key), b.get(key))
+    if (a["ID"] == resource) != (b["ID"] == resource):
+        return "the new resource is the original on one side only"
+    if shape(api, collection, a["ID"]) != shape(orthanc_base, collection, b["ID"]):
+        return "tree below the new resource: %s vs %s" % (shape(api, collection, a["ID"]), shape(orthanc_base, collection, b["ID"]))
+    kept_a = get_json(api, "/%s/%s" % (collection, resource)) is not None
+    kept_b = get_json(orthanc_base, "/%s/%s" % (collection, resource)) is not None
+    if kept_a != kept_b:
+        return "original kept: %s vs %s" % (kept_a, kept_b)
+    ours, theirs = new_instances(api, collection, a["ID"]), new_instances(orthanc_base, collection, b["ID"])
+    if sorted(map(str, ours)) != sorted(map(str, theirs)):
+        return "ModifiedFrom of the new instances: %s vs %s" % (sorted(map(str, ours))[:3], sorted(map(str, theirs))[:3])
+    for origin, data in ours.items():
+        report["instances"] += 1
+        if origin not in originals:
+            return "ModifiedFrom %s names no original instance" % origin
+        why = compare(originals[origin], data, theirs[origin])
+        if why:
+            return "instance from %s: %s" % (origin, why)
+    return None
 
 
 if __name__ == "__main__":

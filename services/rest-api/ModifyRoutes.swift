@@ -2,15 +2,20 @@ import DICOM
 import Foundation
 import Hummingbird
 import Index
+import Jobs
 import Model
 import Modification
 import Storage
 
 /// `POST /instances/{id}/modify`: the instance's file with Replace, Remove, Keep, RemovePrivateTags and Force applied
 /// as Orthanc applies them (a new SOP Instance UID unless kept, new parents' UIDs when their identifiers change),
-/// answered as a DICOM file; nothing is stored.
+/// answered as a DICOM file; nothing is stored. `POST /patients|studies|series/{id}/modify`: a `ResourceModification`
+/// job that stores the modified instances as new resources (synchronous by default, as Orthanc).
 struct ModifyRoutes {
     let instances: InstanceQueries
+    let resources: ResourceQueries
+    let selection: ResourceSelection
+    let submitter: JobSubmitter
     let blobs: BlobStore
     let modifier: InstanceModifier
     var maximumBodySize = 16 << 20
@@ -32,6 +37,38 @@ struct ModifyRoutes {
             }
             return Response(status: .ok, headers: [.contentType: "application/dicom"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        for level in [ResourceLevel.patient, .study, .series] {
+            router.post(RouterPath("/\(level.collection)/{id}/modify")) { request, context in
+                var request = request
+                guard let id = context.publicID, try await resources.key(of: id, at: level) != nil else {
+                    throw TesseraError(.unknownResource)
+                }
+                let buffer = try await request.collectBody(upTo: maximumBodySize)
+                guard let body = try? JSONValue.parse(Data(buffer: buffer)), case .object = body else {
+                    throw TesseraError(.badFileFormat, details: "The body of a modification must be a JSON object")
+                }
+                let modification = try ModifyRequest.parse(body, resourceLevel: level)
+                if let syntax = modification.transcode {
+                    throw TesseraError(.notImplemented, details: "Transcoding (\"Transcode\": \"\(syntax)\") is not supported yet")
+                }
+                var keepSource = true
+                if let value = body["KeepSource"] {
+                    guard case .bool(let flag) = value else {
+                        throw TesseraError(.badFileFormat, details: "Boolean value expected in field: KeepSource")
+                    }
+                    keepSource = flag
+                }
+                let options = try JobOptions(body, synchronousByDefault: true)
+                let job = ResourceModificationRequest(
+                    level: level, resource: id, instances: try await selection.instances(below: [id]), body: body,
+                    keepSource: keepSource, seed: UUID().uuidString.lowercased())
+                let submitted = try await submitter.submit(.init(
+                    type: ResourceModificationRequest.type, priority: options.priority, request: job.json,
+                    content: job.content(failed: 0), userData: options.userData))
+                guard options.synchronous else { return OrthancJSON.response(options.asynchronousAnswer(submitted)) }
+                return OrthancJSON.response(try await submitter.wait(submitted))
+            }
         }
     }
 }

@@ -50,8 +50,6 @@ do {
     let finder = ResourceFinder(database: database)
     let reaper = BlobReaper(database: database, blobs: blobs, logger: logger)
     ResourceRoutes(resources: resources, instances: instances, changes: changes, blobs: blobs, renderer: renderer).add(to: router)
-    ModifyRoutes(instances: instances, blobs: blobs, modifier: InstanceModifier(
-        defaultCharset: DicomEncoding.specificCharacterSet(of: configuration.defaultEncoding) ?? "ISO_IR 100")).add(to: router)
     FindRoutes(finder: finder, search: ResourceSearch(finder: finder, instances: instances, blobs: blobs), renderer: renderer,
                caseSensitivePN: configuration.caseSensitivePN).add(to: router)
     LabelRoutes(labels: LabelStore(database: database), resources: resources).add(to: router)
@@ -65,6 +63,8 @@ do {
     let resourceSelection = ResourceSelection(resources: resources, instances: instances, exports: exports,
                                               logExportedResources: configuration.logExportedResources)
     let selection = ExportSelection(selection: resourceSelection)
+    ModifyRoutes(instances: instances, resources: resources, selection: resourceSelection, submitter: submitter, blobs: blobs,
+                 modifier: InstanceModifier(defaultCharset: configuration.defaultCharset)).add(to: router)
     let straight = StraightUpload(folder: blobs.root + "/outbound", maximumSize: configuration.maximumUploadSize)
     ModalityRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
                    selection: selection, straight: straight, configuration: configuration).add(to: router)

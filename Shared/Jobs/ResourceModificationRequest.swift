@@ -1,0 +1,57 @@
+import Model
+
+/// What a `ResourceModification` job does (`POST /patients|studies|series/{id}/modify`): the resource, its instances
+/// at submission, the request body, and the seed of its UID mapping.
+public struct ResourceModificationRequest: Sendable {
+    /// Orthanc's job type.
+    public static let type = "ResourceModification"
+
+    public var level: ResourceLevel
+    public var resource: PublicID
+    public var instances: [PublicID]
+    /// The `/modify` body as the client sent it (parsed again by the worker).
+    public var body: JSONValue
+    public var keepSource: Bool
+    /// Makes the new UIDs (see `UIDMapping`): the job's own, so that a resumed job makes the same instances.
+    public var seed: String
+
+    public init(level: ResourceLevel, resource: PublicID, instances: [PublicID], body: JSONValue, keepSource: Bool, seed: String) {
+        self.level = level
+        self.resource = resource
+        self.instances = instances
+        self.body = body
+        self.keepSource = keepSource
+        self.seed = seed
+    }
+
+    public init(json: JSONValue) throws(TesseraError) {
+        guard let levelName = json["Level"]?.stringValue, let level = ResourceLevel(rawValue: levelName),
+              let resource = json["Resource"]?.stringValue.flatMap({ PublicID(validating: $0) }), case .array(let ids)? = json["Instances"],
+              let body = json["Body"], let seed = json["Seed"]?.stringValue else {
+            throw TesseraError(.internalError, details: "Malformed ResourceModification job")
+        }
+        self.init(level: level, resource: resource, instances: ids.compactMap { $0.stringValue.flatMap({ PublicID(validating: $0) }) }, body: body,
+                  keepSource: json["KeepSource"] == .bool(true), seed: seed)
+    }
+
+    public var json: JSONValue {
+        .object(["Level": .string(level.rawValue), "Resource": .string(resource.value),
+                 "Instances": .array(instances.map { .string($0.value) }), "Body": body, "KeepSource": .bool(keepSource),
+                 "Seed": .string(seed)])
+    }
+
+    /// Orthanc's public content while running, and once done with the new resource (`ID`, `Path`, `PatientID`, `Type`).
+    public func content(failed: Int, result: (id: PublicID, patient: PublicID)? = nil) -> JSONValue {
+        var content: [String: JSONValue] = [
+            "Description": "REST API", "FailedInstancesCount": .number(Double(failed)),
+            "InstancesCount": .number(Double(instances.count)), "IsAnonymization": .bool(false),
+        ]
+        if let result {
+            content["ID"] = .string(result.id.value)
+            content["Path"] = .string("/\(level.collection)/\(result.id.value)")
+            content["PatientID"] = .string(result.patient.value)
+            content["Type"] = .string(level.rawValue)
+        }
+        return .object(content)
+    }
+}
