@@ -140,6 +140,70 @@ bool isBinary(DcmEVR vr) {
     }
 }
 
+/// Tags as the C API passes them (group << 16 | element).
+std::vector<DcmTagKey> keys(const uint32_t *tags, size_t count) {
+    std::vector<DcmTagKey> result;
+    for (size_t index = 0; tags != nullptr && index < count; index++) {
+        result.emplace_back(static_cast<Uint16>(tags[index] >> 16), static_cast<Uint16>(tags[index] & 0xFFFF));
+    }
+    return result;
+}
+
+bool listed(const std::vector<DcmTagKey> &list, const DcmTagKey &key) {
+    for (const DcmTagKey &candidate : list) {
+        if (candidate == key) return true;
+    }
+    return false;
+}
+
+/// In every item below `item` (not `item` itself): removes the elements in `removed`, empties those in `emptied`.
+void anonymizeNested(DcmItem *item, const std::vector<DcmTagKey> &removed, const std::vector<DcmTagKey> &emptied, bool nested) {
+    for (unsigned long index = item->card(); index > 0; index--) {
+        DcmElement *element = item->getElement(index - 1);
+        if (element == nullptr) continue;
+        const DcmTagKey key = element->getTag();
+        if (nested && listed(removed, key)) {
+            delete item->remove(element);
+            continue;
+        }
+        if (element->ident() == EVR_SQ) {
+            auto *sequence = static_cast<DcmSequenceOfItems *>(element);
+            if (nested && listed(emptied, key)) {
+                while (sequence->card() > 0) delete sequence->remove(static_cast<unsigned long>(0));
+                continue;
+            }
+            for (unsigned long at = 0; at < sequence->card(); at++) anonymizeNested(sequence->getItem(at), removed, emptied, true);
+        } else if (nested && listed(emptied, key)) {
+            element->clear();
+        }
+    }
+}
+
+/// Lines "prefix<TAB>gggg,eeee<TAB>value" for the elements in `tags` inside the sequence items below `item`.
+void collectNested(DcmItem *item, const std::string &prefix, const std::vector<DcmTagKey> &tags, bool nested, std::string &out) {
+    char name[16];
+    for (unsigned long index = 0; index < item->card(); index++) {
+        DcmElement *element = item->getElement(index);
+        if (element == nullptr) continue;
+        const DcmTagKey key = element->getTag();
+        if (element->ident() == EVR_SQ) {
+            auto *sequence = static_cast<DcmSequenceOfItems *>(element);
+            std::snprintf(name, sizeof name, "(%04x,%04x)", key.getGroup(), key.getElement());
+            for (unsigned long at = 0; at < sequence->card(); at++) {
+                collectNested(sequence->getItem(at), (prefix.empty() ? "" : prefix + ".") + name + "[" + std::to_string(at) + "]",
+                              tags, true, out);
+            }
+        } else if (nested && listed(tags, key)) {
+            OFString value;
+            if (element->getOFStringArray(value).bad()) continue;
+            std::string text(value.c_str(), value.length());
+            if (text.find_first_of("\t\n") != std::string::npos) continue;
+            std::snprintf(name, sizeof name, "%04x,%04x", key.getGroup(), key.getElement());
+            out += prefix + "\t" + name + "\t" + text + "\n";
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -282,6 +346,27 @@ int cdicom_file_save(cdicom_file *file, uint8_t **bytes, size_t *length, char *e
         *bytes = copy;
         *length = static_cast<size_t>(used);
         return 1;
+    });
+}
+
+int cdicom_file_anonymize_nested(cdicom_file *file, const uint32_t *removed, size_t removed_count, const uint32_t *emptied,
+                                 size_t emptied_count) {
+    return guarded(0, [&] {
+        if (file == nullptr) return 0;
+        anonymizeNested(file->format.getDataset(), keys(removed, removed_count), keys(emptied, emptied_count), false);
+        return 1;
+    });
+}
+
+char *cdicom_file_nested_values(cdicom_file *file, const uint32_t *tags, size_t count) {
+    return guarded<char *>(nullptr, [&]() -> char * {
+        if (file == nullptr) return nullptr;
+        std::string out;
+        collectNested(file->format.getDataset(), "", keys(tags, count), false, out);
+        auto *copy = static_cast<char *>(std::malloc(out.size() + 1));
+        if (copy == nullptr) return nullptr;
+        std::memcpy(copy, out.c_str(), out.size() + 1);
+        return copy;
     });
 }
 

@@ -41,6 +41,34 @@ extension DicomFile {
         }
     }
 
+    /// Inside every sequence item, at any depth (not at the top level): removes the elements in `removed` and empties
+    /// those in `emptied`.
+    public func anonymizeNested(removing removed: Set<DicomTag>, emptying emptied: Set<DicomTag>) throws(TesseraError) {
+        let (gone, empty) = (Self.codes(removed), Self.codes(emptied))
+        guard cdicom_file_anonymize_nested(handle, gone, gone.count, empty, empty.count) != 0 else {
+            throw TesseraError(.internalError, details: "Cannot anonymize the sequences")
+        }
+    }
+
+    /// The elements in `tags` inside sequence items at any depth: the items' path (DCMTK's syntax), tag and value.
+    public func nestedValues(of tags: Set<DicomTag>) throws(TesseraError) -> [(prefix: String, tag: DicomTag, value: String)] {
+        let codes = Self.codes(tags)
+        guard let text = cdicom_file_nested_values(handle, codes, codes.count) else {
+            throw TesseraError(.internalError, details: "Cannot read the sequences")
+        }
+        defer { cdicom_free(text) }
+        return String(cString: text).split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, let group = UInt16(parts[1].prefix(4), radix: 16),
+                  let element = UInt16(parts[1].suffix(4), radix: 16) else { return nil }
+            return (String(parts[0]), DicomTag(group, element), String(parts[2]))
+        }
+    }
+
+    private static func codes(_ tags: Set<DicomTag>) -> [UInt32] {
+        tags.map { UInt32($0.group) << 16 | UInt32($0.element) }
+    }
+
     /// The file written in its transfer syntax (meta header updated, group lengths recalculated).
     public func encoded() throws(TesseraError) -> [UInt8] {
         var error = [CChar](repeating: 0, count: 512)

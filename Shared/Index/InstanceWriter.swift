@@ -228,11 +228,11 @@ public struct InstanceWriter: Sendable {
         try await recordModifiedFrom(instance, on: connection, logger: logger)
     }
 
-    /// Orthanc's `ModifiedFrom` metadata on the new instance and on each new ancestor a modification made.
+    /// Orthanc's `ModifiedFrom` (or `AnonymizedFrom`) metadata on the new instance and on each new ancestor a modification made.
     private static func recordModifiedFrom(_ instance: StoredInstance, on connection: PostgresConnection, logger: Logger) async throws {
         guard let origin = instance.modifiedFrom else { return }
         let ids = instance.summary.identifiers
-        let code = Int32(MetadataName.modifiedFrom.code)
+        let code = Int32(origin.anonymized == true ? MetadataName.anonymizedFrom.code : MetadataName.modifiedFrom.code)
         let entries: [(String, String, String?)] = [
             ("instances", ids.instancePublicID.value, origin.instance), ("series", ids.seriesPublicID.value, origin.series),
             ("studies", ids.studyPublicID.value, origin.study), ("patients", ids.patientPublicID.value, origin.patient),

@@ -312,5 +312,9 @@ public struct SchemaMigration: Sendable {
                 updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """,
         ]),
+        SchemaMigration(version: 8, statements: [
+            // The N of the "Anonymized<N>" patient names anonymizations give, shared by every API replica.
+            "CREATE SEQUENCE anonymization_sequence",
+        ]),
     ]
 }

@@ -37,9 +37,12 @@ public struct ResourceModificationJob: JobHandler {
 
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try ResourceModificationRequest(json: job.request)
-        let modification = try ModifyRequest.parse(request.body, resourceLevel: request.level)
+        var modification = request.anonymization ? try ModifyRequest.parseAnonymization(request.body)
+            : try ModifyRequest.parse(request.body, resourceLevel: request.level)
+        if let name = request.patientName { modification.setGeneratedPatientName(name) }
+        let anonymized = request.anonymization
         let mapping = UIDMapping(seed: request.seed)
-        let (blobs, modifier, level) = (self.blobs, self.modifier, request.level)
+        let (blobs, modifier, level, plan) = (self.blobs, self.modifier, request.level, modification)
         var made: InstanceIdentifiers?
         var stored: [PublicID] = []
         let outcome = try await loop.run(job, context: context, ids: request.instances, permissive: false,
@@ -51,13 +54,14 @@ public struct ResourceModificationJob: JobHandler {
                 () throws(TesseraError) -> (String, InstanceSummary, ModificationOrigin, Int) in
                 let file = try DicomFile(path: blobs.path(of: record.fileUUID), maxReadLength: .max)
                 let original = try InstanceSummary(file: file).identifiers
-                let bytes = try modifier.modify(file, with: modification, level: level) { mapping.uid(for: $0, original: $1) }
+                let bytes = try modifier.modify(file, with: plan, level: level) { mapping.uid(for: $0, original: $1) }
                 let summary = try InstanceSummary(file: try DicomFile(bytes: bytes))
+                // An anonymization makes every level new (a new PatientID, new UIDs).
                 let origin = ModificationOrigin(
                     instance: original.instancePublicID.value,
-                    series: level.depth <= ResourceLevel.series.depth ? original.seriesPublicID.value : nil,
-                    study: level.depth <= ResourceLevel.study.depth ? original.studyPublicID.value : nil,
-                    patient: level == .patient ? original.patientPublicID.value : nil)
+                    series: anonymized || level.depth <= ResourceLevel.series.depth ? original.seriesPublicID.value : nil,
+                    study: anonymized || level.depth <= ResourceLevel.study.depth ? original.studyPublicID.value : nil,
+                    patient: anonymized || level == .patient ? original.patientPublicID.value : nil, anonymized: anonymized)
                 return (try blobs.writeIncomingBlocking(bytes), summary, origin, bytes.count)
             }
             _ = try await ingest.store(incoming: path, summary: summary, source: IngestSource(origin: "RestApi", modifiedFrom: origin))

@@ -14,14 +14,20 @@ public struct ResourceModificationRequest: Sendable {
     public var keepSource: Bool
     /// Makes the new UIDs (see `UIDMapping`): the job's own, so that a resumed job makes the same instances.
     public var seed: String
+    /// An anonymization (`/anonymize`), with the patient name it generated when the body sets none.
+    public var anonymization: Bool
+    public var patientName: String?
 
-    public init(level: ResourceLevel, resource: PublicID, instances: [PublicID], body: JSONValue, keepSource: Bool, seed: String) {
+    public init(level: ResourceLevel, resource: PublicID, instances: [PublicID], body: JSONValue, keepSource: Bool, seed: String,
+                anonymization: Bool = false, patientName: String? = nil) {
         self.level = level
         self.resource = resource
         self.instances = instances
         self.body = body
         self.keepSource = keepSource
         self.seed = seed
+        self.anonymization = anonymization
+        self.patientName = patientName
     }
 
     public init(json: JSONValue) throws(TesseraError) {
@@ -31,20 +37,21 @@ public struct ResourceModificationRequest: Sendable {
             throw TesseraError(.internalError, details: "Malformed ResourceModification job")
         }
         self.init(level: level, resource: resource, instances: ids.compactMap { $0.stringValue.flatMap({ PublicID(validating: $0) }) }, body: body,
-                  keepSource: json["KeepSource"] == .bool(true), seed: seed)
+                  keepSource: json["KeepSource"] == .bool(true), seed: seed, anonymization: json["Anonymization"] == .bool(true),
+                  patientName: json["PatientName"]?.stringValue)
     }
 
     public var json: JSONValue {
         .object(["Level": .string(level.rawValue), "Resource": .string(resource.value),
                  "Instances": .array(instances.map { .string($0.value) }), "Body": body, "KeepSource": .bool(keepSource),
-                 "Seed": .string(seed)])
+                 "Seed": .string(seed), "Anonymization": .bool(anonymization), "PatientName": patientName.map(JSONValue.string) ?? .null])
     }
 
     /// Orthanc's public content while running, and once done with the new resource (`ID`, `Path`, `PatientID`, `Type`).
     public func content(failed: Int, result: (id: PublicID, patient: PublicID)? = nil) -> JSONValue {
         var content: [String: JSONValue] = [
             "Description": "REST API", "FailedInstancesCount": .number(Double(failed)),
-            "InstancesCount": .number(Double(instances.count)), "IsAnonymization": .bool(false),
+            "InstancesCount": .number(Double(instances.count)), "IsAnonymization": .bool(anonymization),
         ]
         if let result {
             content["ID"] = .string(result.id.value)

@@ -21,6 +21,8 @@ public struct MetadataName: Sendable, Hashable {
     public static let datashare = MetadataName(code: 1000)
     /// The resource a modified one was made from.
     public static let modifiedFrom = MetadataName(code: 5)
+    /// The resource an anonymized one was made from.
+    public static let anonymizedFrom = MetadataName(code: 6)
 
     public var isUser: Bool { Self.userRange.contains(code) }
 

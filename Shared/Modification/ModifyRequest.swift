@@ -15,6 +15,16 @@ public struct ModifyRequest: Sendable {
     public private(set) var privateCreator = ""
     /// The transfer syntax asked for (`Transcode`), not supported yet.
     public private(set) var transcode: String?
+    /// For an anonymization: the profile applied (its tables adjusted by Keep, Remove and Replace below).
+    public private(set) var anonymization: AnonymizationProfile?
+    /// Emptied where present, at the top level and inside sequences (anonymization).
+    public private(set) var emptied: Set<DicomTag> = []
+    /// Given a new value, one per original value, at the top level and inside sequences (anonymization).
+    public private(set) var mapped: Set<DicomTag> = []
+    /// Whether PatientName becomes `Anonymized<N>` (an anonymization that does not set it otherwise).
+    public private(set) var generatesPatientName = false
+
+    public var isAnonymization: Bool { anonymization != nil }
 
     /// The tags whose identity defines a resource: changing or removing them needs `Force`.
     public static let identifiers: Set<DicomTag> = [.patientID, .studyInstanceUID, .seriesInstanceUID, .sopInstanceUID]
@@ -80,6 +90,96 @@ public struct ModifyRequest: Sendable {
             request.transcode = text
         }
         return request
+    }
+
+    /// Parses the body of an `/anonymize` route as Orthanc's `ParseAnonymizationRequest`: the profile of `DicomVersion`
+    /// (private tags removed unless `KeepPrivateTags`), then `Remove`, `Replace` and `Keep` adjusting it; PatientName
+    /// generated unless Replace, Remove or Keep names it; PatientIdentityRemoved and DeidentificationMethod set.
+    public static func parseAnonymization(_ body: JSONValue) throws(TesseraError) -> ModifyRequest {
+        guard case .object(let members) = body else {
+            throw TesseraError(.badFileFormat, details: "The body of an anonymization must be a JSON object")
+        }
+        var request = ModifyRequest()
+        request.force = try boolean("Force", in: members)
+        var version: String?
+        if let value = members["DicomVersion"] {
+            guard case .string(let text) = value else { throw TesseraError(.badFileFormat, details: "DicomVersion must be a string") }
+            version = text
+        }
+        let profile = try AnonymizationProfile.named(version)
+        request.anonymization = profile
+        request.removals = profile.removed.sorted().map { DicomPath(tag: $0) }
+        request.emptied = profile.emptied
+        request.mapped = profile.mapped
+        request.removePrivateTags = !(try boolean("KeepPrivateTags", in: members))
+        var named: Set<DicomTag> = []
+        if let remove = members["Remove"] {
+            for path in try paths(remove, operation: "removed", force: request.force) {
+                if path.prefix.isEmpty {
+                    named.insert(path.tag)
+                    request.emptied.remove(path.tag)
+                    request.mapped.remove(path.tag)
+                }
+                request.replacements.removeAll { $0.path == path }
+                if !request.removals.contains(path) { request.removals.append(path) }
+            }
+        }
+        if let replace = members["Replace"] {
+            guard case .object(let values) = replace else {
+                throw TesseraError(.badRequest, details: "\"Replace\" must be a JSON object")
+            }
+            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+                let path = try DicomPath.parse(name)
+                if path.prefix.isEmpty, !request.force, identifiers.contains(path.tag) {
+                    throw TesseraError(.badRequest, details: "Marking tag \"\(name)\" as to be replaced requires the \"Force\" option to be set to true")
+                }
+                if path.prefix.isEmpty {
+                    named.insert(path.tag)
+                    request.emptied.remove(path.tag)
+                    request.mapped.remove(path.tag)
+                }
+                request.removals.removeAll { $0 == path }
+                request.replacements.removeAll { $0.path == path }
+                request.replacements.append((path, value))
+            }
+        }
+        if let keep = members["Keep"] {
+            for path in try paths(keep, operation: "kept", force: request.force) where path.prefix.isEmpty {
+                named.insert(path.tag)
+                request.removals.removeAll { $0 == path }
+                request.emptied.remove(path.tag)
+                request.mapped.remove(path.tag)
+                request.kept.insert(path.tag)
+            }
+        }
+        if let creator = members["PrivateCreator"] {
+            guard case .string(let text) = creator else {
+                throw TesseraError(.badFileFormat, details: "The field \"PrivateCreator\" in a JSON object should be a string")
+            }
+            request.privateCreator = text
+        }
+        // DeidentificationMethod names the profile only when the file follows it exactly: any Keep, Remove or Replace,
+        // or private tags kept, and Orthanc leaves it out.
+        let adjusted = !named.isEmpty || !request.replacements.isEmpty || request.removals.count > profile.removed.count
+            || !request.removePrivateTags
+        if !named.contains(DicomTag(0x0012, 0x0062)) {
+            request.replacements.insert((DicomPath(tag: DicomTag(0x0012, 0x0062)), .string("YES")), at: 0)
+        }
+        if !adjusted {
+            request.replacements.append((DicomPath(tag: DicomTag(0x0012, 0x0063)), .string(profile.method)))
+        }
+        request.generatesPatientName = !named.contains(.patientName)
+        if request.removals.contains(where: { $0.prefix.isEmpty && identifiers.contains($0.tag) }) {
+            throw TesseraError(.badRequest, details: "It is forbidden to remove one of the main Dicom identifiers")
+        }
+        return request
+    }
+
+    /// Sets the generated PatientName (`Anonymized<N>`, N from the cluster's anonymization sequence).
+    public mutating func setGeneratedPatientName(_ name: String) {
+        guard generatesPatientName else { return }
+        replacements.removeAll { $0.path == DicomPath(tag: .patientName) }
+        replacements.append((DicomPath(tag: .patientName), .string(name)))
     }
 
     /// Parses the body of `/patients|studies|series/{id}/modify`, with Orthanc 1.12's checks of the identifiers the

@@ -51,3 +51,22 @@ struct UIDMappingTests {
         #expect(UIDMapping.decimal([UInt8](repeating: 0xFF, count: 16)) == "340282366920938463463374607431768211455")
     }
 }
+
+@Suite("Anonymization requests")
+struct AnonymizeRequestTests {
+    @Test("The 2021b profile by default; Keep, Remove and Replace adjust it; DeidentificationMethod only for the profile as it is")
+    func profile() throws {
+        let plain = try ModifyRequest.parseAnonymization([:])
+        #expect(plain.anonymization?.version == "2021b" && plain.generatesPatientName && plain.removePrivateTags)
+        #expect(plain.mapped.contains(.studyInstanceUID) && plain.mapped.contains(.patientID))
+        #expect(plain.replacements.contains { $0.path.tag == DicomTag(0x0012, 0x0063) })
+        let kept = try ModifyRequest.parseAnonymization(["Keep": ["InstitutionName"], "Replace": ["PatientName": "X"]])
+        #expect(!kept.removals.contains(DicomPath(tag: DicomTag(0x0008, 0x0080))) && !kept.generatesPatientName)
+        #expect(!kept.replacements.contains { $0.path.tag == DicomTag(0x0012, 0x0063) })
+        #expect(try ModifyRequest.parseAnonymization(["DicomVersion": "2008"]).anonymization?.version == "2008")
+        #expect(throws: TesseraError.self) { try ModifyRequest.parseAnonymization(["DicomVersion": "bogus"]) }
+        #expect(throws: TesseraError.self) { try ModifyRequest.parseAnonymization(["DicomVersion": "2023b"]) }
+        #expect(throws: TesseraError.self) { try ModifyRequest.parseAnonymization(["Keep": ["StudyInstanceUID"]]) }
+        #expect(throws: TesseraError.self) { try ModifyRequest.parseAnonymization(["Remove": ["PatientID"], "Force": .bool(true)]) }
+    }
+}

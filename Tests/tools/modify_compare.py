@@ -63,6 +63,46 @@ def flatten(dataset, prefix=""):
     return values
 
 
+def normalized(source, answer):
+    """An anonymized file's elements, each new identifier (a UI value, or the PatientID, that differs from the source's
+    at the same place) written as the source value it replaces, the generated names and methods in their shape; None
+    when one original value got two different new values (a broken relationship)."""
+    values = flatten(answer)
+    before = flatten(source)
+    new_of = {}
+    for key, value in list(values.items()):
+        tag = key.rsplit(".", 1)[-1]
+        vr, _, text = value.partition(" ")
+        old = before.get(key, "").partition(" ")[2]
+        if (vr == "UI" or tag == "00100020") and text != old and text:
+            if new_of.setdefault(old, text) != text:
+                return None
+            values[key] = "%s new-for:%s" % (vr, old)
+        elif tag == "00100010" and text.startswith("Anonymized") and text[len("Anonymized"):].isdigit():
+            values[key] = "PN Anonymized<N>"
+        elif tag == "00120063":
+            values[key] = "LO ... - " + text.split(" - ", 1)[-1]
+    return values
+
+
+def compare_anonymized(original, ours, theirs):
+    try:
+        source = pydicom.dcmread(io.BytesIO(original), force=True)
+        a = pydicom.dcmread(io.BytesIO(ours), force=True)
+        b = pydicom.dcmread(io.BytesIO(theirs), force=True)
+    except Exception as error:  # noqa: BLE001
+        return "unreadable answer: %s" % error
+    fa, fb = normalized(source, a), normalized(source, b)
+    if fa is None or fb is None:
+        return "one original UID got two new values (%s)" % ("Tessera" if fa is None else "Orthanc")
+    for key in sorted(set(fa) | set(fb)):
+        if fa.get(key) != fb.get(key):
+            return "%s: %s vs %s" % (key, str(fa.get(key))[:200], str(fb.get(key))[:200])
+    if str(a.file_meta.get("MediaStorageSOPInstanceUID", "")) != str(a.get("SOPInstanceUID", "")):
+        return "Tessera's meta header does not follow the SOP Instance UID"
+    return None
+
+
 def compare(original, ours, theirs):
     """Why the two modified files differ, or None."""
     try:
@@ -134,15 +174,16 @@ def compare_all(api, orthanc, path, data, ours_id, theirs_id, bodies, report):
     for entry in bodies:
         body = entry["body"]
         raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        a_status, a_bytes = call(api, "POST", "/instances/%s/modify" % ours_id, raw)
-        b_status, _, b_bytes = orthanc.fetch("POST", "/instances/%s/modify" % theirs_id, raw)
+        route = entry.get("route", "modify")
+        a_status, a_bytes = call(api, "POST", "/instances/%s/%s" % (ours_id, route), raw)
+        b_status, _, b_bytes = orthanc.fetch("POST", "/instances/%s/%s" % (theirs_id, route), raw)
         report["compared"] += 1
         report["statuses"].setdefault(entry["name"], []).append(a_status)
         why = None
         if a_status != b_status:
             why = "status %d vs Orthanc's %d: %s" % (a_status, b_status, a_bytes[:300].decode("utf-8", "replace"))
         elif a_status == 200:
-            why = compare(data, a_bytes, b_bytes)
+            why = compare_anonymized(data, a_bytes, b_bytes) if route == "anonymize" else compare(data, a_bytes, b_bytes)
         elif not a_bytes.strip().startswith(b"{"):
             why = "an error without Orthanc's JSON body"
         if why:
@@ -170,11 +211,12 @@ def store_all(api, orthanc, files):
     return stored
 
 
-def new_instances(base, collection, resource):
-    """{original instance ID: file bytes} for the instances of a new resource, through their ModifiedFrom."""
+def new_instances(base, collection, resource, metadata="ModifiedFrom"):
+    """{original instance ID: file bytes} for the instances of a new resource, through their ModifiedFrom (or
+    AnonymizedFrom) metadata."""
     result = {}
     for instance in get_json(base, "/%s/%s/instances" % (collection, resource)) or []:
-        origin = (get_json(base, "/instances/%s/metadata?expand" % instance["ID"]) or {}).get("ModifiedFrom")
+        origin = (get_json(base, "/instances/%s/metadata?expand" % instance["ID"]) or {}).get(metadata)
         if origin is None:
             continue  # an original in a resource whose identifier was kept
         _, data = call(base, "GET", "/instances/%s/file" % instance["ID"])
@@ -206,21 +248,25 @@ def compare_resources(options):
                 collection = COLLECTION[entry["level"]]
                 resource = sorted(get_json(orthanc_base, "/" + collection))[0]
                 raw = json.dumps(entry["body"]).encode()
-                a_status, a_body = call(options.api, "POST", "/%s/%s/modify" % (collection, resource), raw)
-                b_status, b_body = call(orthanc_base, "POST", "/%s/%s/modify" % (collection, resource), raw)
+                route = entry.get("route", "modify")
+                a_status, a_body = call(options.api, "POST", "/%s/%s/%s" % (collection, resource, route), raw)
+                b_status, b_body = call(orthanc_base, "POST", "/%s/%s/%s" % (collection, resource, route), raw)
                 report["compared"] += 1
                 report["statuses"][entry["name"]] = a_status
                 why = None
                 if a_status != b_status:
                     why = "status %d vs Orthanc's %d: %s" % (a_status, b_status, a_body[:300].decode("utf-8", "replace"))
                 elif a_status == 200:
-                    a, b = json.loads(a_body), json.loads(b_body)
-                    why = compare_answers(a, b, options.api, orthanc_base, collection, resource, originals, report)
-                    for side, answer in ((options.api, a), (orthanc_base, b)):
-                        if "ID" in answer:
-                            call(side, "DELETE", "/%s/%s" % (collection, answer["ID"]))
-                    # Deleting the new resource may take originals with it (a kept identifier): store them again.
-                    store_all(options.api, orthanc, options.files)
+                    why = compare_answers(json.loads(a_body), json.loads(b_body), options.api, orthanc_base, collection,
+                                          resource, originals, report, anonymized=route == "anonymize")
+                # What either side made goes before the next entry (also when only one side made it); deleting a new
+                # resource may take originals with it (a kept identifier): they are stored again.
+                for side, status, body in ((options.api, a_status, a_body), (orthanc_base, b_status, b_body)):
+                    if status == 200:
+                        made = json.loads(body).get("ID")
+                        if made:
+                            call(side, "DELETE", "/%s/%s" % (collection, made))
+                store_all(options.api, orthanc, options.files)
                 if why:
                     report["different"].append({"body": entry["name"], "why": why})
         finally:
@@ -229,7 +275,7 @@ def compare_resources(options):
     print(json.dumps(report))
 
 
-def compare_answers(a, b, api, orthanc_base, collection, resource, originals, report):
+def compare_answers(a, b, api, orthanc_base, collection, resource, originals, report, anonymized=False):
     if sorted(a) != sorted(b):
         return "answer fields %s vs %s" % (sorted(a), sorted(b))
     for key in ("Type", "InstancesCount", "FailedInstancesCount", "IsAnonymization", "Description"):
@@ -243,14 +289,15 @@ def compare_answers(a, b, api, orthanc_base, collection, resource, originals, re
     kept_b = get_json(orthanc_base, "/%s/%s" % (collection, resource)) is not None
     if kept_a != kept_b:
         return "original kept: %s vs %s" % (kept_a, kept_b)
-    ours, theirs = new_instances(api, collection, a["ID"]), new_instances(orthanc_base, collection, b["ID"])
+    metadata = "AnonymizedFrom" if anonymized else "ModifiedFrom"
+    ours, theirs = new_instances(api, collection, a["ID"], metadata), new_instances(orthanc_base, collection, b["ID"], metadata)
     if sorted(map(str, ours)) != sorted(map(str, theirs)):
         return "ModifiedFrom of the new instances: %s vs %s" % (sorted(map(str, ours))[:3], sorted(map(str, theirs))[:3])
     for origin, data in ours.items():
         report["instances"] += 1
         if origin not in originals:
             return "ModifiedFrom %s names no original instance" % origin
-        why = compare(originals[origin], data, theirs[origin])
+        why = (compare_anonymized if anonymized else compare)(originals[origin], data, theirs[origin])
         if why:
             return "instance from %s: %s" % (origin, why)
     return None

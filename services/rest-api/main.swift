@@ -64,7 +64,8 @@ do {
                                               logExportedResources: configuration.logExportedResources)
     let selection = ExportSelection(selection: resourceSelection)
     ModifyRoutes(instances: instances, resources: resources, selection: resourceSelection, submitter: submitter, blobs: blobs,
-                 modifier: InstanceModifier(defaultCharset: configuration.defaultCharset)).add(to: router)
+                 modifier: InstanceModifier(defaultCharset: configuration.defaultCharset),
+                 sequence: AnonymizationSequence(database: database)).add(to: router)
     let straight = StraightUpload(folder: blobs.root + "/outbound", maximumSize: configuration.maximumUploadSize)
     ModalityRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
                    selection: selection, straight: straight, configuration: configuration).add(to: router)

@@ -1,0 +1,49 @@
+import Model
+
+/// A version of the PS 3.15 Table E.1-1 Basic Profile as Orthanc applies it (tables recorded from stock Orthanc by
+/// scripts/orthanc-anonymization-profile.py): attributes removed, emptied, or given new identifiers, at the top level
+/// and inside every sequence item.
+public struct AnonymizationProfile: Sendable {
+    /// `2008`, `2017c` or `2021b` (Orthanc's `DicomVersion`).
+    public let version: String
+    public let removed: Set<DicomTag>
+    public let emptied: Set<DicomTag>
+    /// UIDs (and PatientID) replaced by new values, one per original value.
+    public let mapped: Set<DicomTag>
+
+    init(version: String, removed: Set<DicomTag>, emptied: Set<DicomTag>, mapped: Set<DicomTag>) {
+        self.version = version
+        self.removed = removed
+        self.emptied = emptied
+        self.mapped = mapped
+    }
+
+    /// The profile of a `DicomVersion`; 2021b by default, as Debian's Orthanc 1.10.1 (Orthanc 1.12.1 and later default
+    /// to 2023b, whose table Tessera has not recorded: asking for it answers 501).
+    public static func named(_ version: String?) throws(TesseraError) -> AnonymizationProfile {
+        switch version {
+        case nil, "2021b": return v2021b
+        case "2017c": return v2017c
+        case "2008": return v2008
+        case "2023b":
+            throw TesseraError(.notImplemented, details: "The 2023b version of the DICOM standard is not supported yet for anonymization (use 2021b)")
+        case let other?:
+            throw TesseraError(.parameterOutOfRange, details: "Unknown specific version of the DICOM standard: \(other)")
+        }
+    }
+
+    /// The text of DeidentificationMethod (0012,0063).
+    public var method: String {
+        "Tessera - PS 3.15-\(version) Table E.1-1" + (version == "2008" ? "" : " Basic Profile")
+    }
+
+    /// The level whose identifier a mapped tag is (new patient IDs are UUIDs, new UIDs come from that level's root).
+    public static func level(of tag: DicomTag) -> ResourceLevel {
+        switch tag {
+        case .patientID: .patient
+        case .studyInstanceUID: .study
+        case .seriesInstanceUID: .series
+        default: .instance
+        }
+    }
+}
