@@ -54,19 +54,8 @@ public struct ModifyRequest: Sendable {
                 if !request.removals.contains(path) { request.removals.append(path) }
             }
         }
-        if let replace = members["Replace"] {
-            guard case .object(let values) = replace else {
-                throw TesseraError(.badRequest, details: "\"Replace\" must be a JSON object")
-            }
-            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-                let path = try DicomPath.parse(name)
-                if path.prefix.isEmpty, !request.force, identifiers.contains(path.tag) {
-                    throw TesseraError(.badRequest, details: "Marking tag \"\(name)\" as to be replaced requires the \"Force\" option to be set to true")
-                }
-                request.removals.removeAll { $0 == path }
-                request.replacements.removeAll { $0.path == path }
-                request.replacements.append((path, value))
-            }
+        for (path, value) in try replacements(members["Replace"], force: request.force) {
+            request.replace(path, with: value)
         }
         if let keep = members["Keep"] {
             for path in try paths(keep, operation: "kept", force: request.force) where path.prefix.isEmpty {
@@ -74,12 +63,7 @@ public struct ModifyRequest: Sendable {
                 request.kept.insert(path.tag)
             }
         }
-        if let creator = members["PrivateCreator"] {
-            guard case .string(let text) = creator else {
-                throw TesseraError(.badFileFormat, details: "The field \"PrivateCreator\" in a JSON object should be a string")
-            }
-            request.privateCreator = text
-        }
+        request.privateCreator = try creator(members) ?? request.privateCreator
         if request.removals.contains(where: { $0.prefix.isEmpty && identifiers.contains($0.tag) }) {
             throw TesseraError(.badRequest, details: "It is forbidden to remove one of the main Dicom identifiers")
         }
@@ -124,24 +108,13 @@ public struct ModifyRequest: Sendable {
                 if !request.removals.contains(path) { request.removals.append(path) }
             }
         }
-        if let replace = members["Replace"] {
-            guard case .object(let values) = replace else {
-                throw TesseraError(.badRequest, details: "\"Replace\" must be a JSON object")
+        for (path, value) in try replacements(members["Replace"], force: request.force) {
+            if path.prefix.isEmpty {
+                named.insert(path.tag)
+                request.emptied.remove(path.tag)
+                request.mapped.remove(path.tag)
             }
-            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-                let path = try DicomPath.parse(name)
-                if path.prefix.isEmpty, !request.force, identifiers.contains(path.tag) {
-                    throw TesseraError(.badRequest, details: "Marking tag \"\(name)\" as to be replaced requires the \"Force\" option to be set to true")
-                }
-                if path.prefix.isEmpty {
-                    named.insert(path.tag)
-                    request.emptied.remove(path.tag)
-                    request.mapped.remove(path.tag)
-                }
-                request.removals.removeAll { $0 == path }
-                request.replacements.removeAll { $0.path == path }
-                request.replacements.append((path, value))
-            }
+            request.replace(path, with: value)
         }
         if let keep = members["Keep"] {
             for path in try paths(keep, operation: "kept", force: request.force) where path.prefix.isEmpty {
@@ -152,12 +125,7 @@ public struct ModifyRequest: Sendable {
                 request.kept.insert(path.tag)
             }
         }
-        if let creator = members["PrivateCreator"] {
-            guard case .string(let text) = creator else {
-                throw TesseraError(.badFileFormat, details: "The field \"PrivateCreator\" in a JSON object should be a string")
-            }
-            request.privateCreator = text
-        }
+        request.privateCreator = try creator(members) ?? request.privateCreator
         // DeidentificationMethod names the profile only when the file follows it exactly: any Keep, Remove or Replace,
         // or private tags kept, and Orthanc leaves it out.
         let adjusted = !named.isEmpty || !request.replacements.isEmpty || request.removals.count > profile.removed.count
@@ -215,6 +183,39 @@ public struct ModifyRequest: Sendable {
     /// Whether a top-level tag is replaced.
     public func replaces(_ tag: DicomTag) -> Bool {
         replacements.contains { $0.path.prefix.isEmpty && $0.path.tag == tag }
+    }
+
+    /// The members of `Replace` in name order, each path checked (identifiers need `Force`).
+    private static func replacements(_ replace: JSONValue?, force: Bool) throws(TesseraError) -> [(DicomPath, JSONValue)] {
+        guard let replace else { return [] }
+        guard case .object(let values) = replace else {
+            throw TesseraError(.badRequest, details: "\"Replace\" must be a JSON object")
+        }
+        var result: [(DicomPath, JSONValue)] = []
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            let path = try DicomPath.parse(name)
+            if path.prefix.isEmpty, !force, identifiers.contains(path.tag) {
+                throw TesseraError(.badRequest, details: "Marking tag \"\(name)\" as to be replaced requires the \"Force\" option to be set to true")
+            }
+            result.append((path, value))
+        }
+        return result
+    }
+
+    /// A replacement cancels a removal or an earlier replacement of the same path.
+    private mutating func replace(_ path: DicomPath, with value: JSONValue) {
+        removals.removeAll { $0 == path }
+        replacements.removeAll { $0.path == path }
+        replacements.append((path, value))
+    }
+
+    /// `PrivateCreator`, when given.
+    private static func creator(_ members: [String: JSONValue]) throws(TesseraError) -> String? {
+        guard let creator = members["PrivateCreator"] else { return nil }
+        guard case .string(let text) = creator else {
+            throw TesseraError(.badFileFormat, details: "The field \"PrivateCreator\" in a JSON object should be a string")
+        }
+        return text
     }
 
     private static func boolean(_ name: String, in members: [String: JSONValue]) throws(TesseraError) -> Bool {

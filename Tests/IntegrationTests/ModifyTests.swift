@@ -12,6 +12,14 @@ extension ClusterTests {
             environment = try TestEnvironment.load()
         }
 
+        /// Runs a script of Tests/tools with the project's Python and returns the JSON object it prints last.
+        func tool(_ script: String, _ arguments: [String]) async throws -> [String: Any] {
+            let outcome = try await ProcessRunner.run(environment.python, [environment.repository + "/Tests/tools/" + script] + arguments,
+                                                      timeout: .seconds(600))
+            let line = try #require(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(outcome.output.suffix(2000))")
+            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+
         /// Differences with stock Orthanc 1.10.1 that are ours by choice, with the reason.
         static let allowed: [(body: String, file: String?, reason: String)] = [
             // 1.10.1 answers 500 for an unknown tag name (its UnknownDicomTag error has no HTTP status there); a client
@@ -27,12 +35,9 @@ extension ClusterTests {
             try await IsolatedStack.with(environment, name: "modify", apiPort: 18421, indexerMetricsPort: 19421) { stack in
                 let folder = environment.repository + "/Tests/UnitTests/Fixtures/tags"
                 let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".dcm") }.sorted()
-                let outcome = try await ProcessRunner.run(environment.python, [
-                    environment.repository + "/Tests/tools/modify_compare.py", "--api", stack.api.baseURL,
-                    "--bodies", environment.repository + "/Tests/tools/modify-bodies.json",
-                ] + files.map { folder + "/" + $0 }, timeout: .seconds(600))
-                let line = try #require(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(outcome.output.suffix(2000))")
-                let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let report = try await tool("modify_compare.py", ["--api", stack.api.baseURL, "--bodies",
+                                                                  environment.repository + "/Tests/tools/modify-bodies.json"]
+                                            + files.map { folder + "/" + $0 })
                 let compared = report["compared"] as? Int ?? 0
                 #expect(compared >= files.count * 20, "every body on every file was compared: \(compared)")
                 let different = (report["different"] as? [[String: String]] ?? []).filter { difference in
@@ -52,12 +57,9 @@ extension ClusterTests {
             try await IsolatedStack.with(environment, name: "anonymize", apiPort: 18424, indexerMetricsPort: 19427) { stack in
                 let folder = environment.repository + "/Tests/UnitTests/Fixtures/tags"
                 let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".dcm") }.sorted()
-                let outcome = try await ProcessRunner.run(environment.python, [
-                    environment.repository + "/Tests/tools/modify_compare.py", "--api", stack.api.baseURL,
-                    "--bodies", environment.repository + "/Tests/tools/anonymize-bodies.json",
-                ] + files.map { folder + "/" + $0 }, timeout: .seconds(600))
-                let line = try #require(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(outcome.output.suffix(2000))")
-                let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let report = try await tool("modify_compare.py", ["--api", stack.api.baseURL, "--bodies",
+                                                                  environment.repository + "/Tests/tools/anonymize-bodies.json"]
+                                            + files.map { folder + "/" + $0 })
                 #expect(report["compared"] as? Int ?? 0 >= files.count * 10, "\(report["compared"] ?? 0) comparisons")
                 let different = report["different"] as? [[String: String]] ?? []
                 #expect(different.isEmpty, "anonymized files differ from stock Orthanc's: \(different.prefix(10))")
@@ -65,10 +67,7 @@ extension ClusterTests {
                 #expect(statuses["default"]?.allSatisfy { $0 == 200 } == true && statuses["version-bogus"]?.allSatisfy { $0 == 400 } == true)
 
                 // De-identification itself, at every depth, against the profile's own table.
-                let checked = try await ProcessRunner.run(environment.python, [
-                    environment.repository + "/Tests/tools/deidentification_check.py", "--api", stack.api.baseURL], timeout: .seconds(120))
-                let verdict = try #require(checked.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(checked.output.suffix(2000))")
-                let check = try #require(try JSONSerialization.jsonObject(with: Data(verdict.utf8)) as? [String: Any])
+                let check = try await tool("deidentification_check.py", ["--api", stack.api.baseURL])
                 #expect((check["checked"] as? Int ?? 0) > 800, "\(check)")
                 #expect(check["count"] as? Int == 0, "identifying values left: \(check["violations"] ?? [])")
             }
@@ -80,12 +79,9 @@ extension ClusterTests {
                 try await stack.startWorker(metricsPort: 19423)
                 let set = try await TestDicomSet.make(environment, count: 8, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
                                                       series: 2, size: 16)
-                let outcome = try await ProcessRunner.run(environment.python, [
-                    environment.repository + "/Tests/tools/modify_compare.py", "--api", stack.api.baseURL,
-                    "--resources", environment.repository + "/Tests/tools/modify-resource-bodies.json",
-                ] + set.entries.map(\.File), timeout: .seconds(600))
-                let line = try #require(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(outcome.output.suffix(2000))")
-                let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let report = try await tool("modify_compare.py", ["--api", stack.api.baseURL, "--resources",
+                                                                  environment.repository + "/Tests/tools/modify-resource-bodies.json"]
+                                            + set.entries.map(\.File))
                 #expect(report["compared"] as? Int == 14 && (report["instances"] as? Int ?? 0) >= 40, "\(report)")
                 // Orthanc 1.12 lets Force change a series' StudyInstanceUID; 1.10.1 refuses it whatever Force says.
                 let different = (report["different"] as? [[String: String]] ?? []).filter { $0["body"] != "series-study-uid" }

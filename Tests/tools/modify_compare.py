@@ -63,6 +63,10 @@ def flatten(dataset, prefix=""):
     return values
 
 
+def read_all(*files):
+    return [pydicom.dcmread(io.BytesIO(data), force=True) for data in files]
+
+
 def normalized(source, answer):
     """An anonymized file's elements, each new identifier (a UI value, or the PatientID, that differs from the source's
     at the same place) written as the source value it replaces, the generated names and methods in their shape; None
@@ -87,10 +91,8 @@ def normalized(source, answer):
 
 def compare_anonymized(original, ours, theirs):
     try:
-        source = pydicom.dcmread(io.BytesIO(original), force=True)
-        a = pydicom.dcmread(io.BytesIO(ours), force=True)
-        b = pydicom.dcmread(io.BytesIO(theirs), force=True)
-    except Exception as error:  # noqa: BLE001
+        source, a, b = read_all(original, ours, theirs)
+    except Exception as error:  # noqa: BLE001 - an unreadable answer is a difference
         return "unreadable answer: %s" % error
     fa, fb = normalized(source, a), normalized(source, b)
     if fa is None or fb is None:
@@ -106,9 +108,7 @@ def compare_anonymized(original, ours, theirs):
 def compare(original, ours, theirs):
     """Why the two modified files differ, or None."""
     try:
-        source = pydicom.dcmread(io.BytesIO(original), force=True)
-        a = pydicom.dcmread(io.BytesIO(ours), force=True)
-        b = pydicom.dcmread(io.BytesIO(theirs), force=True)
+        source, a, b = read_all(original, ours, theirs)
     except Exception as error:  # noqa: BLE001 - an unreadable answer is a difference
         return "unreadable answer: %s" % error
     fa, fb = flatten(a), flatten(b)
