@@ -157,12 +157,20 @@ bool listed(const std::vector<DcmTagKey> &list, const DcmTagKey &key) {
 }
 
 /// In every item below `item` (not `item` itself): removes the elements in `removed`, empties those in `emptied`.
-void anonymizeNested(DcmItem *item, const std::vector<DcmTagKey> &removed, const std::vector<DcmTagKey> &emptied, bool nested) {
+/// Curve data (50xx,xxxx), overlay data (60xx,3000) and overlay comments (60xx,4000), which PS 3.15 removes.
+bool isCurveOrOverlay(const DcmTagKey &key) {
+    const Uint16 group = key.getGroup();
+    if ((group & 0xFF00) == 0x5000 && group % 2 == 0) return true;
+    return (group & 0xFF00) == 0x6000 && group % 2 == 0 && (key.getElement() == 0x3000 || key.getElement() == 0x4000);
+}
+
+void anonymizeNested(DcmItem *item, const std::vector<DcmTagKey> &removed, const std::vector<DcmTagKey> &emptied, bool nested,
+                     bool overlays) {
     for (unsigned long index = item->card(); index > 0; index--) {
         DcmElement *element = item->getElement(index - 1);
         if (element == nullptr) continue;
         const DcmTagKey key = element->getTag();
-        if (nested && listed(removed, key)) {
+        if ((nested && listed(removed, key)) || (overlays && isCurveOrOverlay(key))) {
             delete item->remove(element);
             continue;
         }
@@ -172,7 +180,9 @@ void anonymizeNested(DcmItem *item, const std::vector<DcmTagKey> &removed, const
                 while (sequence->card() > 0) delete sequence->remove(static_cast<unsigned long>(0));
                 continue;
             }
-            for (unsigned long at = 0; at < sequence->card(); at++) anonymizeNested(sequence->getItem(at), removed, emptied, true);
+            for (unsigned long at = 0; at < sequence->card(); at++) {
+                anonymizeNested(sequence->getItem(at), removed, emptied, true, overlays);
+            }
         } else if (nested && listed(emptied, key)) {
             element->clear();
         }
@@ -196,10 +206,16 @@ void collectNested(DcmItem *item, const std::string &prefix, const std::vector<D
         } else if (nested && listed(tags, key)) {
             OFString value;
             if (element->getOFStringArray(value).bad()) continue;
-            std::string text(value.c_str(), value.length());
-            if (text.find_first_of("\t\n") != std::string::npos) continue;
+            // The value in hex: any byte (tab, line ends, NUL) travels unharmed.
+            static const char digits[] = "0123456789abcdef";
+            std::string hex;
+            for (size_t at = 0; at < value.length(); at++) {
+                const auto byte = static_cast<unsigned char>(value[at]);
+                hex.push_back(digits[byte >> 4]);
+                hex.push_back(digits[byte & 0x0F]);
+            }
             std::snprintf(name, sizeof name, "%04x,%04x", key.getGroup(), key.getElement());
-            out += prefix + "\t" + name + "\t" + text + "\n";
+            out += prefix + "\t" + name + "\t" + hex + "\n";
         }
     }
 }
@@ -313,12 +329,18 @@ int cdicom_file_replace_sequence(cdicom_file *file, const char *prefix, uint16_t
     });
 }
 
-int cdicom_file_save(cdicom_file *file, uint8_t **bytes, size_t *length, char *error, size_t error_length) {
+int cdicom_file_save(cdicom_file *file, int fresh_meta, uint8_t **bytes, size_t *length, char *error, size_t error_length) {
     return guarded(0, error, error_length, [&] {
         if (file == nullptr || bytes == nullptr || length == nullptr) return 0;
         DcmDataset *dataset = file->format.getDataset();
         E_TransferSyntax syntax = dataset->getCurrentXfer();
         if (syntax == EXS_Unknown) syntax = EXS_LittleEndianExplicit;
+        if (fresh_meta != 0) {
+            // Nothing of the original header survives (source AE titles, private information): DCMTK writes the
+            // required elements anew from the dataset. Group 0002 inside the dataset goes too.
+            file->format.getMetaInfo()->clear();
+            file->format.removeInvalidGroups();
+        }
         if (file->format.validateMetaInfo(syntax).bad()) {
             copyError(error, error_length, "cannot write the meta header");
             return 0;
@@ -334,9 +356,12 @@ int cdicom_file_save(cdicom_file *file, uint8_t **bytes, size_t *length, char *e
             copyError(error, error_length, std::string("cannot write the file: ") + written.text());
             return 0;
         }
-        // Flushes the compression filter of a deflated syntax too; everything written is then in `buffer`.
+        // Flushes the compression filter of a deflated syntax too, then asks the buffer how much it holds (tell()
+        // counts the bytes before compression).
         stream.flush();
-        const offile_off_t used = stream.tell();
+        void *filled = nullptr;
+        offile_off_t used = 0;
+        stream.flushBuffer(filled, used);
         auto *copy = static_cast<uint8_t *>(std::malloc(used > 0 ? static_cast<size_t>(used) : 1));
         if (copy == nullptr) {
             copyError(error, error_length, "out of memory");
@@ -350,10 +375,11 @@ int cdicom_file_save(cdicom_file *file, uint8_t **bytes, size_t *length, char *e
 }
 
 int cdicom_file_anonymize_nested(cdicom_file *file, const uint32_t *removed, size_t removed_count, const uint32_t *emptied,
-                                 size_t emptied_count) {
+                                 size_t emptied_count, int curves_and_overlays) {
     return guarded(0, [&] {
         if (file == nullptr) return 0;
-        anonymizeNested(file->format.getDataset(), keys(removed, removed_count), keys(emptied, emptied_count), false);
+        anonymizeNested(file->format.getDataset(), keys(removed, removed_count), keys(emptied, emptied_count), false,
+                        curves_and_overlays != 0);
         return 1;
     });
 }

@@ -42,10 +42,12 @@ extension DicomFile {
     }
 
     /// Inside every sequence item, at any depth (not at the top level): removes the elements in `removed` and empties
-    /// those in `emptied`.
-    public func anonymizeNested(removing removed: Set<DicomTag>, emptying emptied: Set<DicomTag>) throws(TesseraError) {
+    /// those in `emptied`; with `curvesAndOverlays`, curve data (50xx,xxxx), overlay data (60xx,3000) and overlay
+    /// comments (60xx,4000) at every depth.
+    public func anonymizeNested(removing removed: Set<DicomTag>, emptying emptied: Set<DicomTag>,
+                                curvesAndOverlays: Bool) throws(TesseraError) {
         let (gone, empty) = (Self.codes(removed), Self.codes(emptied))
-        guard cdicom_file_anonymize_nested(handle, gone, gone.count, empty, empty.count) != 0 else {
+        guard cdicom_file_anonymize_nested(handle, gone, gone.count, empty, empty.count, curvesAndOverlays ? 1 : 0) != 0 else {
             throw TesseraError(.internalError, details: "Cannot anonymize the sequences")
         }
     }
@@ -57,24 +59,41 @@ extension DicomFile {
             throw TesseraError(.internalError, details: "Cannot read the sequences")
         }
         defer { cdicom_free(text) }
-        return String(cString: text).split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let group = UInt16(parts[1].prefix(4), radix: 16),
-                  let element = UInt16(parts[1].suffix(4), radix: 16) else { return nil }
-            return (String(parts[0]), DicomTag(group, element), String(parts[2]))
+        // Lines of ASCII only (paths, tags, hex values): split by bytes.
+        let bytes = Array(String(cString: text).utf8)
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            let parts = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2, omittingEmptySubsequences: false)
+            let tag = String(decoding: parts.count == 3 ? parts[1] : [], as: UTF8.self)
+            guard parts.count == 3, let group = UInt16(tag.prefix(4), radix: 16), let element = UInt16(tag.suffix(4), radix: 16),
+                  let value = Self.unhex(parts[2]) else { return nil }
+            return (String(decoding: parts[0], as: UTF8.self), DicomTag(group, element), String(decoding: value, as: UTF8.self))
         }
+    }
+
+    private static func unhex(_ hex: ArraySlice<UInt8>) -> [UInt8]? {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            guard let high = UInt8(String(UnicodeScalar(hex[index])), radix: 16),
+                  let low = UInt8(String(UnicodeScalar(hex[index + 1])), radix: 16) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
     }
 
     private static func codes(_ tags: Set<DicomTag>) -> [UInt32] {
         tags.map { UInt32($0.group) << 16 | UInt32($0.element) }
     }
 
-    /// The file written in its transfer syntax (meta header updated, group lengths recalculated).
-    public func encoded() throws(TesseraError) -> [UInt8] {
+    /// The file written in its transfer syntax (meta header updated, or made anew with `freshMetaHeader`; group lengths
+    /// recalculated).
+    public func encoded(freshMetaHeader: Bool = false) throws(TesseraError) -> [UInt8] {
         var error = [CChar](repeating: 0, count: 512)
         var bytes: UnsafeMutablePointer<UInt8>?
         var length = 0
-        guard cdicom_file_save(handle, &bytes, &length, &error, error.count) != 0, let bytes else {
+        guard cdicom_file_save(handle, freshMetaHeader ? 1 : 0, &bytes, &length, &error, error.count) != 0, let bytes else {
             throw TesseraError(.internalError, details: Self.text(error))
         }
         defer { cdicom_free(bytes) }

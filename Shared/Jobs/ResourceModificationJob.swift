@@ -9,8 +9,8 @@ import Storage
 /// Runs `ResourceModification` jobs (`POST /patients|studies|series/{id}/modify`): each instance modified and stored
 /// through the ingest path as a new instance (`ModifiedFrom` metadata on every new resource), the position of the next
 /// one recorded after each. New UIDs come from the job's `UIDMapping`, so an instance modified again after its worker
-/// died is the same instance and is stored once. Once all are stored: the originals deleted unless `KeepSource`, and
-/// the answer waits until the new resource is indexed, as Orthanc's answer comes once it is stored.
+/// died is the same instance and is stored once. Unless `KeepSource`, each original is deleted once its copy is
+/// stored. The answer waits until the new instances are indexed, as Orthanc's answer comes once they are stored.
 public struct ResourceModificationJob: JobHandler {
     let loop: InstanceSendLoop
     let instances: InstanceQueries
@@ -48,6 +48,9 @@ public struct ResourceModificationJob: JobHandler {
         let outcome = try await loop.run(job, context: context, ids: request.instances, permissive: false,
                                          content: { request.content(failed: $0.failed.count) }) { id, record, _ in
             guard let record else {
+                // With KeepSource false, an original is deleted once its copy is stored: a job resumed after that
+                // finds it gone and goes on.
+                if !request.keepSource { return 0 }
                 throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be modified")
             }
             let (path, summary, origin, size) = try await blobs.performBlocking {
@@ -67,6 +70,11 @@ public struct ResourceModificationJob: JobHandler {
             _ = try await ingest.store(incoming: path, summary: summary, source: IngestSource(origin: "RestApi", modifiedFrom: origin))
             made = summary.identifiers
             stored.append(summary.identifiers.instancePublicID)
+            // KeepSource false: each original goes once its copy is stored, and only when the copy is another instance
+            // (a kept SOP Instance UID and PatientID make the same one); instances added since submission stay.
+            if !request.keepSource, summary.identifiers.instancePublicID != id {
+                _ = try await deleter.delete(.instance, id)
+            }
             return Int64(size)
         }
         guard case .success = outcome else { return outcome }
@@ -84,9 +92,6 @@ public struct ResourceModificationJob: JobHandler {
         if let reason = try await context.record(cursor: .object(["Position": .number(Double(request.instances.count))]),
                                                  content: done, progress: 100) {
             return .stopped(reason)
-        }
-        if !request.keepSource {
-            _ = try await deleter.delete(request.level, request.resource)
         }
         try await waitUntilIndexed(stored)
         return .success(done)

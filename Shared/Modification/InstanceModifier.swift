@@ -57,7 +57,8 @@ public struct InstanceModifier: Sendable {
             for (path, value) in request.replacements where !path.prefix.isEmpty {
                 try set(path.tag, to: value, in: path.dcmtkPrefix, file: file, request: request)
             }
-            return try file.encoded()
+            // A header made anew: nothing of the original one (the sender's AE title) stays.
+            return try file.encoded(freshMetaHeader: true)
         }
         let regenerated: [(ResourceLevel, DicomTag)] = [(.study, .studyInstanceUID), (.series, .seriesInstanceUID),
                                                         (.instance, .sopInstanceUID)]
@@ -86,7 +87,10 @@ public struct InstanceModifier: Sendable {
             try file.replace(tag, with: Array(value.utf8), defaultCharset: defaultCharset, privateCreator: request.privateCreator)
         }
         let removed = Set(request.removals.filter(\.prefix.isEmpty).map(\.tag))
-        try file.anonymizeNested(removing: removed, emptying: request.emptied)
+        // Curves and overlays (burned-in annotations) go as PS 3.15 asks from 2017c on, as Orthanc 1.12 does (1.10.1
+        // kept them).
+        try file.anonymizeNested(removing: removed, emptying: request.emptied,
+                                 curvesAndOverlays: request.anonymization?.version != "2008")
         let nested = request.mapped.union([.studyInstanceUID, .seriesInstanceUID, .sopInstanceUID])
         for (prefix, tag, original) in try file.nestedValues(of: nested) {
             let value = newUID(AnonymizationProfile.level(of: tag), original.trimmingCharacters(in: .whitespaces))

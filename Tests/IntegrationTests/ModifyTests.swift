@@ -61,7 +61,11 @@ extension ClusterTests {
                                                                   environment.repository + "/Tests/tools/anonymize-bodies.json"]
                                             + files.map { folder + "/" + $0 })
                 #expect(report["compared"] as? Int ?? 0 >= files.count * 10, "\(report["compared"] ?? 0) comparisons")
-                let different = report["different"] as? [[String: String]] ?? []
+                // Overlays and curves go as PS 3.15 (and Orthanc 1.12) ask; 1.10.1 keeps them (its 2008 profile too).
+                let different = (report["different"] as? [[String: String]] ?? []).filter { difference in
+                    !(difference["file"] == "examples_overlay.dcm" && difference["body"] != "2008"
+                      && (difference["why"] ?? "").hasPrefix("6000"))
+                }
                 #expect(different.isEmpty, "anonymized files differ from stock Orthanc's: \(different.prefix(10))")
                 let statuses = report["statuses"] as? [String: [Int]] ?? [:]
                 #expect(statuses["default"]?.allSatisfy { $0 == 200 } == true && statuses["version-bogus"]?.allSatisfy { $0 == 400 } == true)

@@ -454,17 +454,19 @@ int cdicom_file_replace(cdicom_file *file, const char *prefix, uint16_t group, u
 int cdicom_file_replace_sequence(cdicom_file *file, const char *prefix, uint16_t group, uint16_t element,
                                  unsigned long items, char *error, size_t error_length);
 
-/// Writes the file in its transfer syntax (meta header updated, group lengths recalculated) into a buffer the caller
-/// frees with cdicom_free. Returns 1, or 0 with `error` filled.
-int cdicom_file_save(cdicom_file *file, uint8_t **bytes, size_t *length, char *error, size_t error_length);
+/// Writes the file in its transfer syntax (meta header updated, or made anew with `fresh_meta`; group lengths
+/// recalculated) into a buffer the caller frees with cdicom_free. Returns 1, or 0 with `error` filled.
+int cdicom_file_save(cdicom_file *file, int fresh_meta, uint8_t **bytes, size_t *length, char *error, size_t error_length);
 
 /// Inside every sequence item, at any depth (not at the top level): removes the elements in `removed` and empties
-/// those in `emptied` (a sequence loses its items); tags as group << 16 | element. Returns 1, 0 on failure.
+/// those in `emptied` (a sequence loses its items); tags as group << 16 | element. With `curves_and_overlays`, curve
+/// data (50xx,xxxx), overlay data (60xx,3000) and overlay comments (60xx,4000) go at every depth, the top included.
+/// Returns 1, 0 on failure.
 int cdicom_file_anonymize_nested(cdicom_file *file, const uint32_t *removed, size_t removed_count, const uint32_t *emptied,
-                                 size_t emptied_count);
+                                 size_t emptied_count, int curves_and_overlays);
 
 /// The elements in `tags` found inside sequence items at any depth, one line each: the items' path in DCMTK's syntax,
-/// a tab, `gggg,eeee`, a tab, the value. A buffer the caller frees with cdicom_free; NULL on failure.
+/// a tab, `gggg,eeee`, a tab, the value's bytes in hex. A buffer the caller frees with cdicom_free; NULL on failure.
 char *cdicom_file_nested_values(cdicom_file *file, const uint32_t *tags, size_t count);
 
 /// A new UID under DCMTK's site root for a study (level 1), a series (2) or an instance (3), as Orthanc generates
