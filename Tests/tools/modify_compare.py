@@ -63,6 +63,14 @@ def flatten(dataset, prefix=""):
     return values
 
 
+def first_difference(fa, fb):
+    """The first element (in path order) whose value differs, or None."""
+    for key in sorted(set(fa) | set(fb)):
+        if fa.get(key) != fb.get(key):
+            return "%s: %s vs %s" % (key, str(fa.get(key))[:200], str(fb.get(key))[:200])
+    return None
+
+
 def read_all(*files):
     return [pydicom.dcmread(io.BytesIO(data), force=True) for data in files]
 
@@ -97,9 +105,9 @@ def compare_anonymized(original, ours, theirs):
     fa, fb = normalized(source, a), normalized(source, b)
     if fa is None or fb is None:
         return "one original UID got two new values (%s)" % ("Tessera" if fa is None else "Orthanc")
-    for key in sorted(set(fa) | set(fb)):
-        if fa.get(key) != fb.get(key):
-            return "%s: %s vs %s" % (key, str(fa.get(key))[:200], str(fb.get(key))[:200])
+    why = first_difference(fa, fb)
+    if why:
+        return why
     if str(a.file_meta.get("MediaStorageSOPInstanceUID", "")) != str(a.get("SOPInstanceUID", "")):
         return "Tessera's meta header does not follow the SOP Instance UID"
     return None
@@ -128,9 +136,9 @@ def compare(original, ours, theirs):
     for keyword in ("TransferSyntaxUID", "MediaStorageSOPClassUID"):
         if str(a.file_meta.get(keyword, "")) != str(b.file_meta.get(keyword, "")):
             return "meta %s: %s vs %s" % (keyword, a.file_meta.get(keyword), b.file_meta.get(keyword))
-    for key in sorted(set(fa) | set(fb)):
-        if fa.get(key) != fb.get(key):
-            return "%s: %s vs %s" % (key, str(fa.get(key))[:200], str(fb.get(key))[:200])
+    why = first_difference(fa, fb)
+    if why:
+        return why
     return None
 
 
