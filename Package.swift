@@ -2,9 +2,11 @@
 import PackageDescription
 
 /// DCMTK 3.6.7 libraries (Debian `libdcmtk-dev`). Listed explicitly: `pkg-config dcmtk` is broken on Debian (see TOOLCHAIN.md).
+/// libjpeg (Debian `libjpeg-dev`, libjpeg-turbo) writes the JPEG answers of the image routes; DCMTK's own IJG copies
+/// have prefixed names (jpeg8_...) and do not clash with it.
 let dcmtkLibraries: [LinkerSetting] = [
     "dcmnet", "dcmdata", "dcmimage", "dcmimgle", "dcmjpeg", "ijg8", "ijg12", "ijg16",
-    "dcmjpls", "dcmtkcharls", "oflog", "ofstd", "z",
+    "dcmjpls", "dcmtkcharls", "oflog", "ofstd", "z", "jpeg",
 ].map { .linkedLibrary($0) }
 
 /// librdkafka 2.16, installed by scripts/bootstrap (Debian's 2.0.2 cannot talk to the tansu broker). The file is given
@@ -141,6 +143,11 @@ let package = Package(
             path: "Shared/EdgeReceiver"
         ),
         .target(
+            name: "Imaging",
+            dependencies: ["CDICOM", "CTesseraZlib", "DICOM", "Model"],
+            path: "Shared/Imaging"
+        ),
+        .target(
             name: "Modification",
             dependencies: ["DICOM", "Model", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Modification"
@@ -192,7 +199,7 @@ let package = Package(
             name: "tessera-api",
             dependencies: [
                 "DICOM", "Model", "Index", "Jobs", "Indexing", "Storage", "ServiceKit", "Ingest", "Events", "Archive",
-                "Modification", "QueryRetrieve", "ResourceArchive",
+                "Imaging", "Modification", "QueryRetrieve", "ResourceArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -203,7 +210,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "EdgeReceiver", "Storage", "Archive", "ServiceKit", "Ingest", "Index", "Jobs", "Modification", "QueryRetrieve",
+            dependencies: ["Model", "DICOM", "EdgeReceiver", "Storage", "Archive", "ServiceKit", "Imaging", "Ingest", "Index", "Jobs", "Modification", "QueryRetrieve",
                            "ResourceArchive",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",

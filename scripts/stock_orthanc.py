@@ -71,11 +71,11 @@ class StockOrthanc:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.load(answer)
 
-    def fetch(self, method, path, data=None):
+    def fetch(self, method, path, data=None, headers=None):
         """(HTTP status, {lower-case header name: value}, body bytes), without raising on HTTP error statuses. A
         streamed answer that Orthanc aborts half-way (e.g. a ZIP whose creation fails after the 200 was sent) gives
         the bytes received before the connection closed."""
-        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
         try:
             answer = urllib.request.urlopen(request, timeout=60)
         except urllib.error.HTTPError as error:

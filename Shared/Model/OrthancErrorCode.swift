@@ -39,6 +39,12 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let databaseUnavailable = OrthancErrorCode(code: 36, description: "The database is currently not available (probably a transient situation)", httpStatus: 503)
     public static let canceledJob = OrthancErrorCode(code: 37, description: "Job was canceled", httpStatus: 500)
     public static let databaseCannotSerialize = OrthancErrorCode(code: 42, description: "Database could not serialize access due to concurrent updates, the transaction should be retried", httpStatus: 503)
+    /// Orthanc's decoder cannot handle an image (code 2 as NotImplemented, but answered 500 as Orthanc does on the
+    /// NumPy and Matlab routes).
+    public static let unsupportedImage = OrthancErrorCode(code: 2, description: "Not implemented yet", httpStatus: 500)
+    public static let incompatibleImageFormat = OrthancErrorCode(code: 23, description: "Incompatible format of the images", httpStatus: 500)
+    public static let incompatibleImageSize = OrthancErrorCode(code: 24, description: "Incompatible size of the images", httpStatus: 500)
+    public static let cannotOrderSlices = OrthancErrorCode(code: 2040, description: "Unable to order the slices of the series", httpStatus: 500)
     public static let networkError = OrthancErrorCode(code: 2027, description: "DicomAssociationNetworkError", httpStatus: 500)
     // Tessera's own codes (Orthanc has none for these): kept outside Orthanc's ranges.
     public static let brokerUnavailable = OrthancErrorCode(code: 10_001, description: "The event broker is not available", httpStatus: 503)

@@ -25,6 +25,10 @@ enum MethodNotAllowed {
                   "/tools/create-media-extended"], on: router, allowed: [.post])
         register(["/tools/labels", "/statistics", "/system", "/patients", "/studies", "/series"], on: router, allowed: [.get])
         register(["/instances"], on: router, allowed: [.get, .post])
+        let images = ["preview", "image-uint8", "image-uint16", "image-int16", "rendered", "matlab", "numpy"]
+        register(images.map { "/instances/{id}/\($0)" } + images.map { "/instances/{id}/frames/{frame}/\($0)" }
+                 + ["/instances/{id}/frames/{frame}/raw", "/instances/{id}/frames/{frame}/raw.gz", "/instances/{id}/pdf",
+                    "/series/{id}/numpy"], on: router, allowed: [.get])
         register(["/changes", "/exports"], on: router, allowed: [.get, .delete])
         register(["/jobs", "/modalities", "/modalities/{id}/configuration", "/peers", "/peers/{id}/configuration",
                   "/peers/{id}/system", "/queries", "/queries/{id}", "/queries/{id}/level", "/queries/{id}/modality",

@@ -3,6 +3,7 @@ import Events
 import Foundation
 import Hummingbird
 import Index
+import Imaging
 import Indexing
 import Ingest
 import Jobs
@@ -33,6 +34,11 @@ do {
     // Parsing uploads and making their blobs durable run on threads of their own, off Swift's cooperative pool.
     let ingestThreads = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
     ingestThreads.start()
+    // Decoding images: a pool of its own, one thread per core, so that renders queue there instead of starving
+    // uploads and tag routes.
+    let imageThreads = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+    imageThreads.start()
+    let imageBlobs = try BlobStore(root: configuration.storageDirectory, threadPool: imageThreads)
     let notifications = IndexNotifications(database: database)
     let instances = InstanceQueries(database: database)
     let router = Router(context: APIRequestContext.self)
@@ -87,6 +93,7 @@ do {
     TagRoutes(instances: instances, blobs: blobs).add(to: router)
     TagAggregateRoutes(resources: resources, instances: instances, blobs: blobs).add(to: router)
     ContentRoutes(instances: instances, blobs: blobs).add(to: router)
+    ImageRoutes(instances: instances, resources: resources, imageBlobs: imageBlobs).add(to: router)
     AttachmentRoutes(store: AttachmentStore(database: database), deletions: BlobDeletionQueue(database: database),
                      instances: instances, resources: resources, blobs: blobs,
                      userTypes: configuration.userContentTypes).add(to: router)

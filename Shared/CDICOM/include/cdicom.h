@@ -473,6 +473,45 @@ char *cdicom_file_nested_values(cdicom_file *file, const uint32_t *tags, size_t 
 /// them. Returns 1.
 int cdicom_generate_uid(int level, char uid[65]);
 
+
+/// One frame of pixel data, uncompressed (native layout: samples in the machine's byte order, colour samples as the
+/// file orders them), with what interpreting it needs.
+typedef struct {
+    uint32_t rows, columns;
+    uint16_t samples_per_pixel, bits_allocated, bits_stored, high_bit, pixel_representation, planar_configuration;
+    /// PhotometricInterpretation as stored, and the colour model of the uncompressed bytes (DCMTK's
+    /// "decompressed colour model": a JPEG decoder turns YBR into RGB).
+    char photometric[32];
+    char color_model[32];
+    /// NumberOfFrames (1 when absent).
+    uint32_t frame_count;
+    /// 1 when the pixel data was compressed (encapsulated) and went through a decoder.
+    int encapsulated;
+    /// The frame's bytes (free with cdicom_free) and their count.
+    uint8_t *bytes;
+    size_t length;
+} cdicom_frame;
+
+enum {
+    CDICOM_FRAME_OK = 0,
+    CDICOM_FRAME_NO_PIXELS = 1,
+    CDICOM_FRAME_OUT_OF_RANGE = 2,
+    CDICOM_FRAME_UNSUPPORTED = 3,
+    CDICOM_FRAME_CORRUPT = 4,
+    CDICOM_FRAME_BUSY = 5,
+};
+
+/// Uncompresses frame `index` (from 0) of the file's pixel data into `frame`. Returns CDICOM_FRAME_OK, or another
+/// CDICOM_FRAME_ value with `error` filled (no pixel data, no such frame, a syntax without decoder or attributes out
+/// of range, a compressed stream that does not decode, no memory to spare now). The attributes of `frame` are filled
+/// as far as they were read.
+int cdicom_file_frame(cdicom_file *file, uint32_t index, cdicom_frame *frame, char *error, size_t error_length);
+
+/// Encodes 8-bit greyscale (`channels` 1) or RGB (3) pixels, rows tightly packed, as a baseline JPEG of `quality`
+/// (1-100). Returns 1 with the file in `bytes` (free with cdicom_free), or 0 with `error` filled.
+int cdicom_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int quality,
+                       uint8_t **bytes, size_t *length, char *error, size_t error_length);
+
 #ifdef __cplusplus
 }
 #endif
