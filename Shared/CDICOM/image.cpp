@@ -63,6 +63,7 @@ int cdicom_file_frame(cdicom_file *file, uint32_t index, cdicom_frame *frame, ch
         copyString(dataset, DCM_PhotometricInterpretation, frame->photometric, sizeof(frame->photometric));
         frame->frame_count = 1;
         frame->encapsulated = DcmXfer(dataset->getOriginalXfer()).isEncapsulated() ? 1 : 0;
+        copyError(frame->transfer_syntax, sizeof(frame->transfer_syntax), DcmXfer(dataset->getOriginalXfer()).getXferID());
         OFString declared;
         if (dataset->findAndGetOFString(DCM_NumberOfFrames, declared).good()) {
             // As Orthanc: a NumberOfFrames that is not a number makes the image undecodable (not "one frame").

@@ -35,6 +35,10 @@ extension DicomFile {
                            colorModel: Self.text(frame.color_model), frameCount: Int(frame.frame_count),
                            wasCompressed: frame.encapsulated != 0,
                            bytes: frame.bytes.map { Array(UnsafeBufferPointer(start: $0, count: frame.length)) } ?? [])
+        let syntax = Self.text(frame.transfer_syntax)
+        if status == Int32(CDICOM_FRAME_UNSUPPORTED), Self.jpeg2000.contains(syntax), raw.rows > 0 {
+            return jpeg2000Frame(index, attributes: raw)
+        }
         guard status == Int32(CDICOM_FRAME_OK), frame.bytes != nil else {
             let details = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let failure: FrameFailure = switch status {
@@ -57,6 +61,45 @@ extension DicomFile {
         /// The frame's attributes as far as they were read (no bytes): an out-of-range frame of an image the decoder
         /// would refuse anyway is answered as refused, as Orthanc does.
         public let attributes: RawFrame?
+    }
+
+    /// JPEG 2000 (lossless only, and lossy): decoded by OpenJPEG, DCMTK having no decoder for it.
+    static let jpeg2000: Set<String> = ["1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"]
+
+    private func jpeg2000Frame(_ index: Int, attributes: RawFrame) -> Result<RawFrame, FrameError> {
+        var raw = attributes
+        guard index < raw.frameCount else {
+            return .failure(FrameError(failure: .outOfRange, details: "no such frame", attributes: raw))
+        }
+        guard raw.bitsAllocated == 8 || raw.bitsAllocated == 16 else {
+            return .failure(FrameError(failure: .unsupported, details: "JPEG 2000 of BitsAllocated \(raw.bitsAllocated)", attributes: raw))
+        }
+        let stream: [UInt8]
+        do {
+            stream = try storedFrame(index, frameCount: raw.frameCount)
+        } catch {
+            return .failure(FrameError(failure: error.code == .serverBusy ? .busy : .corrupt, details: error.description, attributes: raw))
+        }
+        var image = cdicom_j2k_image()
+        var error = [CChar](repeating: 0, count: 512)
+        let decoded = stream.withUnsafeBufferPointer { buffer in
+            cdicom_j2k_decode(buffer.baseAddress, buffer.count, Int32(raw.bitsAllocated / 8), &image, &error, error.count)
+        }
+        defer { cdicom_free(image.bytes) }
+        guard decoded != 0, let bytes = image.bytes else {
+            let details = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return .failure(FrameError(failure: details.hasPrefix("too many") ? .busy : .corrupt, details: details, attributes: raw))
+        }
+        guard Int(image.width) == raw.columns, Int(image.height) == raw.rows, Int(image.components) == raw.samplesPerPixel else {
+            return .failure(FrameError(failure: .corrupt, details: "the JPEG 2000 image does not match Rows, Columns and SamplesPerPixel",
+                                       attributes: raw))
+        }
+        raw.bytes = Array(UnsafeBufferPointer(start: bytes, count: image.length))
+        // OpenJPEG applies the inverse colour transform (YBR_RCT, YBR_ICT): three components come out as RGB.
+        raw.colorModel = image.components == 3 ? "RGB" : raw.photometric
+        raw.isPlanar = false
+        if raw.photometric.uppercased() == "PALETTE COLOR" { raw.palette = palette() }
+        return .success(raw)
     }
 
     private func palette() -> RawFrame.Palette? {

@@ -7,9 +7,11 @@ Each file is stored on both sides, compared, then deleted on both (pydicom's cor
 
   image_compare.py --api http://127.0.0.1:8042 [--allowed ALLOWED.json] [--series] [--pydicom] FILE...
 
-ALLOWED.json: [{"file": basename, "route": prefix of the request or "*", "reason": "..."}]. Prints one JSON object:
-{"orthanc": version, "files": N, "compared": N, "different": [...], "allowed": [...]}; a difference is
-{"file", "route", "why"}.
+ALLOWED.json: [{"file": basename, "route": prefix of the request or "*", "reason": "...", "reference": "pydicom",
+"tolerance": N}]. With "reference", where Tessera answers otherwise than Orthanc its decoding is checked instead
+against pydicom's (frame 0 of /numpy?rescale=0 against pixel_array, values within "tolerance", 0 by default); a
+mismatch there is never allowed. Prints one JSON object: {"orthanc": version, "files": N, "compared": N,
+"referenced": N, "different": [...], "allowed": [...]}; a difference is {"file", "route", "why"}.
 """
 import argparse
 import gzip
@@ -103,6 +105,30 @@ def same_content(route, ours, theirs, content_type):
     return "body differs (%d bytes, Orthanc %d)" % (len(ours), len(theirs))
 
 
+def check_reference(api, instance, path, tolerance):
+    """None when Tessera's decoded frame 0 equals pydicom's pixel_array (within `tolerance`), else why not."""
+    import pydicom
+    dataset = pydicom.dcmread(path)
+    expected = dataset.pixel_array
+    if int(dataset.get("NumberOfFrames", 1) or 1) > 1:
+        expected = expected[0]
+    status, _, body = fetch(api, "/instances/%s/frames/0/numpy?rescale=0" % instance)
+    if status != 200:
+        return "Tessera answered %d" % status
+    ours = numpy_array(body)
+    if dataset.PhotometricInterpretation == "PALETTE COLOR":
+        from pydicom.pixels import apply_color_lut
+        expected = apply_color_lut(expected, dataset)
+        if expected.dtype.itemsize == 2 and ours.dtype.itemsize == 1:
+            expected = expected >> 8
+    expected = expected.reshape(ours.shape)
+    difference = numpy.abs(ours.astype(numpy.int64) - expected.astype(numpy.int64))
+    if difference.max() > tolerance:
+        where = numpy.argwhere(difference > tolerance)[0].tolist()
+        return "pixel %s: %s, pydicom %s" % (where, ours[tuple(where)], expected[tuple(where)])
+    return None
+
+
 def requests_for(frames):
     """(route, headers) of every request asked of one instance."""
     last = max(0, frames - 1)
@@ -158,7 +184,8 @@ def main():
         folder = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
         options.files += sorted(os.path.join(root, name) for root, _, names in os.walk(folder) for name in names)
     allowed = json.load(open(options.allowed)) if options.allowed else []
-    report = {"files": 0, "compared": 0, "different": [], "allowed": [], "statuses": {}}
+    options.allowed_entries = allowed
+    report = {"files": 0, "compared": 0, "referenced": 0, "different": [], "allowed": [], "statuses": {}}
 
     def record(path, route, why):
         name = os.path.basename(path)
@@ -223,6 +250,13 @@ def compare_all(options, orthanc, report, record, series_names):
             if why:
                 record(path, label, why)
         report["statuses"][os.path.basename(path)] = statuses
+        reference = [e for e in options.allowed_entries if e["file"] == os.path.basename(path) and e.get("reference")]
+        if reference:
+            why = check_reference(options.api, ours, path, reference[0].get("tolerance", 0))
+            report["referenced"] += 1
+            if why:
+                report["different"].append({"file": os.path.basename(path), "route": "/frames/0/numpy?rescale=0 vs pydicom",
+                                            "why": why})
         if not options.series:
             fetch(options.api, "/instances/%s" % ours, method="DELETE")
             fetch(orthanc.base, "/instances/%s" % theirs, method="DELETE")

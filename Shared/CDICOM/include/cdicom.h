@@ -487,6 +487,8 @@ typedef struct {
     uint32_t frame_count;
     /// 1 when the pixel data was compressed (encapsulated) and went through a decoder.
     int encapsulated;
+    /// The transfer syntax UID of the pixel data.
+    char transfer_syntax[65];
     /// The frame's bytes (free with cdicom_free) and their count.
     uint8_t *bytes;
     size_t length;
@@ -511,6 +513,23 @@ int cdicom_file_frame(cdicom_file *file, uint32_t index, cdicom_frame *frame, ch
 /// (1-100). Returns 1 with the file in `bytes` (free with cdicom_free), or 0 with `error` filled.
 int cdicom_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int quality,
                        uint8_t **bytes, size_t *length, char *error, size_t error_length);
+
+
+/// A JPEG 2000 image decoded by OpenJPEG: components interleaved, each sample in `sample_bytes` little-endian bytes
+/// (two's complement when signed).
+typedef struct {
+    uint32_t width, height, components, precision;
+    int is_signed;
+    /// The samples (free with cdicom_free) and their count in bytes.
+    uint8_t *bytes;
+    size_t length;
+} cdicom_j2k_image;
+
+/// Decodes a JPEG 2000 codestream or JP2 file (one frame's fragments joined) with samples of `sample_bytes` (1 or 2,
+/// from BitsAllocated). Returns 1, or 0 with `error` filled (not JPEG 2000, damaged, components of different sizes,
+/// deeper than BitsAllocated, no memory to spare now).
+int cdicom_j2k_decode(const uint8_t *bytes, size_t length, int sample_bytes, cdicom_j2k_image *out, char *error,
+                      size_t error_length);
 
 #ifdef __cplusplus
 }
