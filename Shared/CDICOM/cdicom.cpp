@@ -14,9 +14,12 @@
 #include "dcmtk/dcmdata/dcdicdir.h"
 #include "dcmtk/dcmdata/dcdirrec.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dcrleerg.h"
 #include "dcmtk/dcmdata/dcspchrs.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpeg/djencode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/dcmjpls/djencode.h"
 #include "dcmtk/dcmnet/diutil.h"
 #include "dcmtk/dcmnet/scppool.h"
 #include "dcmtk/dcmnet/scu.h"
@@ -89,6 +92,10 @@ void cdicom_global_init(int verbose) {
         DJDecoderRegistration::registerCodecs();
         DJLSDecoderRegistration::registerCodecs();
         DcmRLEDecoderRegistration::registerCodecs();
+        // Encoders with DCMTK's default parameters, as Orthanc registers them (transcoding).
+        DJEncoderRegistration::registerCodecs();
+        DJLSEncoderRegistration::registerCodecs();
+        DcmRLEEncoderRegistration::registerCodecs();
         return 0;
     });
 }

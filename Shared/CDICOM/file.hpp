@@ -12,6 +12,8 @@ struct cdicom_file {
     /// given back only once the dataset is freed).
     tessera::Reservation reservation;
     DcmFileFormat format;
+    /// The transfer syntax cdicom_file_save writes, once cdicom_file_transcode chose one (else the dataset's own).
+    E_TransferSyntax writeSyntax = EXS_Unknown;
 
     cdicom_file() = default;
     /// Takes ownership of a received dataset.

@@ -333,7 +333,7 @@ int cdicom_file_save(cdicom_file *file, int fresh_meta, uint8_t **bytes, size_t 
     return guarded(0, error, error_length, [&] {
         if (file == nullptr || bytes == nullptr || length == nullptr) return 0;
         DcmDataset *dataset = file->format.getDataset();
-        E_TransferSyntax syntax = dataset->getCurrentXfer();
+        E_TransferSyntax syntax = file->writeSyntax != EXS_Unknown ? file->writeSyntax : dataset->getCurrentXfer();
         if (syntax == EXS_Unknown) syntax = EXS_LittleEndianExplicit;
         if (fresh_meta != 0) {
             // Nothing of the original header survives (source AE titles, private information): DCMTK writes the

@@ -13,6 +13,9 @@ public struct IngestSource: Sendable, Hashable {
     public var datashare: String?
     /// The original resources of an instance made by a modification.
     public var modifiedFrom: ModificationOrigin?
+    /// Whether `IngestTranscoding` leaves the instance as it is (a modification that re-encoded it itself, as Orthanc
+    /// 1.11.3 gives a job's `Transcode` precedence).
+    public var skipsIngestTranscoding = false
 
     public init(origin: String, remoteAET: String? = nil, calledAET: String? = nil, remoteIP: String? = nil,
                 httpUsername: String? = nil, datashare: String? = nil, modifiedFrom: ModificationOrigin? = nil) {

@@ -16,6 +16,8 @@ public struct InstanceIngest: Sendable {
     let blobs: BlobStore
     let producer: KafkaProducer
     let overwrite: Bool
+    /// `IngestTranscoding` and its companions: received instances re-encoded before they are stored.
+    let transcoding: TranscodingSettings
     let logger: Logger
     /// Where blocking work (parsing, fsync) runs for callers that are on Swift's cooperative pool.
     let workers: NIOThreadPool
@@ -27,11 +29,13 @@ public struct InstanceIngest: Sendable {
     /// - Parameters:
     ///   - overwrite: Orthanc's `OverwriteInstances`: a new copy of an indexed instance replaces it.
     ///   - workers: threads for the blocking part of ``store(incoming:summary:source:as:)``.
+    ///   - transcoding: `IngestTranscoding`: the syntax received instances are re-encoded in, if any.
     public init(blobs: BlobStore, producer: KafkaProducer, overwrite: Bool = false, workers: NIOThreadPool = .singleton,
-                logger: Logger) {
+                transcoding: TranscodingSettings = TranscodingSettings(), logger: Logger) {
         self.blobs = blobs
         self.producer = producer
         self.overwrite = overwrite
+        self.transcoding = transcoding
         self.workers = workers
         self.logger = logger
     }
@@ -47,7 +51,7 @@ public struct InstanceIngest: Sendable {
     /// (adopted, or removed when refused).
     public func prepare(incoming path: String, summary known: InstanceSummary? = nil, source: IngestSource,
                         as id: BlobID = .generate()) throws(TesseraError) -> StoredInstance {
-        let summary: InstanceSummary
+        var summary: InstanceSummary
         if let known {
             summary = known
         } else {
@@ -67,6 +71,10 @@ public struct InstanceIngest: Sendable {
                 throw error
             }
         }
+        var path = path
+        if !source.skipsIngestTranscoding, let target = transcoding.ingestTarget(for: summary.transferSyntaxUID ?? "") {
+            (path, summary) = try transcode(incoming: path, summary: summary, to: target, source: source)
+        }
         let blob: BlobReference
         do {
             blob = try blobs.adoptBlocking(path, md5: nil, as: id)
@@ -80,6 +88,35 @@ public struct InstanceIngest: Sendable {
             remoteAET: source.remoteAET, calledAET: source.calledAET, remoteIP: source.remoteIP, receptionDate: Date(),
             httpUsername: source.httpUsername, overwrite: overwrite, datashare: source.datashare,
             modifiedFrom: source.modifiedFrom)
+    }
+
+    /// `IngestTranscoding`: the incoming file re-encoded in `target` (a lossy syntax gives it a new SOP Instance UID,
+    /// hence new identifiers), as a new incoming file that replaces it. A file that cannot be re-encoded is stored as
+    /// received, as Orthanc does; only a lack of memory (busy) fails the store.
+    func transcode(incoming path: String, summary: InstanceSummary, to target: String,
+                   source: IngestSource) throws(TesseraError) -> (String, InstanceSummary) {
+        do throws(TesseraError) {
+            guard let bytes = try DicomFile(path: path, maxReadLength: 4096)
+                .transcoded(to: target, quality: transcoding.lossyQuality, uids: .allowNew) else { return (path, summary) }
+            let transcoded = try blobs.writeIncomingBlocking(bytes)
+            do throws(TesseraError) {
+                let newSummary = try summarize(path: transcoded)
+                blobs.discard(path)
+                return (transcoded, newSummary)
+            } catch {
+                blobs.discard(transcoded)
+                throw error
+            }
+        } catch {
+            if error.code == .serverBusy {
+                blobs.discard(path)
+                failed.increment()
+                throw error
+            }
+            logger.info("Cannot transcode a received instance; stored as received", metadata: [
+                "origin": "\(source.origin)", "target": "\(target)", "reason": "\(error.details ?? error.message)"])
+            return (path, summary)
+        }
     }
 
     /// The asynchronous half: publishes the event and waits for the broker's acknowledgement. On failure the blob is

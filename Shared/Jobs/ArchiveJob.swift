@@ -16,7 +16,11 @@ public struct ArchiveJob: JobHandler {
     public let type: String
 
     /// A handler of `Archive` jobs, or of `Media` jobs (plain and extended media).
-    public init(media: Bool, instances: InstanceQueries, blobs: BlobStore, outputs: JobOutputs) {
+    /// DicomLossyTranscodingQuality, for lossy `Transcode` targets.
+    let transcodingQuality: Int
+
+    public init(media: Bool, instances: InstanceQueries, blobs: BlobStore, outputs: JobOutputs, transcodingQuality: Int = 90) {
+        self.transcodingQuality = transcodingQuality
         self.instances = instances
         self.blobs = blobs
         self.outputs = outputs
@@ -28,21 +32,27 @@ public struct ArchiveJob: JobHandler {
         public var kind: ArchivePlan.Kind
         public var resources: [(ResourceLevel, PublicID)]
         public var description: String
+        /// `Transcode`: the transfer syntax every file is re-encoded in.
+        public var transcode: String?
 
-        public init(kind: ArchivePlan.Kind, resources: [(ResourceLevel, PublicID)], description: String = "REST API") {
+        public init(kind: ArchivePlan.Kind, resources: [(ResourceLevel, PublicID)], description: String = "REST API",
+                    transcode: String? = nil) {
             self.kind = kind
             self.resources = resources
             self.description = description
+            self.transcode = transcode
         }
 
         /// Orthanc's job type for this kind.
         public var type: String { kind == .archive ? "Archive" : "Media" }
 
         public var json: JSONValue {
-            .object([
+            var members: [String: JSONValue] = [
                 "Kind": .string(kind.rawValue), "Description": .string(description),
                 "Resources": .array(resources.map { .object(["Level": .string($0.0.rawValue), "ID": .string($0.1.value)]) }),
-            ])
+            ]
+            if let transcode { members["Transcode"] = .string(transcode) }
+            return .object(members)
         }
 
         init(json: JSONValue) throws(TesseraError) {
@@ -58,7 +68,8 @@ public struct ArchiveJob: JobHandler {
                 }
                 resources.append((level, id))
             }
-            self.init(kind: kind, resources: resources, description: json["Description"]?.stringValue ?? "REST API")
+            self.init(kind: kind, resources: resources, description: json["Description"]?.stringValue ?? "REST API",
+                      transcode: json["Transcode"]?.stringValue)
         }
     }
 
@@ -76,7 +87,10 @@ public struct ArchiveJob: JobHandler {
         let request = try Request(json: job.request)
         try outputs.prepare()
         let entries = try await instances.archiveEntries(request.resources)
-        let plan = try await ArchivePlan.make(entries, kind: request.kind, blobs: blobs)
+        let transcoding = try request.transcode.map { syntax throws(TesseraError) in
+            try ArchiveTranscoding(syntax: syntax, quality: transcodingQuality)
+        }
+        let plan = try await ArchivePlan.make(entries, kind: request.kind, blobs: blobs, transcoding: transcoding)
         defer { plan.cleanUp() }
         let partial = outputs.partialArchive(job.id)
         guard FileManager.default.createFile(atPath: partial, contents: nil),

@@ -1,4 +1,5 @@
 import Archive
+import DICOM
 import Index
 import Logging
 import Model
@@ -9,11 +10,14 @@ public struct PeerStoreJob: JobHandler {
     let loop: InstanceSendLoop
     let blobs: BlobStore
     let client: PeerClient
+    /// DicomLossyTranscodingQuality, for lossy `Transcode` targets.
+    let transcodingQuality: Int
 
-    public init(instances: InstanceQueries, blobs: BlobStore, client: PeerClient, logger: Logger) {
+    public init(instances: InstanceQueries, blobs: BlobStore, client: PeerClient, transcodingQuality: Int = 90, logger: Logger) {
         self.loop = InstanceSendLoop(instances: instances, logger: logger)
         self.blobs = blobs
         self.client = client
+        self.transcodingQuality = transcodingQuality
     }
 
     public var type: String { PeerStoreRequest.type }
@@ -26,6 +30,19 @@ public struct PeerStoreJob: JobHandler {
                 throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be sent")
             }
             var file = try await blobs.read(record.fileUUID)
+            if let syntax = request.transcode {
+                // As Orthanc: re-encoded (a lossy syntax makes a new SOP Instance UID), or sent as stored when the file
+                // cannot be.
+                let (plain, quality) = (file, transcodingQuality)
+                file = try await blobs.performBlocking { () throws(TesseraError) -> [UInt8] in
+                    do throws(TesseraError) {
+                        return try DicomFile(bytes: plain).transcoded(to: syntax, quality: quality, uids: .allowNew) ?? plain
+                    } catch {
+                        guard error.code == .internalError else { throw error }
+                        return plain
+                    }
+                }
+            }
             if request.compress {
                 // Orthanc's level 9, off Swift's cooperative threads.
                 let plain = file

@@ -13,9 +13,12 @@ public struct PeerStoreRequest: Sendable, Equatable {
     public var description: String
     /// `Compress`: each file sent gzip-compressed (`Content-Encoding: gzip`, Orthanc 1.6+ peers).
     public var compress: Bool
+    /// `Transcode`: each file re-encoded in this transfer syntax first (sent as stored when it cannot be).
+    public var transcode: String?
 
     public init(peerName: String, peer: PeerConfiguration, permissive: Bool, parentResources: [String],
-                instances: [PublicID], description: String = "REST API", compress: Bool = false) {
+                instances: [PublicID], description: String = "REST API", compress: Bool = false, transcode: String? = nil) {
+        self.transcode = transcode
         self.peerName = peerName
         self.peer = peer
         self.permissive = permissive
@@ -29,12 +32,14 @@ public struct PeerStoreRequest: Sendable, Equatable {
     public static let type = "OrthancPeerStore"
 
     public var json: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "PeerName": .string(peerName), "Peer": peer.storedJSON, "Permissive": .bool(permissive),
             "ParentResources": .array(parentResources.map(JSONValue.string)),
             "Instances": .array(instances.map { .string($0.value) }), "Description": .string(description),
             "Compress": .bool(compress),
-        ])
+        ]
+        if let transcode { members["Transcode"] = .string(transcode) }
+        return .object(members)
     }
 
     public init(json: JSONValue) throws(TesseraError) {
@@ -45,7 +50,8 @@ public struct PeerStoreRequest: Sendable, Equatable {
         self.init(peerName: name, peer: try PeerConfiguration(json: peer), permissive: json["Permissive"]?.boolValue ?? false,
                   parentResources: parents.compactMap(\.stringValue),
                   instances: instances.compactMap { $0.stringValue.map(PublicID.init(unchecked:)) },
-                  description: json["Description"]?.stringValue ?? "REST API", compress: json["Compress"]?.boolValue ?? false)
+                  description: json["Description"]?.stringValue ?? "REST API", compress: json["Compress"]?.boolValue ?? false,
+                  transcode: json["Transcode"]?.stringValue)
     }
 
     /// Orthanc's public `Content`: `Size` (a string, in bytes) and `SizeMB` of what was sent (compressed, with `Compress`).

@@ -19,15 +19,17 @@ public struct ResourceModificationJob: JobHandler {
     let ingest: InstanceIngest
     let modifier: InstanceModifier
 
-    /// - Parameter defaultCharset: DefaultEncoding's character set, for text written into files that declare none.
+    /// - Parameters:
+    ///   - defaultCharset: DefaultEncoding's character set, for text written into files that declare none.
+    ///   - transcodingQuality: DicomLossyTranscodingQuality, for lossy `Transcode` targets.
     public init(instances: InstanceQueries, deleter: ResourceDeleter, blobs: BlobStore,
-                ingest: InstanceIngest, defaultCharset: String, logger: Logger) {
+                ingest: InstanceIngest, defaultCharset: String, transcodingQuality: Int = 90, logger: Logger) {
         self.loop = InstanceSendLoop(instances: instances, logger: logger)
         self.instances = instances
         self.deleter = deleter
         self.blobs = blobs
         self.ingest = ingest
-        self.modifier = InstanceModifier(defaultCharset: defaultCharset)
+        self.modifier = InstanceModifier(defaultCharset: defaultCharset, transcodingQuality: transcodingQuality)
     }
 
     public var type: String { ResourceModificationRequest.type }
@@ -57,7 +59,9 @@ public struct ResourceModificationJob: JobHandler {
                 () throws(TesseraError) -> (String, InstanceSummary, ModificationOrigin, Int) in
                 let file = try DicomFile(path: blobs.path(of: record.fileUUID), maxReadLength: .max)
                 let original = try InstanceSummary(file: file).identifiers
-                let bytes = try modifier.modify(file, with: plan, level: level) { mapping.uid(for: $0, original: $1) }
+                let bytes = try modifier.modify(file, with: plan, level: level, transcodingUIDs: .restore) {
+                    mapping.uid(for: $0, original: $1)
+                }
                 let summary = try InstanceSummary(file: try DicomFile(bytes: bytes))
                 // An anonymization makes every level new (a new PatientID, new UIDs).
                 let origin = ModificationOrigin(
@@ -67,12 +71,16 @@ public struct ResourceModificationJob: JobHandler {
                     patient: anonymized || level == .patient ? original.patientPublicID.value : nil, anonymized: anonymized)
                 return (try blobs.writeIncomingBlocking(bytes), summary, origin, bytes.count)
             }
-            _ = try await ingest.store(incoming: path, summary: summary, source: IngestSource(origin: "RestApi", modifiedFrom: origin))
-            made = summary.identifiers
-            stored.append(summary.identifiers.instancePublicID)
+            var source = IngestSource(origin: "RestApi", modifiedFrom: origin)
+            // A job's own Transcode takes precedence over IngestTranscoding (Orthanc 1.11.3).
+            source.skipsIngestTranscoding = plan.transcode != nil
+            // What was stored (IngestTranscoding to a lossy syntax gives the copy yet another SOP Instance UID).
+            let identifiers = try await ingest.store(incoming: path, summary: summary, source: source).summary.identifiers
+            made = identifiers
+            stored.append(identifiers.instancePublicID)
             // KeepSource false: each original goes once its copy is stored, and only when the copy is another instance
             // (a kept SOP Instance UID and PatientID make the same one); instances added since submission stay.
-            if !request.keepSource, summary.identifiers.instancePublicID != id {
+            if !request.keepSource, identifiers.instancePublicID != id {
                 _ = try await deleter.delete(.instance, id)
             }
             return Int64(size)

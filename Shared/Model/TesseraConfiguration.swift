@@ -113,6 +113,9 @@ public struct TesseraConfiguration: Sendable {
     public var unknownSopClassAccepted = false
     /// `DatashareMode`, `Datashares`, `DatashareDiskBudget`: the edge receiver.
     public var datashares = DatashareSettings()
+    /// `IngestTranscoding`, `IngestTranscodingOfUncompressed`, `IngestTranscodingOfCompressed`,
+    /// `DicomLossyTranscodingQuality`.
+    public var transcoding = TranscodingSettings()
     /// The whole merged document, for keys that have no typed field yet.
     public var document: JSONValue = .object([:])
 
@@ -186,6 +189,21 @@ public struct TesseraConfiguration: Sendable {
         }
         for group in TransferSyntaxPolicy.groups where try bool("\(group)TransferSyntaxAccepted") == false {
             transferSyntaxes.disabledGroups.insert(group)
+        }
+        if let syntax = try string("IngestTranscoding"), !syntax.isEmpty {
+            do {
+                transcoding.ingestSyntax = try TranscodingSettings.validate(syntax)
+            } catch {
+                throw TesseraError(.badConfiguration, details: "IngestTranscoding: unknown transfer syntax \(syntax)")
+            }
+        }
+        transcoding.ingestUncompressed = try bool("IngestTranscodingOfUncompressed") ?? transcoding.ingestUncompressed
+        transcoding.ingestCompressed = try bool("IngestTranscodingOfCompressed") ?? transcoding.ingestCompressed
+        if let quality = try int("DicomLossyTranscodingQuality") {
+            guard (1...100).contains(quality) else {
+                throw TesseraError(.badConfiguration, details: "DicomLossyTranscodingQuality must be an integer between 1 and 100")
+            }
+            transcoding.lossyQuality = quality
         }
         stableAge = try int("StableAge") ?? stableAge
         remoteAccessAllowed = try bool("RemoteAccessAllowed") ?? remoteAccessAllowed

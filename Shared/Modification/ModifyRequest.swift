@@ -13,7 +13,7 @@ public struct ModifyRequest: Sendable {
     public private(set) var force = false
     /// The private creator of private tags that Replace inserts.
     public private(set) var privateCreator = ""
-    /// The transfer syntax asked for (`Transcode`), not supported yet.
+    /// The transfer syntax the modified file is re-encoded in (`Transcode`), a known UID.
     public private(set) var transcode: String?
     /// For an anonymization: the profile applied (its tables adjusted by Keep, Remove and Replace below).
     public private(set) var anonymization: AnonymizationProfile?
@@ -71,7 +71,7 @@ public struct ModifyRequest: Sendable {
             guard case .string(let text) = transcode else {
                 throw TesseraError(.badFileFormat, details: "The field \"Transcode\" in a JSON object should be a string")
             }
-            request.transcode = text
+            request.transcode = try TranscodingSettings.validate(text)
         }
         return request
     }

@@ -38,18 +38,48 @@ public struct ArchivePlan: Sendable {
     /// The DICOM instances' total size (Orthanc's `UncompressedSize`: the DICOMDIR of a medium aside).
     public var instancesSize: UInt64 { sizes.prefix(instanceCount).reduce(0, +) }
 
-    /// Plans the archive of `entries` (as ``InstanceQueries/archiveEntries(_:)`` lists them).
-    public static func make(_ entries: [ArchiveEntry], kind: Kind, blobs: BlobStore) async throws -> ArchivePlan {
+    /// Plans the archive of `entries` (as ``InstanceQueries/archiveEntries(_:)`` lists them). With a `transcoding`,
+    /// every file is first re-encoded in its transfer syntax into a temporary folder (the DICOMDIR of a medium then
+    /// describes the re-encoded files); a file that cannot be re-encoded goes as stored, as Orthanc does.
+    public static func make(_ entries: [ArchiveEntry], kind: Kind, blobs: BlobStore,
+                            transcoding: ArchiveTranscoding? = nil) async throws -> ArchivePlan {
         var names = kind == .archive ? ArchiveLayout.paths(entries) : entries.indices.map { "IMAGES/IM\($0)" }
         var sources: [EntrySource] = entries.map { .blob($0.fileUUID) }
         var sizes = entries.map { blobs.size(of: $0.fileUUID).map(UInt64.init) ?? UInt64($0.fileSize) }
         var folder: String?
-        if kind != .archive {
-            let built = try await dicomdir(entries.map(\.fileUUID), blobs: blobs, extended: kind == .extendedMedia)
-            folder = built.folder
-            names.append("DICOMDIR")
-            sources.append(.file(built.path))
-            sizes.append(UInt64(built.size))
+        if kind != .archive || transcoding != nil {
+            folder = NSTemporaryDirectory() + "tessera-archive-" + UUID().uuidString
+            do {
+                try FileManager.default.createDirectory(atPath: folder ?? "", withIntermediateDirectories: true)
+            } catch {
+                throw TesseraError(.cannotWriteFile, details: "\(folder ?? ""): \(error)")
+            }
+        }
+        do {
+            if let transcoding, let folder {
+                for (index, entry) in entries.enumerated() {
+                    let target = folder + "/\(index).dcm"
+                    if let size = try await transcoding.write(blobs.path(of: entry.fileUUID), to: target, blobs: blobs) {
+                        sources[index] = .file(target)
+                        sizes[index] = UInt64(size)
+                    }
+                }
+            }
+            if kind != .archive, let folder {
+                let files = sources.map { source -> String in
+                    switch source {
+                    case .blob(let blob): blobs.path(of: blob)
+                    case .file(let path): path
+                    }
+                }
+                let built = try await dicomdir(files, in: folder, blobs: blobs, extended: kind == .extendedMedia)
+                names.append("DICOMDIR")
+                sources.append(.file(built.path))
+                sizes.append(UInt64(built.size))
+            }
+        } catch {
+            if let folder { try? FileManager.default.removeItem(atPath: folder) }
+            throw error
         }
         return ArchivePlan(names: names, sources: sources, sizes: sizes, instanceCount: entries.count, temporaryFolder: folder)
     }
@@ -81,29 +111,17 @@ public struct ArchivePlan: Sendable {
         if let temporaryFolder { try? FileManager.default.removeItem(atPath: temporaryFolder) }
     }
 
-    /// Writes the DICOMDIR of `files` (referenced as IMAGES\\IM<n>) in a fresh temporary folder.
-    static func dicomdir(_ files: [BlobID], blobs: BlobStore, extended: Bool) async throws -> (folder: String, path: String, size: Int) {
-        let folder = NSTemporaryDirectory() + "tessera-media-" + UUID().uuidString
-        let paths = files.map { blobs.path(of: $0) }
-        return try await blobs.performBlocking { () throws(TesseraError) -> (folder: String, path: String, size: Int) in
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw TesseraError(.cannotWriteFile, details: "\(folder): \(error)")
-            }
+    /// Writes the DICOMDIR of the files at `paths` (referenced as IMAGES\\IM<n>) into `folder`.
+    static func dicomdir(_ paths: [String], in folder: String, blobs: BlobStore, extended: Bool) async throws -> (path: String, size: Int) {
+        try await blobs.performBlocking { () throws(TesseraError) -> (path: String, size: Int) in
             let path = folder + "/DICOMDIR"
-            do throws(TesseraError) {
-                let writer = try DicomDirWriter(path: path, extended: extended)
-                for (index, file) in paths.enumerated() {
-                    try writer.add(path: file, fileID: "IMAGES\\IM\(index)")
-                }
-                try writer.write()
-            } catch {
-                try? FileManager.default.removeItem(atPath: folder)
-                throw error
+            let writer = try DicomDirWriter(path: path, extended: extended)
+            for (index, file) in paths.enumerated() {
+                try writer.add(path: file, fileID: "IMAGES\\IM\(index)")
             }
+            try writer.write()
             let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
-            return (folder, path, size)
+            return (path, size)
         }
     }
 }

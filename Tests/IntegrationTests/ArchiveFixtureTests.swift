@@ -150,7 +150,11 @@ extension ClusterTests {
                 #expect(nope.status == 404 && nopeDetails == "Job has no such output: nope")
                 #expect(try await api.send("DELETE", "/jobs/\(mediaID)").status == 200)
                 #expect(try await api.get("/jobs/\(mediaID)/archive").status == 404)
-                #expect(try await api.post("/studies/\(study)/archive", json: ["Asynchronous": true, "Transcode": "1.2.840.10008.1.2.4.50"]).status == 501)
+                #expect(try await api.post("/studies/\(study)/archive", json: ["Asynchronous": true, "Transcode": "1.2.3"]).status == 400)
+                let transcoding = try await api.post("/studies/\(study)/archive", json: ["Asynchronous": true,
+                                                                                         "Transcode": "1.2.840.10008.1.2.4.80"])
+                let transcodingJob = try transcoding.json() as? [String: Any]
+                #expect(transcoding.status == 200 && transcodingJob?["ID"] != nil, "\(transcoding.text)")
                 #expect(try await api.post("/studies/\(study)/archive", json: ["Asynchronous": "yes"]).status == 400)
             }
         }

@@ -112,7 +112,14 @@ extension ClusterTests.ModalityJobTests {
             #expect(try await api.send("DELETE", "/peers/nope").status == 404)
             #expect(try await api.get("/peers/nope/configuration").status == 404)
             #expect(try await api.post("/peers/nope/store", json: [String]()).status == 404)
-            #expect(try await api.post("/peers/orthanc/store", json: ["Resources": [set.entries[0].ID], "Transcode": "1.2.840.10008.1.2"]).status == 501)
+            // Transcode: the peer receives the file re-encoded (a lossless syntax keeps the instance's UID, hence its ID).
+            #expect(try await api.post("/peers/orthanc/store", json: ["Resources": [set.entries[0].ID], "Transcode": "1.2.3"]).status == 400)
+            #expect(try await orthanc.send("DELETE", "/instances/\(set.entries[1].ID)", user: "alice", password: "secret").status == 200)
+            let transcoded = try await api.post("/peers/orthanc/store", json: ["Resources": [set.entries[1].ID],
+                                                                              "Transcode": "1.2.840.10008.1.2"])
+            #expect(transcoded.status == 200, "\(transcoded.text)")
+            let syntax = try await orthanc.get("/instances/\(set.entries[1].ID)/metadata/TransferSyntax", user: "alice", password: "secret")
+            #expect(syntax.text == "1.2.840.10008.1.2", "the peer stored \(syntax.text)")
         }
     }
 }

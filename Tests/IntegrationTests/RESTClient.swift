@@ -18,6 +18,9 @@ struct RESTClient {
         func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
+
+        /// The body as UTF-8 text.
+        var text: String { String(decoding: body, as: UTF8.self) }
     }
 
     func get(_ path: String, user: String? = nil, password: String? = nil) async throws -> Answer {

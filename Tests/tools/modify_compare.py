@@ -113,10 +113,33 @@ def compare_anonymized(original, ours, theirs):
     return None
 
 
+def items(fragments):
+    """Encapsulated pixel data made of `fragments` as they are (the first one the basic offset table)."""
+    data = b""
+    for fragment in fragments:
+        data += b"\xfe\xff\x00\xe0" + len(fragment).to_bytes(4, "little") + fragment
+    return data + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+
+
+def zero_padding(dataset):
+    """Encapsulated pixel data with the byte padding each odd JPEG fragment after its EOI set to 0: DCMTK's JPEG-LS
+    encoder leaves it uninitialised (stock Orthanc's files carry whatever was in memory there)."""
+    if "PixelData" not in dataset or not dataset.file_meta.TransferSyntaxUID.is_encapsulated:
+        return
+    fragments = []
+    for fragment in pydicom.encaps.generate_fragments(dataset.PixelData):
+        if len(fragment) >= 3 and fragment[-3:-1] == b"\xff\xd9":
+            fragment = fragment[:-1] + b"\x00"
+        fragments.append(fragment)
+    dataset.PixelData = items(fragments) if fragments else dataset.PixelData
+
+
 def compare(original, ours, theirs):
     """Why the two modified files differ, or None."""
     try:
         source, a, b = read_all(original, ours, theirs)
+        zero_padding(a)
+        zero_padding(b)
     except Exception as error:  # noqa: BLE001 - an unreadable answer is a difference
         return "unreadable answer: %s" % error
     fa, fb = flatten(a), flatten(b)

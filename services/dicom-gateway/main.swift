@@ -42,7 +42,8 @@ do {
         // Past the broker's own delivery timeout (plus a parse that waited for memory): the answer is not coming.
         answerTimeoutSeconds: max(120, configuration.broker.deliveryTimeoutMilliseconds / 1000 + 60)))
     scp.setUnknownSOPClassesAccepted(configuration.unknownSopClassAccepted)
-    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances, logger: logger)
+    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
+                                transcoding: configuration.transcoding, logger: logger)
     // C-FIND, C-MOVE and C-GET read the index; the sub-operations of C-MOVE run as jobs in the workers. C-STORE never
     // waits for PostgreSQL (access checks read a snapshot of the modalities).
     let database = IndexDatabase(settings: configuration.database, logger: logger)

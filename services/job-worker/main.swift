@@ -32,7 +32,8 @@ do {
                                      partitions: configuration.broker.partitions,
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
                                      logger: logger)
-    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances, logger: logger)
+    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
+                                transcoding: configuration.transcoding, logger: logger)
     // Every blocking DCMTK call (connect, negotiate, C-STORE) runs on these threads: one per job slot, plus one for
     // closing idle associations.
     let threads = NIOThreadPool(numberOfThreads: concurrency + 1)
@@ -57,20 +58,24 @@ do {
                              commitments: commitments, maximumPDU: configuration.maximumPduLength, logger: logger),
             StorageCommitmentJob(associations: associations, commitments: commitments, maximumPDU: configuration.maximumPduLength),
             ModalityEchoJob(associations: associations),
-            PeerStoreJob(instances: InstanceQueries(database: database), blobs: blobs, client: peers, logger: logger),
+            PeerStoreJob(instances: InstanceQueries(database: database), blobs: blobs, client: peers,
+                         transcodingQuality: configuration.transcoding.lossyQuality, logger: logger),
             PeerSystemJob(client: peers),
             ModalityFindJob(queries: QueryStore(database: database), associations: associations,
                             maximumPDU: configuration.maximumPduLength, keep: configuration.queryRetrieveSize),
             ModalityMoveJob(associations: associations, maximumPDU: configuration.maximumPduLength),
             ModalityGetJob(associations: associations, ingest: ingest, incomingFolder: blobs.incomingFolder,
                            transferSyntaxes: configuration.transferSyntaxes.accepted, maximumPDU: configuration.maximumPduLength),
-            ArchiveJob(media: false, instances: InstanceQueries(database: database), blobs: blobs, outputs: outputs),
-            ArchiveJob(media: true, instances: InstanceQueries(database: database), blobs: blobs, outputs: outputs),
+            ArchiveJob(media: false, instances: InstanceQueries(database: database), blobs: blobs, outputs: outputs,
+                       transcodingQuality: configuration.transcoding.lossyQuality),
+            ArchiveJob(media: true, instances: InstanceQueries(database: database), blobs: blobs, outputs: outputs,
+                       transcodingQuality: configuration.transcoding.lossyQuality),
             StraightStoreJob(modalityTypeWith: associations, peers: peers, maximumPDU: configuration.maximumPduLength),
             StraightStoreJob(peerTypeWith: associations, peers: peers, maximumPDU: configuration.maximumPduLength),
             ResourceModificationJob(instances: InstanceQueries(database: database), deleter: ResourceDeleter(database: database),
                                     blobs: blobs, ingest: ingest,
-                                    defaultCharset: configuration.defaultCharset, logger: logger),
+                                    defaultCharset: configuration.defaultCharset,
+                                    transcodingQuality: configuration.transcoding.lossyQuality, logger: logger),
         ],
         settings: .init(concurrency: concurrency, lease: .seconds(configuration.jobLeaseSeconds),
                         historySize: configuration.jobsHistorySize, resumeLostJobs: configuration.saveJobs),

@@ -9,7 +9,8 @@ import Storage
 
 /// ZIP archives of resources, streamed as they are read (never built in memory or on disk):
 /// `GET|POST /{patients,studies,series}/{id}/archive` and `POST /tools/create-archive`. Folders and file names
-/// follow Orthanc 1.10 (``ArchiveNaming``); entries are the stored files, byte for byte.
+/// follow Orthanc 1.10 (``ArchiveNaming``); entries are the stored files, byte for byte, or re-encoded in the syntax of
+/// `?transcode=` / `"Transcode"` (a file that cannot be re-encoded goes as stored, as Orthanc).
 /// `"Asynchronous": true` (or `"Synchronous": false`) submits an `Archive` or `Media` job instead; its ZIP is then
 /// `GET /jobs/{id}/archive`.
 struct ArchiveRoutes {
@@ -17,6 +18,8 @@ struct ArchiveRoutes {
     let resources: ResourceQueries
     let blobs: BlobStore
     let submitter: JobSubmitter
+    /// DicomLossyTranscodingQuality.
+    var transcodingQuality = 90
     var maximumBodySize = 16 << 20
 
     func add(to router: Router<APIRequestContext>) {
@@ -24,8 +27,12 @@ struct ArchiveRoutes {
             for kind in [Kind.archive, .media] {
                 let path = "/\(level.collection)/{id}/\(kind == .archive ? "archive" : "media")"
                 router.get(RouterPath(path)) { request, context in
-                    let extended = request.uri.queryParameters["extended"] != nil
-                    return try await answer(level, context, kind: kind == .media && extended ? .extendedMedia : kind)
+                    let query = request.uri.queryParameters
+                    let extended = query["extended"] != nil
+                    var options = JSONValue.object([:])
+                    if let syntax = query["transcode"] { options = ["Transcode": .string(String(syntax))] }
+                    return try await answer(level, context, kind: kind == .media && extended ? .extendedMedia : kind,
+                                            options: options)
                 }
                 router.post(RouterPath(path)) { request, context in
                     var request = request
@@ -35,7 +42,6 @@ struct ArchiveRoutes {
                         guard let parsed = try? JSONValue.parse(Data(buffer: body)), case .object = parsed else {
                             throw TesseraError(.badRequest, details: "The body must contain a JSON object")
                         }
-                        try Self.refuseUnsupported(parsed)
                         options = parsed
                     }
                     let extended = options["Extended"]?.boolValue ?? false
@@ -56,7 +62,8 @@ struct ArchiveRoutes {
                     resolved.append((level, id))
                 }
                 if let submitted = try await submitIfAsynchronous(resolved, kind: kind, options: options) { return submitted }
-                return try await stream(resolved, filename: "Archive.zip", kind: kind, logger: context.logger)
+                return try await stream(resolved, filename: "Archive.zip", kind: kind, transcoding: try transcoding(options),
+                                        logger: context.logger)
             }
         }
     }
@@ -69,21 +76,23 @@ struct ArchiveRoutes {
             throw TesseraError(.unknownResource)
         }
         if let submitted = try await submitIfAsynchronous([(level, id)], kind: kind, options: options) { return submitted }
-        return try await stream([(level, id)], filename: "\(id.value).zip", kind: kind, logger: context.logger)
+        return try await stream([(level, id)], filename: "\(id.value).zip", kind: kind, transcoding: try transcoding(options),
+                                logger: context.logger)
     }
 
     /// Submits an `Archive`/`Media` job when the options ask for an asynchronous answer (`{ID, Path}`); nil otherwise.
     private func submitIfAsynchronous(_ requested: [(ResourceLevel, PublicID)], kind: Kind,
                                       options: JSONValue) async throws -> Response? {
         let job = try JobOptions(options, synchronousByDefault: true)
+        let transcoding = try transcoding(options)
         guard !job.synchronous else { return nil }
-        let request = ArchiveJob.Request(kind: kind, resources: requested)
+        let request = ArchiveJob.Request(kind: kind, resources: requested, transcode: transcoding?.syntax)
         let id = try await submitter.submit(.init(type: request.type, priority: job.priority, request: request.json,
                                                   content: ArchiveJob.content(request), userData: job.userData))
         return OrthancJSON.response(job.asynchronousAnswer(id))
     }
 
-    /// `{"Resources": [...]}` (with the job options) or a plain list of IDs, as Orthanc accepts; `Transcode` refused.
+    /// `{"Resources": [...]}` (with the job options and `Transcode`) or a plain list of IDs, as Orthanc accepts.
     static func resources(in body: ByteBuffer) throws(TesseraError) -> ([PublicID], JSONValue) {
         guard let json = try? JSONValue.parse(Data(buffer: body)) else {
             throw TesseraError(.badRequest, details: "The body must contain a JSON object")
@@ -94,7 +103,6 @@ struct ArchiveRoutes {
         case .array(let items): list = items
         case .object:
             options = json
-            try refuseUnsupported(json)
             guard case .array(let items)? = json["Resources"] else {
                 throw TesseraError(.badFileFormat, details: "Missing field Resources in the JSON body")
             }
@@ -113,17 +121,21 @@ struct ArchiveRoutes {
         return (ids, options)
     }
 
-    static func refuseUnsupported(_ options: JSONValue) throws(TesseraError) {
-        if let transcode = options["Transcode"], transcode != .null {
-            throw TesseraError(.notImplemented, message: "Transcoding archives is not available yet")
+    /// `Transcode` of the options (a transfer syntax UID Orthanc knows; 400 otherwise), nil when absent.
+    private func transcoding(_ options: JSONValue) throws(TesseraError) -> ArchiveTranscoding? {
+        guard let value = options["Transcode"], value != .null else { return nil }
+        guard let syntax = value.stringValue else {
+            throw TesseraError(.badFileFormat, details: "The field \"Transcode\" in a JSON object should be a string")
         }
+        return try ArchiveTranscoding(syntax: syntax, quality: transcodingQuality)
     }
 
     /// Streams the archive as it is read (``ArchivePlan/write(blobs:to:)``). A file that cannot be read mid-way ends
     /// the response early (as Orthanc's would).
     private func stream(_ requested: [(ResourceLevel, PublicID)], filename: String, kind: Kind,
-                        logger: Logger) async throws -> Response {
-        let plan = try await ArchivePlan.make(try await instances.archiveEntries(requested), kind: kind, blobs: blobs)
+                        transcoding: ArchiveTranscoding?, logger: Logger) async throws -> Response {
+        let plan = try await ArchivePlan.make(try await instances.archiveEntries(requested), kind: kind, blobs: blobs,
+                                              transcoding: transcoding)
         let blobs = self.blobs
         return Response(
             status: .ok,

@@ -75,10 +75,7 @@ struct ModifyRoutes {
                     throw TesseraError(.unknownResource)
                 }
                 let body = try await body(of: &request)
-                let modification = try ModifyRequest.parse(body, resourceLevel: level)
-                if let syntax = modification.transcode {
-                    throw TesseraError(.notImplemented, details: "Transcoding (\"Transcode\": \"\(syntax)\") is not supported yet")
-                }
+                _ = try ModifyRequest.parse(body, resourceLevel: level)
                 return try await submit(level, id, body: body, anonymization: false, patientName: nil)
             }
         }

@@ -34,8 +34,12 @@ struct PeerRoutes {
             let peer = try await registry.endpoint(name)
             let body = try await selection.body(request)
             let options = try JobOptions(body, synchronousByDefault: true)
-            if body["Transcode"] != nil {
-                throw TesseraError(.notImplemented, details: "Transcode: transcoding is not supported by Tessera yet")
+            var transcode: String?
+            if let value = body["Transcode"], value != .null {
+                guard let syntax = value.stringValue else {
+                    throw TesseraError(.badFileFormat, details: "The field \"Transcode\" in a JSON object should be a string")
+                }
+                transcode = try TranscodingSettings.validate(syntax)
             }
             var compress = false
             if let value = body["Compress"] {
@@ -44,7 +48,8 @@ struct PeerRoutes {
             }
             let (requested, ids) = try await selection.resolve(body, exportedTo: name)
             let storeRequest = PeerStoreRequest(peerName: name, peer: peer, permissive: options.permissive,
-                                                parentResources: requested, instances: ids, compress: compress)
+                                                parentResources: requested, instances: ids, compress: compress,
+                                                transcode: transcode)
             let id = try await submitter.submit(.init(
                 type: PeerStoreRequest.type, priority: options.priority, request: storeRequest.json,
                 content: storeRequest.content(failed: 0, bytes: 0), userData: options.userData))

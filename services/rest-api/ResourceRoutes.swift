@@ -1,3 +1,4 @@
+import DICOM
 import Hummingbird
 import Index
 import Model
@@ -11,6 +12,8 @@ struct ResourceRoutes {
     let changes: ChangeLog
     let blobs: BlobStore
     let renderer: ResourceRenderer
+    /// DicomLossyTranscodingQuality, for `?transcode=` with a lossy syntax.
+    var transcodingQuality = 90
 
     func add(to router: Router<APIRequestContext>) {
         for level in ResourceLevel.allCases {
@@ -47,11 +50,22 @@ struct ResourceRoutes {
                 return OrthancJSON.response(ResourceJSON.statistics(statistics, of: level))
             }
         }
-        router.get("/instances/{id}/file") { _, context in
+        router.get("/instances/{id}/file") { request, context in
             guard let id = Self.id(context), let record = try await instances.instance(id) else { return Response(status: .notFound) }
-            return try BlobResponse.stream(record.fileUUID, from: blobs, headers: [
-                .contentType: "application/dicom", .contentDisposition: "filename=\"\(record.fileUUID).dcm\"",
-            ])
+            let headers: HTTPFields = [.contentType: "application/dicom", .contentDisposition: "filename=\"\(record.fileUUID).dcm\""]
+            // Orthanc 1.12.2's `?transcode=`: the file re-encoded (a lossy syntax makes a new SOP Instance UID); one
+            // already in that syntax goes as stored; one that cannot be re-encoded is a 500 "Cannot transcode".
+            if let requested = request.uri.queryParameters["transcode"] {
+                let syntax = try TranscodingSettings.validate(String(requested))
+                let quality = transcodingQuality
+                let transcoded = try await blobs.withBlob(record.fileUUID) { path throws(TesseraError) in
+                    try DicomFile(path: path, maxReadLength: 4096).transcoded(to: syntax, quality: quality, uids: .allowNew)
+                }
+                if let transcoded {
+                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: transcoded)))
+                }
+            }
+            return try BlobResponse.stream(record.fileUUID, from: blobs, headers: headers)
         }
         router.get("/statistics") { _, _ in
             OrthancJSON.response(ResourceJSON.statistics(try await resources.statistics(), of: nil))

@@ -24,7 +24,7 @@ enum SystemJSON {
             "DicomPort": .number(Double(configuration.dicomPort)),
             "HasLabels": .bool(false),
             "HttpPort": .number(Double(configuration.httpPort)),
-            "IngestTranscoding": .string(""),
+            "IngestTranscoding": .string(configuration.transcoding.ingestSyntax ?? ""),
             "IsHttpServerSecure": .bool(secure),
             "MainDicomTags": .object(mainTags),
             "MaximumPatientCount": .number(0),

@@ -82,7 +82,7 @@ struct UploadRoutes {
             blobs.discard(path)
             throw error
         }
-        let ids = summary.identifiers
+        var ids = summary.identifiers
         do {
             if !overwrite, try await resources.key(of: ids.instancePublicID, at: .instance) != nil {
                 blobs.discard(path)
@@ -95,7 +95,8 @@ struct UploadRoutes {
         let blob = BlobID.generate()
         let ticket = await notifications.expect(blob)
         do {
-            _ = try await ingest.store(incoming: path, summary: summary, source: source, as: blob)
+            // What was stored: IngestTranscoding to a lossy syntax gives the instance a new SOP Instance UID.
+            ids = try await ingest.store(incoming: path, summary: summary, source: source, as: blob).summary.identifiers
         } catch {
             await notifications.forget(ticket)
             throw error

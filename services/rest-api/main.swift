@@ -55,7 +55,8 @@ do {
     let changes = ChangeLog(database: database)
     let finder = ResourceFinder(database: database)
     let reaper = BlobReaper(database: database, blobs: blobs, logger: logger)
-    ResourceRoutes(resources: resources, instances: instances, changes: changes, blobs: blobs, renderer: renderer).add(to: router)
+    ResourceRoutes(resources: resources, instances: instances, changes: changes, blobs: blobs, renderer: renderer,
+                   transcodingQuality: configuration.transcoding.lossyQuality).add(to: router)
     FindRoutes(finder: finder, search: ResourceSearch(finder: finder, instances: instances, blobs: blobs), renderer: renderer,
                caseSensitivePN: configuration.caseSensitivePN).add(to: router)
     LabelRoutes(labels: LabelStore(database: database), resources: resources).add(to: router)
@@ -70,7 +71,8 @@ do {
                                               logExportedResources: configuration.logExportedResources)
     let selection = ExportSelection(selection: resourceSelection)
     ModifyRoutes(instances: instances, resources: resources, selection: resourceSelection, submitter: submitter, blobs: blobs,
-                 modifier: InstanceModifier(defaultCharset: configuration.defaultCharset),
+                 modifier: InstanceModifier(defaultCharset: configuration.defaultCharset,
+                                           transcodingQuality: configuration.transcoding.lossyQuality),
                  sequence: AnonymizationSequence(database: database)).add(to: router)
     let straight = StraightUpload(folder: blobs.root + "/outbound", maximumSize: configuration.maximumUploadSize)
     ModalityRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
@@ -99,9 +101,10 @@ do {
                      userTypes: configuration.userContentTypes).add(to: router)
     MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database),
                    userNames: configuration.userMetadata).add(to: router)
-    ArchiveRoutes(instances: instances, resources: resources, blobs: blobs, submitter: submitter).add(to: router)
+    ArchiveRoutes(instances: instances, resources: resources, blobs: blobs, submitter: submitter,
+                  transcodingQuality: configuration.transcoding.lossyQuality).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
-                                workers: ingestThreads, logger: logger)
+                                workers: ingestThreads, transcoding: configuration.transcoding, logger: logger)
     UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, instances: instances, notifications: notifications,
                  overwrite: configuration.overwriteInstances, maximumBodySize: configuration.maximumUploadSize).add(to: router)
     // A connection silent for HttpRequestTimeout (a request head never completed, a stalled body, an idle keep-alive)

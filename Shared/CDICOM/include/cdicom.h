@@ -11,7 +11,8 @@
 extern "C" {
 #endif
 
-/// Configures DCMTK logging and registers the JPEG, JPEG-LS and RLE codecs. Call once, before any thread starts.
+/// Configures DCMTK logging and registers the JPEG, JPEG-LS and RLE decoders and encoders. Call once, before any
+/// thread starts.
 void cdicom_global_init(int verbose);
 
 /// 1 when the DICOM data dictionary is loaded (needed to parse files).
@@ -530,6 +531,24 @@ typedef struct {
 /// deeper than BitsAllocated, no memory to spare now).
 int cdicom_j2k_decode(const uint8_t *bytes, size_t length, int sample_bytes, cdicom_j2k_image *out, char *error,
                       size_t error_length);
+
+
+enum {
+    CDICOM_TRANSCODE_DONE = 0,
+    /// The file is already in the target syntax: nothing changed.
+    CDICOM_TRANSCODE_UNCHANGED = 1,
+    CDICOM_TRANSCODE_FAILED = 2,
+    CDICOM_TRANSCODE_BUSY = 3,
+};
+
+/// Re-encodes the parsed file's dataset in the transfer syntax `target` (a UID), as Orthanc's built-in transcoder:
+/// uncompressed (implicit, explicit, big endian), deflated, JPEG baseline and extended (IJG `quality` 1-100; BitsStored
+/// 8, and at most 12), JPEG lossless (process 14, and selection value 1), JPEG-LS lossless and near-lossless. Lossy
+/// targets need `allow_new_uid` 1 (the encoder gives the instance a new SOP Instance UID and records its predecessor)
+/// or 2 (the same, then the original SOP Instance UID is put back).
+/// Save the result with cdicom_file_save(file, 1, ...). Returns a CDICOM_TRANSCODE_ value, `error` filled on failure.
+int cdicom_file_transcode(cdicom_file *file, const char *target, int quality, int allow_new_uid, char *error,
+                          size_t error_length);
 
 #ifdef __cplusplus
 }
