@@ -144,7 +144,7 @@ let package = Package(
         ),
         .target(
             name: "Imaging",
-            dependencies: ["CDICOM", "CTesseraZlib", "DICOM", "Model"],
+            dependencies: ["Archive", "CDICOM", "CTesseraZlib", "DICOM", "Model"],
             path: "Shared/Imaging"
         ),
         .target(

@@ -137,6 +137,13 @@ def main():
             setattr(ds, tag + "PaletteColorLookupTableData", data)
         write(ds, folder, name, written)
 
+    # An icon whose samples are wider than its BitsStored (DCMTK's JPEG-LS encoder would abort on it).
+    ds = pixels(base("icon_wide", 16, 16), gradient(16, 16, 0, 255, 12), 8, 8, 7, False, "MONOCHROME2")
+    icon = pixels(Dataset(), numpy.full((4, 4), 0xFFFF), 16, 8, 7, False, "MONOCHROME2")
+    icon.Rows, icon.Columns = 4, 4
+    ds.IconImageSequence = Sequence([icon])
+    write(ds, folder, "icon_wide", written)
+
     # Encapsulated PDF (odd length: a padding byte).
     ds = base("pdf", None, None, sop_class="1.2.840.10008.5.1.4.1.1.104.1")
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"

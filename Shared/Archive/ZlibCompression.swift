@@ -38,12 +38,26 @@ public enum ZlibCompression {
     /// A gzip stream (RFC 1952) of `bytes` at `level` (Orthanc's `Compress` to peers: level 9, sent with
     /// `Content-Encoding: gzip`); nil when zlib fails.
     public static func gzip(_ bytes: [UInt8], level: Int32 = 9) -> [UInt8]? {
-        var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+        deflate(bytes, level: level, windowBits: 15 + 16)
+    }
+
+    /// A raw deflate stream (RFC 1951, as ZIP entries hold it) of `bytes`; nil when zlib fails.
+    public static func rawDeflate(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8]? {
+        deflate(bytes, level: level, windowBits: -15)
+    }
+
+    /// One deflate pass: zlib's `windowBits` picks the framing (negative: raw, 15 + 16: gzip).
+    private static func deflate(_ bytes: [UInt8], level: Int32, windowBits: Int32) -> [UInt8]? {
+        // One call, with zlib's 32-bit counts: larger inputs are refused.
+        guard bytes.count < Int(UInt32.max) - (1 << 20) else { return nil }
+        var stream = z_stream()
+        guard deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
                             Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 32)
+        let bound = Int(deflateBound(&stream, uLong(bytes.count))) + 32
+        guard bound < Int(UInt32.max) else { return nil }
+        var output = [UInt8](repeating: 0, count: bound)
         var input = bytes
         let status = input.withUnsafeMutableBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
@@ -51,7 +65,7 @@ public enum ZlibCompression {
                 stream.avail_in = uInt(source.count)
                 stream.next_out = target.baseAddress
                 stream.avail_out = uInt(target.count)
-                return deflate(&stream, Z_FINISH)
+                return CTesseraZlib.deflate(&stream, Z_FINISH)
             }
         }
         guard status == Z_STREAM_END else { return nil }

@@ -72,6 +72,7 @@ int cdicom_file_frame(cdicom_file *file, uint32_t index, cdicom_frame *frame, ch
             text = first == std::string::npos ? "" : text.substr(first, last - first + 1);
             if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos ||
                 std::stoul(text) == 0) {
+                frame->frame_count = 0;
                 copyError(error, error_length, "NumberOfFrames is not a positive number");
                 return CDICOM_FRAME_UNSUPPORTED;
             }
@@ -139,6 +140,9 @@ struct JpegFailure {
     jpeg_error_mgr manager;
     std::jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
+    /// The output buffer, in memory (not a register) so that it survives the longjmp.
+    unsigned char *output;
+    unsigned long size;
 };
 
 void jpegFailed(j_common_ptr info) {
@@ -156,36 +160,36 @@ int cdicom_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, i
         copyError(error, error_length, "image not encodable as JPEG");
         return 0;
     }
-    // Plain C from here on: libjpeg reports failures by longjmp, which must not cross C++ objects with destructors.
-    jpeg_compress_struct info;
-    JpegFailure failure;
-    unsigned char *output = nullptr;
-    unsigned long size = 0;
-    info.err = jpeg_std_error(&failure.manager);
-    failure.manager.error_exit = jpegFailed;
-    if (setjmp(failure.jump) != 0) {
+    return guarded<int>(0, error, error_length, [&]() -> int {
+        // Plain C from here on: libjpeg reports failures by longjmp, which crosses no object with a destructor.
+        jpeg_compress_struct info{};
+        JpegFailure failure{};
+        info.err = jpeg_std_error(&failure.manager);
+        failure.manager.error_exit = jpegFailed;
+        if (setjmp(failure.jump) != 0) {
+            jpeg_destroy_compress(&info);
+            std::free(failure.output);
+            copyError(error, error_length, failure.message);
+            return 0;
+        }
+        jpeg_create_compress(&info);
+        jpeg_mem_dest(&info, &failure.output, &failure.size);
+        info.image_width = width;
+        info.image_height = height;
+        info.input_components = channels;
+        info.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+        jpeg_set_defaults(&info);
+        jpeg_set_quality(&info, quality, TRUE);
+        jpeg_start_compress(&info, TRUE);
+        const size_t pitch = static_cast<size_t>(width) * channels;
+        while (info.next_scanline < info.image_height) {
+            JSAMPROW row = const_cast<JSAMPROW>(pixels + info.next_scanline * pitch);
+            jpeg_write_scanlines(&info, &row, 1);
+        }
+        jpeg_finish_compress(&info);
         jpeg_destroy_compress(&info);
-        std::free(output);
-        copyError(error, error_length, failure.message);
-        return 0;
-    }
-    jpeg_create_compress(&info);
-    jpeg_mem_dest(&info, &output, &size);
-    info.image_width = width;
-    info.image_height = height;
-    info.input_components = channels;
-    info.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(&info);
-    jpeg_set_quality(&info, quality, TRUE);
-    jpeg_start_compress(&info, TRUE);
-    const size_t pitch = static_cast<size_t>(width) * channels;
-    while (info.next_scanline < info.image_height) {
-        JSAMPROW row = const_cast<JSAMPROW>(pixels + info.next_scanline * pitch);
-        jpeg_write_scanlines(&info, &row, 1);
-    }
-    jpeg_finish_compress(&info);
-    jpeg_destroy_compress(&info);
-    *bytes = output;
-    *length = size;
-    return 1;
+        *bytes = failure.output;
+        *length = failure.size;
+        return 1;
+    });
 }

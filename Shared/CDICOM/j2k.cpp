@@ -74,8 +74,8 @@ struct Decoding {
 
 }  // namespace
 
-int cdicom_j2k_decode(const uint8_t *bytes, size_t length, int sample_bytes, cdicom_j2k_image *out, char *error,
-                      size_t error_length) {
+int cdicom_j2k_decode(const uint8_t *bytes, size_t length, int sample_bytes, uint32_t expected_width,
+                      uint32_t expected_height, cdicom_j2k_image *out, char *error, size_t error_length) {
     if (bytes == nullptr || out == nullptr || length < 4 || (sample_bytes != 1 && sample_bytes != 2)) {
         copyError(error, error_length, "no JPEG 2000 codestream");
         return 0;
@@ -112,8 +112,9 @@ int cdicom_j2k_decode(const uint8_t *bytes, size_t length, int sample_bytes, cdi
             return 0;
         }
         unsigned long long width = image->x1 - image->x0, height = image->y1 - image->y0;
-        if (width == 0 || height == 0 || width > 65535 || height > 65535) {
-            copyError(error, error_length, "JPEG 2000 image size out of range");
+        if (width == 0 || height == 0 || width != expected_width || height != expected_height) {
+            copyError(error, error_length, "the JPEG 2000 image is " + std::to_string(width) + "x" + std::to_string(height) +
+                                               ", not the Columns x Rows of the instance");
             return 0;
         }
         // OpenJPEG holds every sample as a 32-bit integer, besides the output.

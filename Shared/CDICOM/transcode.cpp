@@ -27,6 +27,32 @@ Uint16 attribute(DcmItem *dataset, const DcmTagKey &key, Uint16 fallback) {
     return dataset->findAndGetUint16(key, value).good() ? value : fallback;
 }
 
+/// Why the samples of native pixel data `element` (attributes in `owner`) do not fit in BitsStored, or "" when they do.
+std::string samplesBeyondBitsStored(DcmItem *owner, DcmElement *element) {
+    const Uint16 allocated = attribute(owner, DCM_BitsAllocated, 0);
+    const Uint16 stored = attribute(owner, DCM_BitsStored, allocated);
+    const Uint16 high = attribute(owner, DCM_HighBit, stored == 0 ? 0 : stored - 1);
+    if (allocated != 8 && allocated != 16) return "";
+    if (stored == 0 || stored > allocated || high >= allocated) return "BitsStored or HighBit out of range";
+    if (stored == allocated) return "";
+    // The encoder shifts samples whose high bit is above BitsStored down first.
+    const unsigned shift = high + 1u >= stored ? high + 1u - stored : 0;
+    const unsigned limit = 1u << stored;
+    bool fits = true;
+    if (allocated == 16) {
+        Uint16 *words = nullptr;
+        fits = element->getUint16Array(words).good() && words != nullptr;
+        const Uint32 count = fits ? element->getLength() / 2 : 0;
+        for (Uint32 i = 0; fits && i < count; i++) fits = static_cast<unsigned>(words[i] >> shift) < limit;
+    } else {
+        Uint8 *bytes = nullptr;
+        fits = element->getUint8Array(bytes).good() && bytes != nullptr;
+        const Uint32 count = fits ? element->getLength() : 0;
+        for (Uint32 i = 0; fits && i < count; i++) fits = static_cast<unsigned>(bytes[i] >> shift) < limit;
+    }
+    return fits ? "" : "pixel values beyond BitsStored (" + std::to_string(stored) + " bits; signed values sign-extended?)";
+}
+
 }  // namespace
 
 int cdicom_file_transcode(cdicom_file *file, const char *target, int quality, int allow_new_uid, char *error,
@@ -87,12 +113,19 @@ int cdicom_file_transcode(cdicom_file *file, const char *target, int quality, in
         DcmElement *pixels = nullptr;
         long long estimate = 0;
         if (dataset->findAndGetElement(DCM_PixelData, pixels).good() && pixels != nullptr) {
-            unsigned long long frame = static_cast<unsigned long long>(attribute(dataset, DCM_Rows, 0)) *
-                                       attribute(dataset, DCM_Columns, 0) * attribute(dataset, DCM_SamplesPerPixel, 1) *
-                                       ((attribute(dataset, DCM_BitsAllocated, 8) + 7) / 8);
+            // Each factor is at most 16 bits, frames at most 31: no overflow in 128 bits; capped at 1 TiB.
+            const unsigned __int128 frame = static_cast<unsigned __int128>(attribute(dataset, DCM_Rows, 0)) *
+                                            attribute(dataset, DCM_Columns, 0) * attribute(dataset, DCM_SamplesPerPixel, 1) *
+                                            ((attribute(dataset, DCM_BitsAllocated, 8) + 7) / 8);
             Sint32 frames = 1;
             if (dataset->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
-            estimate = static_cast<long long>(3 * (frame * static_cast<unsigned long long>(frames) + pixels->getLength()));
+            const unsigned __int128 total = 3 * (frame * static_cast<unsigned>(frames) + pixels->getLength());
+            const unsigned __int128 cap = static_cast<unsigned __int128>(1) << 40;
+            if (total > cap) {
+                copyError(error, error_length, "the pixel data is too large to transcode");
+                return CDICOM_TRANSCODE_FAILED;
+            }
+            estimate = static_cast<long long>(total);
         }
         tessera::Reservation reservation;
         if (!reservation.grow(tessera::ParseBudget::shared(), estimate, tessera::ParseBudget::defaultWait)) {
@@ -111,46 +144,42 @@ int cdicom_file_transcode(cdicom_file *file, const char *target, int quality, in
             return CDICOM_TRANSCODE_FAILED;
         }
         // DCMTK 3.6.7's JPEG-LS encoder (CharLS) aborts the process on a sample wider than BitsStored (signed data
-        // sign-extended over BitsAllocated, bits above HighBit set): the uncompressed samples are checked first, and
-        // such a file refused.
+        // sign-extended over BitsAllocated, bits above HighBit set): the uncompressed samples of every pixel data
+        // element (icons in sequences included) are checked first, and such a file refused.
         if ((syntax == EXS_JPEGLSLossless || syntax == EXS_JPEGLSLossy) && pixels != nullptr) {
             if (dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad()) {
+                dataset->chooseRepresentation(source, nullptr);
                 copyError(error, error_length, std::string("cannot decode the pixel data of ") + DcmXfer(source).getXferID());
                 return CDICOM_TRANSCODE_FAILED;
             }
-            const Uint16 allocated = attribute(dataset, DCM_BitsAllocated, 0);
-            const Uint16 stored = attribute(dataset, DCM_BitsStored, allocated);
-            const Uint16 high = attribute(dataset, DCM_HighBit, stored == 0 ? 0 : stored - 1);
-            // The encoder shifts samples whose high bit is above BitsStored down first.
-            const int shift = high + 1 >= stored ? high + 1 - stored : 0;
-            if ((allocated == 16 || allocated == 8) && stored < allocated) {
-                DcmElement *native = nullptr;
-                bool fits = dataset->findAndGetElement(DCM_PixelData, native).good() && native != nullptr;
-                const unsigned limit = 1u << stored;
-                if (fits && allocated == 16) {
-                    Uint16 *words = nullptr;
-                    fits = native->getUint16Array(words).good() && words != nullptr;
-                    const Uint32 count = fits ? native->getLength() / 2 : 0;
-                    for (Uint32 i = 0; fits && i < count; i++) fits = static_cast<unsigned>(words[i] >> shift) < limit;
-                } else if (fits) {
-                    Uint8 *bytes = nullptr;
-                    fits = native->getUint8Array(bytes).good() && bytes != nullptr;
-                    const Uint32 count = fits ? native->getLength() : 0;
-                    for (Uint32 i = 0; fits && i < count; i++) fits = static_cast<unsigned>(bytes[i] >> shift) < limit;
+            std::string problem;
+            DcmStack stack;
+            unsigned found = 0;
+            for (OFCondition status = dataset->search(DCM_PixelData, stack, ESM_fromHere, OFTrue);
+                 status.good() && problem.empty(); status = dataset->search(DCM_PixelData, stack, ESM_afterStackTop, OFTrue)) {
+                DcmElement *native = dynamic_cast<DcmElement *>(stack.top());
+                // The stack holds the path to the element; at the top level it may hold the element alone.
+                DcmItem *owner = stack.card() > 1 ? dynamic_cast<DcmItem *>(stack.elem(1)) : dataset;
+                if (native == nullptr || owner == nullptr) {
+                    problem = "pixel data that cannot be checked";
+                    break;
                 }
-                if (!fits) {
-                    // Back to the representation the file had (DCMTK keeps it), so that it can be written as it was.
-                    dataset->chooseRepresentation(source, nullptr);
-                    copyError(error, error_length, "pixel values beyond BitsStored (" + std::to_string(stored) +
-                                                       " bits; signed values sign-extended?): not encodable as " + uid);
-                    return CDICOM_TRANSCODE_FAILED;
-                }
+                found++;
+                problem = samplesBeyondBitsStored(owner, native);
+            }
+            if (problem.empty() && found == 0) problem = "the pixel data was not found after decoding";
+            if (!problem.empty()) {
+                // Back to the representation the file had (DCMTK keeps it), so that it can be written as it was.
+                dataset->chooseRepresentation(source, nullptr);
+                copyError(error, error_length, problem + ": not encodable as " + uid);
+                return CDICOM_TRANSCODE_FAILED;
             }
         }
         OFString original;
         dataset->findAndGetOFString(DCM_SOPInstanceUID, original);
         OFCondition chosen = dataset->chooseRepresentation(syntax, parameter.get());
         if (chosen.bad() || !dataset->canWriteXfer(syntax)) {
+            dataset->chooseRepresentation(source, nullptr);
             copyError(error, error_length, std::string("cannot transcode from ") + DcmXfer(source).getXferID() + " to " + uid +
                                                (chosen.bad() ? std::string(": ") + chosen.text() : std::string()));
             return CDICOM_TRANSCODE_FAILED;

@@ -36,7 +36,8 @@ extension DicomFile {
                            wasCompressed: frame.encapsulated != 0,
                            bytes: frame.bytes.map { Array(UnsafeBufferPointer(start: $0, count: frame.length)) } ?? [])
         let syntax = Self.text(frame.transfer_syntax)
-        if status == Int32(CDICOM_FRAME_UNSUPPORTED), Self.jpeg2000.contains(syntax), raw.rows > 0 {
+        // (A NumberOfFrames that is not a number leaves frame_count 0: refused as for every syntax.)
+        if status == Int32(CDICOM_FRAME_UNSUPPORTED), Self.jpeg2000.contains(syntax), raw.rows > 0, raw.frameCount > 0 {
             return jpeg2000Frame(index, attributes: raw)
         }
         guard status == Int32(CDICOM_FRAME_OK), frame.bytes != nil else {
@@ -83,7 +84,8 @@ extension DicomFile {
         var image = cdicom_j2k_image()
         var error = [CChar](repeating: 0, count: 512)
         let decoded = stream.withUnsafeBufferPointer { buffer in
-            cdicom_j2k_decode(buffer.baseAddress, buffer.count, Int32(raw.bitsAllocated / 8), &image, &error, error.count)
+            cdicom_j2k_decode(buffer.baseAddress, buffer.count, Int32(raw.bitsAllocated / 8), UInt32(clamping: raw.columns),
+                              UInt32(clamping: raw.rows), &image, &error, error.count)
         }
         defer { cdicom_free(image.bytes) }
         guard decoded != 0, let bytes = image.bytes else {

@@ -41,7 +41,7 @@ extension DicomFile {
             for number in 1...count { joined += try fragment(number) }
             return joined
         }
-        guard table.count == 4 * frameCount else {
+        guard frameCount <= Int(Int32.max), table.count == 4 * frameCount else {
             throw TesseraError(.badFileFormat, details: "the offset table does not have one entry per frame")
         }
         let offsets = (0..<frameCount).map { entry in

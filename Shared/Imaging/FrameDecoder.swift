@@ -22,6 +22,8 @@ public enum FrameDecoder {
         let format = try pixelFormat(of: frame)
         let nativeYBR = isNativeYBR(frame)
         if photometric == "PALETTE COLOR", frame.samplesPerPixel == 1 {
+            // Compressed palette data of other sample sizes gets a greyscale format: no table for it (as Orthanc).
+            guard format.isColor else { throw unsupported("a PALETTE COLOR image of \(frame.bitsStored)-bit indexes") }
             return try PaletteLookup.apply(frame, format: format)
         }
         var image = frame.wasCompressed ? try decoded(frame, format: format) : try native(frame, format: format)
@@ -37,8 +39,9 @@ public enum FrameDecoder {
     public static func pixelFormat(of frame: RawFrame) throws(TesseraError) -> PixelFormat {
         let photometric = frame.photometric.uppercased()
         guard frame.bitsStored <= frame.bitsAllocated, [1, 8, 16, 24, 32].contains(frame.bitsAllocated),
-              frame.samplesPerPixel > 0, frame.bitsStored > 0 else {
-            throw unsupported("BitsAllocated \(frame.bitsAllocated), BitsStored \(frame.bitsStored)")
+              frame.samplesPerPixel > 0, frame.bitsStored > 0,
+              frame.highBit < frame.bitsAllocated, frame.highBit + 1 >= frame.bitsStored else {
+            throw unsupported("BitsAllocated \(frame.bitsAllocated), BitsStored \(frame.bitsStored), HighBit \(frame.highBit)")
         }
         // Orthanc's sample accessor refuses 32 stored bits in native data (compressed data does not go through it).
         if !frame.wasCompressed, frame.bitsStored >= 32 {

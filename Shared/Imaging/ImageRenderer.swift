@@ -19,8 +19,14 @@ public enum ImageRenderer {
             } else {
                 ratio = Float(parameters.height) / Float(image.height)
             }
-            targetWidth = Int((ratio * Float(image.width)).rounded(.toNearestOrAwayFromZero))
-            targetHeight = Int((ratio * Float(image.height)).rounded(.toNearestOrAwayFromZero))
+            let width = (ratio * Float(image.width)).rounded(.toNearestOrAwayFromZero)
+            let height = (ratio * Float(image.height)).rounded(.toNearestOrAwayFromZero)
+            guard width.isFinite, height.isFinite, width <= Float(RenderParameters.maximumSide),
+                  height <= Float(RenderParameters.maximumSide) else {
+                throw TesseraError(.parameterOutOfRange, details: "a rendered image is at most \(RenderParameters.maximumSide) pixels wide and high")
+            }
+            targetWidth = Int(width)
+            targetHeight = Int(height)
         }
         let resized = targetWidth != image.width || targetHeight != image.height
         let shrinks = targetWidth < image.width || targetHeight < image.height
@@ -45,7 +51,7 @@ public enum ImageRenderer {
         var windowed = ImageBuffer(format: .grayscale8, width: image.width, height: image.height)
         for index in values.indices {
             let value = a * Float(values[index]) + b
-            windowed.pixels[index] = value >= 255 ? 255 : value <= 0 ? 0 : UInt8(value.rounded(.down))
+            windowed.pixels[index] = value.isNaN ? 0 : value >= 255 ? 255 : value <= 0 ? 0 : UInt8(value.rounded(.down))
         }
         if resized {
             let source = parameters.smooth && shrinks ? Resampling.smoothGaussian5x5(windowed) : windowed

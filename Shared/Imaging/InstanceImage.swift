@@ -52,7 +52,7 @@ public enum InstanceImage {
     /// integer.
     public static func declaredFrameCount(_ file: DicomFile) throws(TesseraError) -> Int {
         guard let text = file.dataset.string(DicomTag(0x0028, 0x0008)) else { return 1 }
-        guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count >= 0 else {
+        guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count >= 0, count <= Int(Int32.max) else {
             throw TesseraError(.badFileFormat, details: "NumberOfFrames is not a number: \(text)")
         }
         guard count > 0 else { throw TesseraError(.badFileFormat, details: "Empty DICOM instance") }

@@ -3,6 +3,9 @@ import Model
 /// The frames of a `/numpy` answer, appended in order (Orthanc's `NumpyVisitor`): the first fixes the size and the
 /// pixel format, a later frame that differs is refused (`incompatibleImageSize`, `incompatibleImageFormat`).
 public struct NumpyStack: Sendable {
+    /// The largest array answered (the answer is built in memory, copied to its encoding and to the response).
+    public static let maximumBytes = 1 << 30
+
     private let rescale: Bool
     /// Four dimensions (depth first) for an instance or a series; three for one frame.
     private let stacked: Bool
@@ -25,6 +28,9 @@ public struct NumpyStack: Sendable {
             }
         } else {
             writer = NumpyWriter(format: pixels.format, width: pixels.width, height: pixels.height, depth: nil)
+        }
+        guard (writer?.bodyCount ?? 0) + pixels.pixels.count <= Self.maximumBytes else {
+            throw TesseraError(.notEnoughMemory, details: "a NumPy answer is at most \(Self.maximumBytes >> 20) MiB")
         }
         writer?.append(pixels)
         depth += 1

@@ -1,3 +1,4 @@
+import Archive
 import CTesseraZlib
 import Model
 
@@ -32,6 +33,9 @@ public struct NumpyWriter: Sendable {
         self.depth = depth
     }
 
+    /// Bytes of pixels appended so far.
+    public var bodyCount: Int { body.count }
+
     /// Appends one image's pixels (of the format, width and height given at creation).
     public mutating func append(_ image: ImageBuffer) {
         body += image.pixels
@@ -58,7 +62,9 @@ public struct NumpyWriter: Sendable {
         guard array.count < 0xFFFF_FFFF else {
             throw TesseraError(.notImplemented, details: "compressed NumPy arrays of 4 GiB or more")
         }
-        let compressed = try Self.rawDeflate(array)
+        guard let compressed = ZlibCompression.rawDeflate(array) else {
+            throw TesseraError(.internalError, details: "zlib failed to compress a NumPy array")
+        }
         let crc = UInt32(truncatingIfNeeded: array.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) })
         let name = Array("arr_0".utf8)
         var zip = [UInt8]()
@@ -77,28 +83,5 @@ public struct NumpyWriter: Sendable {
         let directorySize = zip.count - directory
         le32(0x0605_4B50); le16(0); le16(0); le16(1); le16(1); le32(UInt32(directorySize)); le32(UInt32(directory)); le16(0)
         return zip
-    }
-
-    private static func rawDeflate(_ bytes: [UInt8]) throws(TesseraError) -> [UInt8] {
-        var stream = z_stream()
-        // windowBits -15: a raw deflate stream, as ZIP entries hold.
-        guard deflateInit2_(&stream, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw TesseraError(.internalError, details: "zlib could not start")
-        }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
-        var input = bytes
-        let status = input.withUnsafeMutableBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.next_in = source.baseAddress
-                stream.avail_in = uInt(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = uInt(target.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END else { throw TesseraError(.internalError, details: "zlib failed to compress (\(status))") }
-        return Array(output.prefix(Int(stream.total_out)))
     }
 }

@@ -11,6 +11,7 @@ enum PaletteLookup {
             throw FrameDecoder.unsupported("a PALETTE COLOR image without its lookup tables")
         }
         guard !frame.isPlanar else { throw FrameDecoder.unsupported("a planar PALETTE COLOR image") }
+        guard format == .rgb24 || format == .rgb48 else { throw FrameDecoder.unsupported("a palette lookup into \(format) pixels") }
         let tables = try (0..<3).map { channel throws(TesseraError) -> [UInt16] in
             let descriptor = palette.descriptors[channel], raw = palette.tables[channel]
             guard descriptor.bits == 8 || descriptor.bits == 16, descriptor.count > 0 else {

@@ -30,7 +30,7 @@ struct SampleAccessor {
             mask = stored >= 32 ? UInt32.max : (UInt32(1) << stored) - 1
             signMask = 0
         }
-        rowBytes = isPlanar ? width * sampleBytes : (oneBit ? width / 8 : width * sampleBytes * channels)
+        rowBytes = oneBit ? width / 8 : (isPlanar ? width * sampleBytes : width * sampleBytes * channels)
         planeBytes = frame.columns * frame.rows * sampleBytes
     }
 

@@ -90,6 +90,11 @@ public struct InstanceIngest: Sendable {
             modifiedFrom: source.modifiedFrom)
     }
 
+    /// Whether IngestTranscoding will give an instance read as `summary` a new SOP Instance UID (a lossy target).
+    public func renewsIdentifiers(_ summary: InstanceSummary) -> Bool {
+        transcoding.ingestTarget(for: summary.transferSyntaxUID ?? "").map(TranscodingSettings.isLossy) ?? false
+    }
+
     /// `IngestTranscoding`: the incoming file re-encoded in `target` (a lossy syntax gives it a new SOP Instance UID,
     /// hence new identifiers), as a new incoming file that replaces it. A file that cannot be re-encoded is stored as
     /// received, as Orthanc does; only a lack of memory (busy) fails the store.

@@ -17,6 +17,7 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let internalError = OrthancErrorCode(code: -1, description: "Internal error", httpStatus: 500)
     public static let notImplemented = OrthancErrorCode(code: 2, description: "Not implemented yet", httpStatus: 501)
     public static let parameterOutOfRange = OrthancErrorCode(code: 3, description: "Parameter out of range", httpStatus: 400)
+    public static let notEnoughMemory = OrthancErrorCode(code: 4, description: "Not enough memory", httpStatus: 500)
     public static let badParameterType = OrthancErrorCode(code: 5, description: "Bad type for a parameter", httpStatus: 400)
     public static let badSequenceOfCalls = OrthancErrorCode(code: 6, description: "Bad sequence of calls", httpStatus: 400)
     public static let inexistentItem = OrthancErrorCode(code: 7, description: "Accessing an inexistent item", httpStatus: 404)

@@ -19,6 +19,13 @@ public struct TranscodingSettings: Sendable, Equatable {
     public static let untouched: Set<String> = Set((100...108).map { "1.2.840.10008.1.2.4.\($0)" })
         .union(["1.2.840.10008.1.2.6.1", "1.2.840.10008.1.2.6.2"])
 
+    /// Whether `syntax` is lossy (JPEG baseline and extended, JPEG-LS near-lossless, JPEG 2000): re-encoding in it
+    /// gives an instance a new SOP Instance UID.
+    public static func isLossy(_ syntax: String) -> Bool {
+        ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91",
+         "1.2.840.10008.1.2.4.93"].contains(syntax)
+    }
+
     /// Whether an instance received in `source` is to be re-encoded at ingest, and in which syntax.
     public func ingestTarget(for source: String) -> String? {
         guard let target = ingestSyntax, !source.isEmpty, source != target, !Self.untouched.contains(source) else { return nil }

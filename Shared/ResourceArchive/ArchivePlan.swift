@@ -29,8 +29,10 @@ public struct ArchivePlan: Sendable {
     public let sizes: [UInt64]
     /// How many DICOM instances the archive holds (the DICOMDIR aside).
     public let instanceCount: Int
-    /// The temporary folder holding the DICOMDIR of a medium; removed by ``cleanUp()``.
-    public let temporaryFolder: String?
+    /// The temporary folder holding the DICOMDIR of a medium and transcoded files; removed by ``cleanUp()``, or
+    /// when the last copy of the plan goes (a response whose body never ran).
+    public var temporaryFolder: String? { folder?.path }
+    private let folder: TemporaryFolder?
 
     /// The entries' total size, before the ZIP's own headers.
     public var uncompressedSize: UInt64 { sizes.reduce(0, +) }
@@ -81,7 +83,8 @@ public struct ArchivePlan: Sendable {
             if let folder { try? FileManager.default.removeItem(atPath: folder) }
             throw error
         }
-        return ArchivePlan(names: names, sources: sources, sizes: sizes, instanceCount: entries.count, temporaryFolder: folder)
+        return ArchivePlan(names: names, sources: sources, sizes: sizes, instanceCount: entries.count,
+                           folder: folder.map(TemporaryFolder.init(path:)))
     }
 
     /// Writes the ZIP to `sink` as it is read: each entry's local header, the file in chunks, its data descriptor,
@@ -106,9 +109,9 @@ public struct ArchivePlan: Sendable {
         try await sink(zip.finish())
     }
 
-    /// Removes the temporary DICOMDIR, if any.
+    /// Removes the temporary folder, if any.
     public func cleanUp() {
-        if let temporaryFolder { try? FileManager.default.removeItem(atPath: temporaryFolder) }
+        folder?.remove()
     }
 
     /// Writes the DICOMDIR of the files at `paths` (referenced as IMAGES\\IM<n>) into `folder`.

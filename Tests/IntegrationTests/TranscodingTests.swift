@@ -37,10 +37,10 @@ extension ClusterTests {
 
         @Test("POST /instances/{id}/modify with Transcode: every target syntax, the same file as stock Orthanc's (lossy JPEG included)")
         func modify() async throws {
-            let (folder, files) = try await images(Self.comparable + ["mono2_u16_shift", "mono2_s16_bs12"])
+            let (folder, files) = try await images(Self.comparable + ["mono2_u16_shift", "mono2_s16_bs12", "icon_wide"])
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try await IsolatedStack.with(environment, name: "transcode_modify", apiPort: 18441, indexerMetricsPort: 19441) { stack in
-                let comparable = files.filter { !$0.hasSuffix("/mono2_s16_bs12.dcm") }
+                let comparable = files.filter { !$0.hasSuffix("/mono2_s16_bs12.dcm") && !$0.hasSuffix("/icon_wide.dcm") }
                 let report = try await tool("modify_compare.py", ["--api", stack.api.baseURL, "--bodies",
                                                                   environment.repository + "/Tests/tools/transcode-bodies.json"] + comparable)
                 #expect(report["compared"] as? Int ?? 0 >= comparable.count * 14, "\(report["compared"] ?? 0)")
@@ -64,6 +64,13 @@ extension ClusterTests {
                 #expect(refused.status == 500 && refused.text.contains("beyond BitsStored"), "\(refused.status) \(refused.text)")
                 #expect(try await stack.api.get("/system").status == 200)
                 #expect(try await stack.api.post("/instances/\(id)/modify", json: ["Transcode": "1.2.840.10008.1.2.4.57"]).status == 200)
+                // The same for samples too wide in an icon (a sequence item), which DCMTK encodes as well.
+                let iconFile = try #require(files.first { $0.hasSuffix("/icon_wide.dcm") })
+                let iconStored = try await stack.api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: iconFile))))
+                let iconID = try #require((try iconStored.json() as? [String: Any])?["ID"] as? String)
+                let iconRefused = try await stack.api.post("/instances/\(iconID)/modify", json: ["Transcode": "1.2.840.10008.1.2.4.80"])
+                #expect(iconRefused.status == 500 && iconRefused.text.contains("beyond BitsStored"), "\(iconRefused.status) \(iconRefused.text)")
+                #expect(try await stack.api.get("/system").status == 200)
             }
         }
 
@@ -113,17 +120,19 @@ extension ClusterTests {
                     let id = try #require((try answer.json() as? [String: Any])?["ID"] as? String)
                     #expect(try await stack.api.get("/instances/\(id)/metadata/TransferSyntax").text == "1.2.840.10008.1.2.1",
                             "stored as received when it cannot be re-encoded")
-                    // C-STORE goes through the same ingest.
+                    // C-STORE goes through the same ingest: the rgb file, deleted first, comes back through the gateway.
                     try await stack.startGateway(port: 14461, metricsPort: 19461)
                     let gatewayFile = try #require(files.first { $0.hasSuffix("/rgb.dcm") })
-                    _ = try await stack.api.send("DELETE", "/instances/\(try #require(try await stack.api.instanceIDs().first))")
+                    let sop = try await ProcessRunner.run(environment.python, ["-c", "import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).SOPInstanceUID)", gatewayFile],
+                                                          timeout: .seconds(30)).output.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let before = try await stack.api.post("/tools/lookup", body: Array(sop.utf8))
+                    let previous = try #require((try before.json() as? [[String: Any]])?.first?["ID"] as? String, "\(before.text)")
+                    #expect(try await stack.api.send("DELETE", "/instances/\(previous)").status == 200)
                     let outcome = try await ProcessRunner.run("storescu", ["-aec", "TESSERA", "-aet", "TESTSCU", "127.0.0.1", "14461", gatewayFile],
                                                               timeout: .seconds(60))
                     #expect(outcome.status == 0, "\(outcome.output)")
-                    let sop = try await ProcessRunner.run(environment.python, ["-c", "import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).SOPInstanceUID)", gatewayFile],
-                                                          timeout: .seconds(30)).output.trimmingCharacters(in: .whitespacesAndNewlines)
-                    let lookup = try await stack.api.post("/tools/lookup", body: Array(sop.utf8))
-                    let found = try #require((try lookup.json() as? [[String: Any]])?.first?["ID"] as? String, "\(lookup.text)")
+                    #expect(try await stack.api.waitForInstances([previous], seconds: 30).contains(previous))
+                    let found = previous
                     #expect(try await stack.api.get("/instances/\(found)/metadata/TransferSyntax").text == syntax)
                 }
             }

@@ -29,6 +29,9 @@ import pydicom
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from stock_orthanc import StockOrthanc  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from modify_compare import zero_padding  # noqa: E402
+
 LOSSLESS = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.57",
             "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80"]
 LOSSY = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81"]
@@ -44,24 +47,10 @@ def fetch(base, path, method="GET", data=None):
         return answer.status, (answer.headers.get("Content-Type") or "").split(";")[0], answer.read()
 
 
-def items(fragments):
-    """Encapsulated pixel data made of `fragments` as they are (the first one the basic offset table)."""
-    data = b""
-    for fragment in fragments:
-        data += b"\xfe\xff\x00\xe0" + len(fragment).to_bytes(4, "little") + fragment
-    return data + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
-
-
 def normalized(dataset):
     """Element -> value, pixel fragments with the byte padding an odd JPEG fragment after its EOI set to 0 (DCMTK's
     JPEG-LS encoder leaves it uninitialised); SOP Instance UID and meta header left out (compared apart)."""
-    if "PixelData" in dataset and dataset.file_meta.TransferSyntaxUID.is_encapsulated:
-        fragments = []
-        for fragment in pydicom.encaps.generate_fragments(dataset.PixelData):
-            if len(fragment) >= 3 and fragment[-3:-1] == b"\xff\xd9":
-                fragment = fragment[:-1] + b"\x00"
-            fragments.append(fragment)
-        dataset.PixelData = items(fragments)
+    zero_padding(dataset)
     values = {}
 
     def walk(item, prefix):

@@ -142,8 +142,8 @@ struct ImageRoutes {
         var parameters = RenderParameters()
         func size(_ name: String) throws(TesseraError) -> Int {
             guard let text = query[Substring(name)].map(String.init) else { return 0 }
-            guard let value = Int(text), value >= 0 else {
-                throw TesseraError(.parameterOutOfRange, details: "\(name) must be a positive integer")
+            guard let value = Int(text), value >= 0, value <= RenderParameters.maximumSide else {
+                throw TesseraError(.parameterOutOfRange, details: "\(name) must be an integer from 0 to \(RenderParameters.maximumSide)")
             }
             return value
         }
@@ -236,21 +236,24 @@ struct ImageRoutes {
         }
         guard !slices.isEmpty else { throw TesseraError(.badSequenceOfCalls, details: "the series has no instance") }
         let ordered = try SliceOrdering.order(slices, seriesOrientation: series.mainTags["ImageOrientationPatient"])
-        var stack = NumpyStack(rescale: rescale, stacked: true)
-        for slice in ordered {
-            guard let record = records[slice.id] else { continue }
-            // Orthanc counts frames from the index's NumberOfFrames (1 when absent or unreadable).
-            let frames = record.mainTags["NumberOfFrames"].flatMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }.map(Int.init) ?? 1
-            stack = try await imageBlobs.withBlob(record.fileUUID) { [stack] path throws(TesseraError) -> NumpyStack in
-                var stack = stack
+        // Orthanc counts frames from the index's NumberOfFrames (1 when absent or unreadable).
+        let plan: [(path: String, frames: Int)] = ordered.compactMap { slice in
+            records[slice.id].map { record in
+                (imageBlobs.path(of: record.fileUUID),
+                 record.mainTags["NumberOfFrames"].flatMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }.map(Int.init) ?? 1)
+            }
+        }
+        let array = try await imageBlobs.performBlocking { () throws(TesseraError) -> [UInt8] in
+            var stack = NumpyStack(rescale: rescale, stacked: true)
+            for (path, frames) in plan {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw TesseraError(.inexistentFile, details: "a file of the series is missing from the storage")
+                }
                 try InstanceImage.forEachFrame(path: path, count: frames) { image, attributes throws(TesseraError) in
                     try stack.append(image, attributes: attributes)
                 }
-                return stack
             }
-        }
-        let array = try await imageBlobs.performBlocking { [stack] () throws(TesseraError) in
-            try stack.output(compress: compress)
+            return try stack.output(compress: compress)
         }
         return Self.binary(array, type: "application/octet-stream")
     }

@@ -84,7 +84,8 @@ struct UploadRoutes {
         }
         var ids = summary.identifiers
         do {
-            if !overwrite, try await resources.key(of: ids.instancePublicID, at: .instance) != nil {
+            // (A lossy IngestTranscoding gives every upload a new SOP Instance UID: nothing is "already stored".)
+            if !overwrite, !ingest.renewsIdentifiers(summary), try await resources.key(of: ids.instancePublicID, at: .instance) != nil {
                 blobs.discard(path)
                 return Self.answer(ids, status: "AlreadyStored")
             }

@@ -527,10 +527,11 @@ typedef struct {
 } cdicom_j2k_image;
 
 /// Decodes a JPEG 2000 codestream or JP2 file (one frame's fragments joined) with samples of `sample_bytes` (1 or 2,
-/// from BitsAllocated). Returns 1, or 0 with `error` filled (not JPEG 2000, damaged, components of different sizes,
+/// from BitsAllocated); an image other than `expected_width` x `expected_height` is refused before it is decoded.
+/// Returns 1, or 0 with `error` filled (not JPEG 2000, damaged, components of different sizes,
 /// deeper than BitsAllocated, no memory to spare now).
-int cdicom_j2k_decode(const uint8_t *bytes, size_t length, int sample_bytes, cdicom_j2k_image *out, char *error,
-                      size_t error_length);
+int cdicom_j2k_decode(const uint8_t *bytes, size_t length, int sample_bytes, uint32_t expected_width,
+                      uint32_t expected_height, cdicom_j2k_image *out, char *error, size_t error_length);
 
 
 enum {
