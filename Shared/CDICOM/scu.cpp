@@ -76,6 +76,8 @@ struct cdicom_scu {
     T_ASC_Association *association = nullptr;
     T_DIMSE_BlockingMode mode = DIMSE_BLOCKING;
     int timeout = 0;
+    /// Whether files may be decompressed for the peer (its AllowTranscoding).
+    bool transcode = true;
     Uint16 nextMessageID = 1;
     /// Accepted presentation contexts: (SOP class, transfer syntax) → context ID.
     std::map<std::pair<std::string, std::string>, T_ASC_PresentationContextID> accepted;
@@ -133,6 +135,7 @@ struct Proposal {
 std::string requestAssociation(cdicom_scu &handle, const cdicom_scu_options *options,
                                const std::vector<Proposal> &contexts) {
     handle.timeout = static_cast<int>(options->timeout_seconds);
+    handle.transcode = options->forbid_transcoding == 0;
     handle.mode = options->timeout_seconds > 0 ? DIMSE_NONBLOCKING : DIMSE_BLOCKING;
     // DCMTK 3.6.7 has one process-wide connect timeout; every outbound association sets its own before connecting.
     dcmConnectionTimeout.set(options->timeout_seconds > 0 ? static_cast<Sint32>(options->timeout_seconds) : -1);
@@ -261,6 +264,7 @@ int cdicom_scu_store(cdicom_scu *scu, const char *path, const char *move_origina
         parameters.moveOriginatorID = move_originator_id;
         parameters.mode = scu->mode;
         parameters.timeout = scu->timeout;
+        parameters.transcode = scu->transcode;
         std::string failure;
         Uint16 answered = 0;
         const int outcome = tessera::storeFile(

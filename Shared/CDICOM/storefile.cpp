@@ -45,6 +45,12 @@ int storeFile(T_ASC_Association *association, const ContextFinder &find, const c
     }
     // The file's own syntax when accepted; otherwise an accepted uncompressed one, the dataset decompressed to it.
     T_ASC_PresentationContextID context = find(sopClass.c_str(), original);
+    if (context == 0 && !parameters.transcode) {
+        // As Orthanc without transcoding: the file goes in its own syntax or not at all.
+        error = "No valid presentation context was negotiated for SOP class UID [" + std::string(sopClass.c_str()) +
+                "] and transfer syntax [" + original + "] (transcoding is not allowed for this modality)";
+        return CDICOM_SCU_NO_CONTEXT;
+    }
     if (context == 0) {
         for (const char *syntax : {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
                                    UID_BigEndianExplicitTransferSyntax}) {

@@ -23,6 +23,8 @@ struct StoreParameters {
     Uint16 moveOriginatorID = 0;
     T_DIMSE_BlockingMode mode = DIMSE_BLOCKING;
     int timeout = 0;
+    /// Whether a file may be decompressed to an accepted uncompressed syntax when its own was not accepted.
+    bool transcode = true;
 };
 
 /// Sends the file at `path` in its own transfer syntax when an accepted context has it, else decompressed to an

@@ -15,6 +15,9 @@ public final class StoreSCU: @unchecked Sendable {
         /// Seconds for connecting, the association and each response (0: none).
         public var timeoutSeconds: Int
         public var maximumPDU: Int
+        /// The modality's `AllowTranscoding`: false, a file the peer does not accept in its own syntax is not
+        /// decompressed for it.
+        public var allowsTranscoding = true
 
         public init(host: String, port: Int, calledAET: String, callingAET: String, timeoutSeconds: Int, maximumPDU: Int) {
             self.host = host
@@ -32,7 +35,8 @@ public final class StoreSCU: @unchecked Sendable {
                     calledAET.withCString { called in
                         var options = cdicom_scu_options(host: host, port: UInt16(clamping: port), calling_aet: calling,
                                                          called_aet: called, timeout_seconds: UInt32(clamping: timeoutSeconds),
-                                                         max_pdu: UInt32(clamping: maximumPDU))
+                                                         max_pdu: UInt32(clamping: maximumPDU),
+                                                         forbid_transcoding: allowsTranscoding ? 0 : 1)
                         return withUnsafePointer(to: &options) { body($0) }
                     }
                 }

@@ -16,8 +16,12 @@ public struct ModalityStoreJob: JobHandler {
     let commitments: StorageCommitmentStore
     let maximumPDU: Int
 
+    /// `TranscodeDicomProtocol`: false, no file is decompressed for any modality (as each one's AllowTranscoding false).
+    let transcodeDicomProtocol: Bool
+
     public init(instances: InstanceQueries, blobs: BlobStore, associations: AssociationPool, commitments: StorageCommitmentStore,
-                maximumPDU: Int, logger: Logger) {
+                maximumPDU: Int, transcodeDicomProtocol: Bool = true, logger: Logger) {
+        self.transcodeDicomProtocol = transcodeDicomProtocol
         self.loop = InstanceSendLoop(instances: instances, logger: logger)
         self.instances = instances
         self.blobs = blobs
@@ -30,8 +34,9 @@ public struct ModalityStoreJob: JobHandler {
 
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try ModalityStoreRequest(json: job.request)
-        let peer = StoreSCU.Peer(host: request.remote.host, port: request.remote.port, calledAET: request.remote.aet,
+        var peer = StoreSCU.Peer(host: request.remote.host, port: request.remote.port, calledAET: request.remote.aet,
                                  callingAET: request.localAet, timeoutSeconds: request.timeoutSeconds, maximumPDU: maximumPDU)
+        peer.allowsTranscoding = transcodeDicomProtocol && request.remote.allowTranscoding
         let current = CurrentAssociation()
         defer {
             if let association = current.lease?.association { Task { await associations.giveBack(association) } }

@@ -197,6 +197,13 @@ public struct TesseraConfiguration: Sendable {
                 throw TesseraError(.badConfiguration, details: "IngestTranscoding: unknown transfer syntax \(syntax)")
             }
         }
+        transcoding.transcodeDicomProtocol = try bool("TranscodeDicomProtocol") ?? transcoding.transcodeDicomProtocol
+        // C-STORE to a modality sends a file in its own syntax or decompressed, as Orthanc with its default preferred
+        // syntax (Explicit VR Little Endian); another preferred syntax is not supported: said at start-up.
+        if let preferred = try string("DicomScuPreferredTransferSyntax"), preferred != "1.2.840.10008.1.2.1" {
+            throw TesseraError(.badConfiguration, details: "DicomScuPreferredTransferSyntax \(preferred) is not supported "
+                               + "(only 1.2.840.10008.1.2.1, the default)")
+        }
         transcoding.ingestUncompressed = try bool("IngestTranscodingOfUncompressed") ?? transcoding.ingestUncompressed
         transcoding.ingestCompressed = try bool("IngestTranscodingOfCompressed") ?? transcoding.ingestCompressed
         if let quality = try int("DicomLossyTranscodingQuality") {

@@ -9,6 +9,8 @@ public struct TranscodingSettings: Sendable, Equatable {
     public var ingestUncompressed = true
     public var ingestCompressed = true
     public var lossyQuality = 90
+    /// `TranscodeDicomProtocol`: whether C-STORE to modalities may decompress a file the peer does not accept.
+    public var transcodeDicomProtocol = true
 
     public init() {}
 

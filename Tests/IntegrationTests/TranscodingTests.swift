@@ -137,5 +137,36 @@ extension ClusterTests {
                 }
             }
         }
+
+        @Test("C-STORE to a modality that does not accept the stored syntax: decompressed, unless its AllowTranscoding is false")
+        func modalityTranscoding() async throws {
+            let (folder, files) = try await images(["jpegls_u16"])
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let json = """
+                {"DicomModalities": {"plain": ["STORESCP", "127.0.0.1", 14462],
+                                     "strict": {"AET": "STORESCP", "Host": "127.0.0.1", "Port": 14462, "AllowTranscoding": false}}}
+                """
+            try await IsolatedStack.with(environment, name: "transcode_scu", apiPort: 18446, indexerMetricsPort: 19447, json: json) { stack in
+                try await stack.startWorker(metricsPort: 19448)
+                // storescp's default: uncompressed syntaxes only.
+                let received = try environment.temporaryFolder("storescp-uncompressed")
+                stack.adopt("storescp", try ProcessRunner.start("storescp", ["-od", received, "-aet", "STORESCP", "14462"]))
+                let file = try #require(files.first)
+                let stored = try await stack.api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))))
+                let id = try #require((try stored.json() as? [String: Any])?["ID"] as? String)
+                try await Task.sleep(for: .milliseconds(500))
+                let plain = try await stack.api.post("/modalities/plain/store", json: ["Resources": [id]])
+                #expect(plain.status == 200, "\(plain.text)")
+                let names = try FileManager.default.contentsOfDirectory(atPath: received)
+                let arrived = try #require(names.first.map { received + "/" + $0 }, "storescp received nothing")
+                let syntax = try await ProcessRunner.run(environment.python, ["-c", "import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).file_meta.TransferSyntaxUID)", arrived],
+                                                         timeout: .seconds(30)).output.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(syntax == "1.2.840.10008.1.2.1" || syntax == "1.2.840.10008.1.2", "decompressed for the modality: \(syntax)")
+                let strict = try await stack.api.post("/modalities/strict/store", json: ["Resources": [id]])
+                #expect(strict.status != 200, "\(strict.status) \(strict.text)")
+                #expect(strict.text.contains("transcoding is not allowed") || strict.text.contains("No valid presentation context"),
+                        "\(strict.text)")
+            }
+        }
     }
 }

@@ -137,4 +137,24 @@ struct TransferSyntaxPolicyTests {
             try TesseraConfiguration(document: ["AcceptedTransferSyntaxes": .number(3)], environment: [:])
         }
     }
+
+    @Test("Transcoding: IngestTranscoding checked against known syntaxes, quality 1-100, an unsupported preferred SCU syntax refused")
+    func transcoding() throws {
+        let configured = try TesseraConfiguration(document: [
+            "IngestTranscoding": "1.2.840.10008.1.2.4.80", "IngestTranscodingOfCompressed": .bool(false),
+            "DicomLossyTranscodingQuality": .number(50), "TranscodeDicomProtocol": .bool(false),
+            "DicomScuPreferredTransferSyntax": "1.2.840.10008.1.2.1",
+        ], environment: [:]).transcoding
+        #expect(configured.ingestSyntax == "1.2.840.10008.1.2.4.80" && configured.lossyQuality == 50 && !configured.transcodeDicomProtocol)
+        #expect(configured.ingestTarget(for: "1.2.840.10008.1.2.1") == "1.2.840.10008.1.2.4.80")
+        #expect(configured.ingestTarget(for: "1.2.840.10008.1.2.4.50") == nil, "compressed sources left alone")
+        #expect(configured.ingestTarget(for: "1.2.840.10008.1.2.4.80") == nil, "already in the syntax")
+        #expect(configured.ingestTarget(for: "1.2.840.10008.1.2.4.102") == nil)
+        for bad: JSONValue in [["IngestTranscoding": "1.2.3"], ["DicomLossyTranscodingQuality": .number(0)],
+                               ["DicomScuPreferredTransferSyntax": "1.2.840.10008.1.2.4.50"]] {
+            #expect(throws: TesseraError.self, "\(bad)") { try TesseraConfiguration(document: bad, environment: [:]) }
+        }
+        #expect(TranscodingSettings.isLossy("1.2.840.10008.1.2.4.50") && !TranscodingSettings.isLossy("1.2.840.10008.1.2.4.80"))
+        #expect(throws: TesseraError.self) { try TranscodingSettings.validate("JPEGLSLossless") }
+    }
 }

@@ -55,7 +55,8 @@ do {
         store: jobStore, database: database,
         handlers: [
             ModalityStoreJob(instances: InstanceQueries(database: database), blobs: blobs, associations: associations,
-                             commitments: commitments, maximumPDU: configuration.maximumPduLength, logger: logger),
+                             commitments: commitments, maximumPDU: configuration.maximumPduLength,
+                             transcodeDicomProtocol: configuration.transcoding.transcodeDicomProtocol, logger: logger),
             StorageCommitmentJob(associations: associations, commitments: commitments, maximumPDU: configuration.maximumPduLength),
             ModalityEchoJob(associations: associations),
             PeerStoreJob(instances: InstanceQueries(database: database), blobs: blobs, client: peers,

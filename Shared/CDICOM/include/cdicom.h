@@ -351,6 +351,9 @@ typedef struct {
     uint32_t timeout_seconds;
     /// Largest PDU we receive (0: DCMTK's default).
     uint32_t max_pdu;
+    /// Non-zero: a file whose syntax the peer did not accept is not decompressed for it (the modality's
+    /// `AllowTranscoding: false`); the store fails instead.
+    int forbid_transcoding;
 } cdicom_scu_options;
 
 /// An open C-STORE association (not thread-safe: one caller at a time).
