@@ -10,6 +10,7 @@
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcpixseq.h"
 #include "dcmtk/dcmdata/dcpxitem.h"
+#include "dcmtk/dcmdata/dcrlerp.h"
 #include "dcmtk/dcmjpeg/djrplol.h"
 #include "dcmtk/dcmjpeg/djrploss.h"
 #include "dcmtk/dcmjpls/djrparam.h"
@@ -100,6 +101,10 @@ int cdicom_file_transcode(cdicom_file *file, const char *target, int quality, in
         case EXS_JPEGLSLossy:
             lossy = true;
             parameter.reset(new DJLSRepresentationParameter(2, OFFalse));
+            break;
+        case EXS_RLELossless:
+            // Beyond Orthanc's core (which has no RLE encoder): DCMTK's, with its defaults.
+            parameter.reset(new DcmRLERepresentationParameter());
             break;
         default:
             copyError(error, error_length, "no encoder for the transfer syntax " + uid);

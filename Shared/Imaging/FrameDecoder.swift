@@ -132,7 +132,8 @@ public enum FrameDecoder {
         // Orthanc's fast path: samples as stored, then a logical shift for 8/16-bit greyscale.
         if !frame.isPlanar, frame.bitsStored != 1, sampleBytes * channels == format.bytesPerPixel,
            shift == 0 || format == .grayscale8 || format == .grayscale16 {
-            var image = ImageBuffer(format: format, width: width, height: height, pixels: Array(frame.bytes.prefix(size)))
+            var image = ImageBuffer(format: format, width: width, height: height,
+                                    pixels: frame.bytes.count == size ? frame.bytes : Array(frame.bytes.prefix(size)))
             if shift > 0 { shiftRight(&image, by: shift) }
             return image
         }

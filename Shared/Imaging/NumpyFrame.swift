@@ -11,11 +11,37 @@ public enum NumpyFrame {
         }
         guard rescale, image.format != .rgb24 else { return image }
         let intercept = Float(attributes.rescaleIntercept), slope = Float(attributes.rescaleSlope)
-        var values = PixelConversion.integers(image).map { Float($0) }
         let epsilon = 10 * Float.ulpOfOne
-        if !(abs(intercept) <= epsilon && abs(slope - 1) <= epsilon) {
-            for index in values.indices { values[index] = (slope * values[index] + intercept).rounded(.down) }
+        let identity = abs(intercept) <= epsilon && abs(slope - 1) <= epsilon
+        // One pass from the samples to the float bytes (no intermediate arrays: a series holds hundreds of frames).
+        let count = image.width * image.height
+        var pixels = [UInt8](repeating: 0, count: count * 4)
+        image.pixels.withUnsafeBytes { source in
+            pixels.withUnsafeMutableBytes { target in
+                func store(_ index: Int, _ sample: Float) {
+                    let value = identity ? sample : (slope * sample + intercept).rounded(.down)
+                    target.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 4 * index, as: UInt32.self)
+                }
+                switch image.format {
+                case .grayscale8:
+                    for index in 0..<count { store(index, Float(source[index])) }
+                case .grayscale16:
+                    for index in 0..<count {
+                        store(index, Float(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))))
+                    }
+                case .signedGrayscale16:
+                    for index in 0..<count {
+                        store(index, Float(Int16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * index, as: Int16.self))))
+                    }
+                case .grayscale32:
+                    for index in 0..<count {
+                        store(index, Float(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))))
+                    }
+                default:
+                    break
+                }
+            }
         }
-        return PixelConversion.floats(values, like: image)
+        return ImageBuffer(format: .float32, width: image.width, height: image.height, pixels: pixels)
     }
 }

@@ -41,6 +41,11 @@ public struct NumpyWriter: Sendable {
         body += image.pixels
     }
 
+    /// Makes room for `frames` images in all (a series whose frame count is known).
+    public mutating func reserve(frames: Int) {
+        body.reserveCapacity(frames * width * height * channels * (descr.hasSuffix("1") ? 1 : descr.hasSuffix("2") ? 2 : 4))
+    }
+
     /// The `.npy` file.
     public func npy() -> [UInt8] {
         // Orthanc's spelling of the shape: "(depth, height,width,channels)".
@@ -50,7 +55,9 @@ public struct NumpyWriter: Sendable {
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         let length = header.utf8.count
-        var file: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
+        var file: [UInt8] = []
+        file.reserveCapacity(10 + length + body.count)
+        file += [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
         file += Array(header.utf8)
         file += body
         return file

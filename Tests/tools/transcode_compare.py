@@ -90,7 +90,7 @@ def pixels_of(data):
     """The pixel values of a DICOM file: pydicom's own decoders, DCMTK's dcmdjpeg/dcmdjpls for JPEG lossless and JPEG-LS
     (pydicom needs plugins for them)."""
     dataset = pydicom.dcmread(io.BytesIO(data))
-    return stored_values(dataset, decoded_array(dataset, data))
+    return stored_values(*decoded_array(dataset, data))
 
 
 def stored_values(dataset, array):
@@ -106,18 +106,22 @@ def stored_values(dataset, array):
 
 
 def decoded_array(dataset, data):
+    """(native dataset, pixel array): compressed files decompressed by DCMTK's tools first (pydicom needs plugins for
+    JPEG and JPEG-LS, and its RLE decoder masks samples above BitsStored away)."""
     import subprocess
     import tempfile
     syntax = str(dataset.file_meta.TransferSyntaxUID)
     tool = {"1.2.840.10008.1.2.4.57": "dcmdjpeg", "1.2.840.10008.1.2.4.70": "dcmdjpeg",
-            "1.2.840.10008.1.2.4.80": "dcmdjpls", "1.2.840.10008.1.2.4.81": "dcmdjpls"}.get(syntax)
+            "1.2.840.10008.1.2.4.80": "dcmdjpls", "1.2.840.10008.1.2.4.81": "dcmdjpls",
+            "1.2.840.10008.1.2.5": "dcmdrle"}.get(syntax)
     if tool is None:
-        return dataset.pixel_array
+        return dataset, dataset.pixel_array
     with tempfile.TemporaryDirectory() as folder:
         source, target = os.path.join(folder, "in.dcm"), os.path.join(folder, "out.dcm")
         open(source, "wb").write(data)
         subprocess.run([tool, source, target], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return pydicom.dcmread(target).pixel_array
+        native = pydicom.dcmread(target)
+        return native, native.pixel_array
 
 
 def upload_all(api, orthanc, files):
@@ -183,7 +187,8 @@ def file_route(options, report):
             reference = stored_values(original, original.pixel_array) if "PixelData" in original else None
         except Exception:  # noqa: BLE001 - a file pydicom cannot decode is checked for its syntax only
             reference = None
-        for syntax in LOSSLESS:
+        # RLE too: Tessera writes it where Orthanc's core cannot.
+        for syntax in LOSSLESS + ["1.2.840.10008.1.2.5"]:
             status, content_type, body = fetch(options.api, "/instances/%s/file?transcode=%s" % (instance, syntax))
             report["compared"] += 1
             label = "file %s" % syntax

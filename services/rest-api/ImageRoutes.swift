@@ -243,14 +243,44 @@ struct ImageRoutes {
                  record.mainTags["NumberOfFrames"].flatMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }.map(Int.init) ?? 1)
             }
         }
-        let array = try await imageBlobs.performBlocking { () throws(TesseraError) -> [UInt8] in
-            var stack = NumpyStack(rescale: rescale, stacked: true)
-            for (path, frames) in plan {
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw TesseraError(.inexistentFile, details: "a file of the series is missing from the storage")
+        // The files are decoded a few at a time on the image threads (one task per thread), then stacked in order.
+        let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, plan.count))
+        let frames = try await withThrowingTaskGroup(of: (Int, [ImageBuffer]).self) { group in
+            for lane in 0..<lanes {
+                let share = Array(stride(from: lane, to: plan.count, by: lanes))
+                group.addTask {
+                    var decoded: [ImageBuffer] = []
+                    for position in share {
+                        let (path, count) = plan[position]
+                        let images = try await imageBlobs.performBlocking { () throws(TesseraError) -> [ImageBuffer] in
+                            guard FileManager.default.fileExists(atPath: path) else {
+                                throw TesseraError(.inexistentFile, details: "a file of the series is missing from the storage")
+                            }
+                            var images: [ImageBuffer] = []
+                            try InstanceImage.forEachFrame(path: path, count: count) { image, attributes throws(TesseraError) in
+                                images.append(try NumpyStack.converted(image, rescale: rescale, attributes: attributes))
+                            }
+                            return images
+                        }
+                        decoded.append(contentsOf: images)
+                    }
+                    return (lane, decoded)
                 }
-                try InstanceImage.forEachFrame(path: path, count: frames) { image, attributes throws(TesseraError) in
-                    try stack.append(image, attributes: attributes)
+            }
+            var byLane: [Int: [ImageBuffer]] = [:]
+            for try await (lane, decoded) in group { byLane[lane] = decoded }
+            return byLane
+        }
+        let array = try await imageBlobs.performBlocking { () throws(TesseraError) -> [UInt8] in
+            var stack = NumpyStack(rescale: rescale, stacked: true, expectedFrames: plan.reduce(0) { $0 + $1.frames })
+            // Back in the slices' order: file i went to lane i % lanes, its frames in order.
+            var cursors = [Int](repeating: 0, count: lanes)
+            for position in plan.indices {
+                let lane = position % lanes
+                let lanesFrames = frames[lane] ?? []
+                for _ in 0..<plan[position].frames where cursors[lane] < lanesFrames.count {
+                    try stack.append(converted: lanesFrames[cursors[lane]])
+                    cursors[lane] += 1
                 }
             }
             return try stack.output(compress: compress)

@@ -547,7 +547,8 @@ enum {
 
 /// Re-encodes the parsed file's dataset in the transfer syntax `target` (a UID), as Orthanc's built-in transcoder:
 /// uncompressed (implicit, explicit, big endian), deflated, JPEG baseline and extended (IJG `quality` 1-100; BitsStored
-/// 8, and at most 12), JPEG lossless (process 14, and selection value 1), JPEG-LS lossless and near-lossless. Lossy
+/// 8, and at most 12), JPEG lossless (process 14, and selection value 1), JPEG-LS lossless and near-lossless, and RLE
+/// (which Orthanc's core cannot write). Lossy
 /// targets need `allow_new_uid` 1 (the encoder gives the instance a new SOP Instance UID and records its predecessor)
 /// or 2 (the same, then the original SOP Instance UID is put back).
 /// Save the result with cdicom_file_save(file, 1, ...). Returns a CDICOM_TRANSCODE_ value, `error` filled on failure.
