@@ -13,32 +13,29 @@ public enum NumpyFrame {
         let intercept = Float(attributes.rescaleIntercept), slope = Float(attributes.rescaleSlope)
         let epsilon = 10 * Float.ulpOfOne
         let identity = abs(intercept) <= epsilon && abs(slope - 1) <= epsilon
-        // One pass from the samples to the float bytes (no intermediate arrays: a series holds hundreds of frames).
+        // One pass from the samples to the float bytes, in typed loops the compiler vectorises (a series holds hundreds
+        // of frames). Samples and floats are in the machine's byte order: little-endian, as every platform built for.
         let count = image.width * image.height
         var pixels = [UInt8](repeating: 0, count: count * 4)
-        image.pixels.withUnsafeBytes { source in
-            pixels.withUnsafeMutableBytes { target in
-                func store(_ index: Int, _ sample: Float) {
-                    let value = identity ? sample : (slope * sample + intercept).rounded(.down)
-                    target.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 4 * index, as: UInt32.self)
+        pixels.withUnsafeMutableBytes { output in
+            output.withMemoryRebound(to: Float.self) { floats in
+                func fill<Sample: BinaryInteger>(_ type: Sample.Type) {
+                    image.pixels.withUnsafeBytes { raw in
+                        raw.withMemoryRebound(to: Sample.self) { samples in
+                            if identity {
+                                for index in 0..<count { floats[index] = Float(samples[index]) }
+                            } else {
+                                for index in 0..<count { floats[index] = (slope * Float(samples[index]) + intercept).rounded(.down) }
+                            }
+                        }
+                    }
                 }
                 switch image.format {
-                case .grayscale8:
-                    for index in 0..<count { store(index, Float(source[index])) }
-                case .grayscale16:
-                    for index in 0..<count {
-                        store(index, Float(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))))
-                    }
-                case .signedGrayscale16:
-                    for index in 0..<count {
-                        store(index, Float(Int16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * index, as: Int16.self))))
-                    }
-                case .grayscale32:
-                    for index in 0..<count {
-                        store(index, Float(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))))
-                    }
-                default:
-                    break
+                case .grayscale8: fill(UInt8.self)
+                case .grayscale16: fill(UInt16.self)
+                case .signedGrayscale16: fill(Int16.self)
+                case .grayscale32: fill(UInt32.self)
+                default: break
                 }
             }
         }
