@@ -15,13 +15,9 @@ extension ClusterTests {
         }
 
         func compare(_ stack: IsolatedStack, _ arguments: [String]) async throws -> [String: Any] {
-            let outcome = try await ProcessRunner.run(
-                environment.python,
-                [environment.repository + "/Tests/tools/image_compare.py", "--api", stack.api.baseURL,
-                 "--allowed", environment.repository + "/Tests/tools/image-allowed.json"] + arguments,
-                timeout: .seconds(900))
-            let line = try #require(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(outcome.output.suffix(2000))")
-            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            try await environment.tool("image_compare.py", ["--api", stack.api.baseURL,
+                                                            "--allowed", environment.repository + "/Tests/tools/image-allowed.json"] + arguments,
+                                       timeout: .seconds(900))
         }
 
         @Test("Every file of pydicom's test data: every image route answers what stock Orthanc answers")

@@ -12,12 +12,8 @@ extension ClusterTests {
             environment = try TestEnvironment.load()
         }
 
-        /// Runs a script of Tests/tools with the project's Python and returns the JSON object it prints last.
         func tool(_ script: String, _ arguments: [String]) async throws -> [String: Any] {
-            let outcome = try await ProcessRunner.run(environment.python, [environment.repository + "/Tests/tools/" + script] + arguments,
-                                                      timeout: .seconds(600))
-            let line = try #require(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(outcome.output.suffix(2000))")
-            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            try await environment.tool(script, arguments)
         }
 
         /// Differences with stock Orthanc 1.10.1 that are ours by choice, with the reason.

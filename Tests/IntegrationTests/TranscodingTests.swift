@@ -23,10 +23,7 @@ extension ClusterTests {
         }
 
         func tool(_ script: String, _ arguments: [String]) async throws -> [String: Any] {
-            let outcome = try await ProcessRunner.run(environment.python, [environment.repository + "/Tests/tools/" + script] + arguments,
-                                                      timeout: .seconds(600))
-            let line = try #require(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(outcome.output.suffix(2000))")
-            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            try await environment.tool(script, arguments)
         }
 
         /// Files every target syntax can be compared on with stock Orthanc (neither signed sign-extended samples,
