@@ -10,6 +10,7 @@
 #include "dcmtk/dcmdata/dcpath.h"
 #include "dcmtk/dcmdata/dcspchrs.h"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -408,3 +409,26 @@ int cdicom_generate_uid(int level, char uid[65]) {
 }
 
 }  // extern "C"
+
+int cdicom_file_put_pixel_data(cdicom_file *file, const uint8_t *bytes, size_t length, char *error, size_t error_length) {
+    return guarded(0, error, error_length, [&] {
+        if (file == nullptr) return 0;
+        DcmDataset *dataset = file->format.getDataset();
+        dataset->findAndDeleteElement(DCM_PixelData, OFFalse, OFFalse);
+        // As Orthanc's EmbedImage: a DcmPixelData whose array is created and filled.
+        DcmPixelData *pixels = new DcmPixelData(DCM_PixelData);
+        Uint8 *target = nullptr;
+        if (!pixels->createUint8Array(static_cast<Uint32>(length), target).good() || (length > 0 && target == nullptr)) {
+            delete pixels;
+            copyError(error, error_length, "cannot allocate the pixel data");
+            return 0;
+        }
+        if (length > 0) std::memcpy(target, bytes, length);
+        if (!dataset->insert(pixels, OFTrue, OFFalse).good()) {
+            delete pixels;
+            copyError(error, error_length, "cannot insert the pixel data");
+            return 0;
+        }
+        return 1;
+    });
+}

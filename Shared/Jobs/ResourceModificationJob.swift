@@ -39,12 +39,19 @@ public struct ResourceModificationJob: JobHandler {
 
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try ResourceModificationRequest(json: job.request)
-        var modification = request.anonymization ? try ModifyRequest.parseAnonymization(request.body)
-            : try ModifyRequest.parse(request.body, resourceLevel: request.level)
+        var modification: ModifyRequest
+        if request.anonymization {
+            modification = try ModifyRequest.parseAnonymization(request.body)
+        } else if request.isBulk {
+            modification = try ModifyRequest.parse(request.body)
+        } else {
+            modification = try ModifyRequest.parse(request.body, resourceLevel: request.level)
+        }
         if let name = request.patientName { modification.setGeneratedPatientName(name) }
-        let anonymized = request.anonymization
-        let mapping = UIDMapping(seed: request.seed)
-        let (blobs, modifier, level, plan) = (self.blobs, self.modifier, request.level, modification)
+        if request.isBulk { return try await runBulk(job, request: request, modification: modification, context: context) }
+        let (blobs, plan) = (self.blobs, modification)
+        let copier = Copier(modifier: modifier, plan: modification, level: request.level, mapping: UIDMapping(seed: request.seed),
+                            anonymized: request.anonymization, bulk: false)
         var made: InstanceIdentifiers?
         var stored: [PublicID] = []
         let outcome = try await loop.run(job, context: context, ids: request.instances, permissive: false,
@@ -57,25 +64,10 @@ public struct ResourceModificationJob: JobHandler {
             }
             let (path, summary, origin, size) = try await blobs.performBlocking {
                 () throws(TesseraError) -> (String, InstanceSummary, ModificationOrigin, Int) in
-                let file = try DicomFile(path: blobs.path(of: record.fileUUID), maxReadLength: .max)
-                let original = try InstanceSummary(file: file).identifiers
-                let bytes = try modifier.modify(file, with: plan, level: level, transcodingUIDs: .restore) {
-                    mapping.uid(for: $0, original: $1)
-                }
-                let summary = try InstanceSummary(file: try DicomFile(bytes: bytes))
-                // An anonymization makes every level new (a new PatientID, new UIDs).
-                let origin = ModificationOrigin(
-                    instance: original.instancePublicID.value,
-                    series: anonymized || level.depth <= ResourceLevel.series.depth ? original.seriesPublicID.value : nil,
-                    study: anonymized || level.depth <= ResourceLevel.study.depth ? original.studyPublicID.value : nil,
-                    patient: anonymized || level == .patient ? original.patientPublicID.value : nil, anonymized: anonymized)
-                return (try blobs.writeIncomingBlocking(bytes), summary, origin, bytes.count)
+                let copy = try copier.copy(of: try DicomFile(path: blobs.path(of: record.fileUUID), maxReadLength: .max))
+                return (try blobs.writeIncomingBlocking(copy.bytes), copy.summary, copy.origin, copy.bytes.count)
             }
-            var source = IngestSource(origin: "RestApi", modifiedFrom: origin)
-            // A job's own Transcode takes precedence over IngestTranscoding (Orthanc 1.11.3).
-            source.skipsIngestTranscoding = plan.transcode != nil
-            // What was stored (IngestTranscoding to a lossy syntax gives the copy yet another SOP Instance UID).
-            let identifiers = try await ingest.store(incoming: path, summary: summary, source: source).summary.identifiers
+            let identifiers = try await store(path, summary: summary, origin: origin, plan: plan)
             made = identifiers
             stored.append(identifiers.instancePublicID)
             // KeepSource false: each original goes once its copy is stored, and only when the copy is another instance
@@ -89,7 +81,7 @@ public struct ResourceModificationJob: JobHandler {
         // A job resumed after its last instance has no instance of its own run: the stored result tells.
         let result: (id: PublicID, patient: PublicID)
         if let made {
-            result = (Self.publicID(made, at: level), made.patientPublicID)
+            result = (Self.publicID(made, at: request.level), made.patientPublicID)
         } else if let id = job.content["ID"]?.stringValue.flatMap({ PublicID(validating: $0) }),
                   let patient = job.content["PatientID"]?.stringValue.flatMap({ PublicID(validating: $0) }) {
             result = (id, patient)
@@ -101,8 +93,87 @@ public struct ResourceModificationJob: JobHandler {
                                                  content: done, progress: 100) {
             return .stopped(reason)
         }
-        try await waitUntilIndexed(stored)
+        try await Self.waitUntilIndexed(stored, instances: instances)
         return .success(done)
+    }
+
+    /// A bulk job (`/tools/bulk-modify|bulk-anonymize`): every instance copied, then, as Orthanc's trailing step, the
+    /// originals deleted unless `KeepSource`. The answer lists the resources made; a job resumed after its worker died
+    /// finds those of its earlier run again by copying their originals once more in memory (the same UIDs come out),
+    /// which is why the originals go only at the end, once the list is recorded.
+    private func runBulk(_ job: JobRecord, request: ResourceModificationRequest, modification: ModifyRequest,
+                         context: JobContext) async throws -> JobResult {
+        let blobs = self.blobs
+        let copier = Copier(modifier: modifier, plan: modification, level: request.level, mapping: UIDMapping(seed: request.seed),
+                            anonymized: request.anonymization, bulk: true)
+        var made: [ResourceLevel: Set<PublicID>] = [:]
+        func add(_ identifiers: InstanceIdentifiers) {
+            for level in [ResourceLevel.patient, .study, .series, .instance] {
+                made[level, default: []].insert(Self.publicID(identifiers, at: level))
+            }
+        }
+        var done: JSONValue
+        if job.cursor["Deleting"] == .bool(true) {
+            // Killed while deleting the originals: the list was recorded before.
+            done = job.content
+        } else {
+            // Resumed: the copies an earlier run stored are found again (their originals are all still there).
+            let resumedAt = InstanceSendLoop.Progress(cursor: job.cursor).position
+            if resumedAt > 0 {
+                let earlier = Array(request.instances.prefix(resumedAt))
+                let records = try await instances.records(ids: earlier)
+                for id in earlier {
+                    guard let record = records[id] else { continue }
+                    let summary = try await blobs.performBlocking { () throws(TesseraError) -> InstanceSummary in
+                        try copier.copy(of: try DicomFile(path: blobs.path(of: record.fileUUID), maxReadLength: .max)).summary
+                    }
+                    add(summary.identifiers)
+                }
+            }
+            var stored: [PublicID] = []
+            let outcome = try await loop.run(job, context: context, ids: request.instances, permissive: false,
+                                             content: { request.content(failed: $0.failed.count, made: made) }) { id, record, _ in
+                guard let record else {
+                    throw TesseraError(.unknownResource, details: "Instance \(id.value) was deleted before it could be modified")
+                }
+                let (path, summary, origin, size) = try await blobs.performBlocking {
+                    () throws(TesseraError) -> (String, InstanceSummary, ModificationOrigin, Int) in
+                    let copy = try copier.copy(of: try DicomFile(path: blobs.path(of: record.fileUUID), maxReadLength: .max))
+                    return (try blobs.writeIncomingBlocking(copy.bytes), copy.summary, copy.origin, copy.bytes.count)
+                }
+                let identifiers = try await store(path, summary: summary, origin: origin, plan: modification)
+                stored.append(identifiers.instancePublicID)
+                add(identifiers)
+                return Int64(size)
+            }
+            guard case .success = outcome else { return outcome }
+            done = request.content(failed: 0, made: made)
+            let cursor: JSONValue = .object(["Position": .number(Double(request.instances.count)), "Deleting": .bool(true)])
+            if let reason = try await context.record(cursor: cursor, content: done, progress: 100) {
+                return .stopped(reason)
+            }
+            try await Self.waitUntilIndexed(stored, instances: instances)
+        }
+        if !request.keepSource {
+            guard case .array(let resources)? = done["Resources"] else {
+                throw TesseraError(.internalError, details: "The modified resources are unknown")
+            }
+            let copies = Set(resources.compactMap { $0["ID"]?.stringValue })
+            for id in request.instances where !copies.contains(id.value) {
+                _ = try await deleter.delete(.instance, id)
+            }
+        }
+        return .success(done)
+    }
+
+    /// Stores one modified file through the ingest path; the identifiers of what was stored (IngestTranscoding to a
+    /// lossy syntax gives the copy yet another SOP Instance UID).
+    private func store(_ path: String, summary: InstanceSummary, origin: ModificationOrigin,
+                       plan: ModifyRequest) async throws -> InstanceIdentifiers {
+        var source = IngestSource(origin: "RestApi", modifiedFrom: origin)
+        // A job's own Transcode takes precedence over IngestTranscoding (Orthanc 1.11.3).
+        source.skipsIngestTranscoding = plan.transcode != nil
+        return try await ingest.store(incoming: path, summary: summary, source: source).summary.identifiers
     }
 
     /// The public ID of the resource of `level` an instance belongs to.
@@ -116,7 +187,7 @@ public struct ResourceModificationJob: JobHandler {
     }
 
     /// Waits until every instance this run stored is indexed (those of an earlier run of the job were, long since).
-    private func waitUntilIndexed(_ ids: [PublicID]) async throws {
+    static func waitUntilIndexed(_ ids: [PublicID], instances: InstanceQueries) async throws {
         let deadline = ContinuousClock.now + Self.indexingTimeout
         var waiting = ids[...]
         while !waiting.isEmpty {
@@ -128,6 +199,44 @@ public struct ResourceModificationJob: JobHandler {
                 throw TesseraError(.timeout, details: "The modified instances were stored but are not indexed yet")
             }
             try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// The modification of one instance, the same whenever it runs (UIDs from the job's mapping).
+    struct Copier: Sendable {
+        let modifier: InstanceModifier
+        let plan: ModifyRequest
+        let level: ResourceLevel
+        let mapping: UIDMapping
+        let anonymized: Bool
+        /// A bulk job records ModifiedFrom (AnonymizedFrom) where the copy's resource differs from the original's, as
+        /// Orthanc 1.12; a resource job at the levels its modification makes new.
+        let bulk: Bool
+
+        func copy(of file: DicomFile) throws(TesseraError) -> (bytes: [UInt8], summary: InstanceSummary, origin: ModificationOrigin) {
+            let original = try InstanceSummary(file: file).identifiers
+            let bytes = try modifier.modify(file, with: plan, level: level, transcodingUIDs: .restore) {
+                mapping.uid(for: $0, original: $1)
+            }
+            let summary = try InstanceSummary(file: try DicomFile(bytes: bytes))
+            let new = summary.identifiers
+            let origin: ModificationOrigin
+            if bulk {
+                origin = ModificationOrigin(
+                    instance: original.instancePublicID.value,
+                    series: original.seriesPublicID != new.seriesPublicID ? original.seriesPublicID.value : nil,
+                    study: original.studyPublicID != new.studyPublicID ? original.studyPublicID.value : nil,
+                    patient: original.patientPublicID != new.patientPublicID ? original.patientPublicID.value : nil,
+                    anonymized: anonymized)
+            } else {
+                // An anonymization makes every level new (a new PatientID, new UIDs).
+                origin = ModificationOrigin(
+                    instance: original.instancePublicID.value,
+                    series: anonymized || level.depth <= ResourceLevel.series.depth ? original.seriesPublicID.value : nil,
+                    study: anonymized || level.depth <= ResourceLevel.study.depth ? original.studyPublicID.value : nil,
+                    patient: anonymized || level == .patient ? original.patientPublicID.value : nil, anonymized: anonymized)
+            }
+            return (bytes, summary, origin)
         }
     }
 }

@@ -21,6 +21,17 @@ public enum ResourceLevel: String, Sendable, Hashable, CaseIterable, Codable {
         self = level
     }
 
+    /// The level Orthanc's `StringToResourceType` reads: any case, plurals, and IMAGE for instances.
+    public init?(orthancName name: String) {
+        switch name.uppercased() {
+        case "PATIENT", "PATIENTS": self = .patient
+        case "STUDY", "STUDIES": self = .study
+        case "SERIES": self = .series
+        case "INSTANCE", "INSTANCES", "IMAGE", "IMAGES": self = .instance
+        default: return nil
+        }
+    }
+
     /// 0 for patients ... 3 for instances.
     public var depth: Int { Int(code) - 1 }
 

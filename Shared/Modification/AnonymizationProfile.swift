@@ -4,7 +4,7 @@ import Model
 /// scripts/orthanc-anonymization-profile.py): attributes removed, emptied, or given new identifiers, at the top level
 /// and inside every sequence item.
 public struct AnonymizationProfile: Sendable {
-    /// `2008`, `2017c` or `2021b` (Orthanc's `DicomVersion`).
+    /// `2008`, `2017c`, `2021b` or `2023b` (Orthanc's `DicomVersion`).
     public let version: String
     public let removed: Set<DicomTag>
     public let emptied: Set<DicomTag>
@@ -19,14 +19,13 @@ public struct AnonymizationProfile: Sendable {
     }
 
     /// The profile of a `DicomVersion`; 2021b by default, as Debian's Orthanc 1.10.1 (Orthanc 1.12.1 and later default
-    /// to 2023b, whose table Tessera has not recorded: asking for it answers 501).
+    /// to 2023b, which is asked for by name here).
     public static func named(_ version: String?) throws(TesseraError) -> AnonymizationProfile {
         switch version {
         case nil, "2021b": return v2021b
         case "2017c": return v2017c
         case "2008": return v2008
-        case "2023b":
-            throw TesseraError(.notImplemented, details: "The 2023b version of the DICOM standard is not supported yet for anonymization (use 2021b)")
+        case "2023b": return v2023b
         case let other?:
             throw TesseraError(.parameterOutOfRange, details: "Unknown specific version of the DICOM standard: \(other)")
         }

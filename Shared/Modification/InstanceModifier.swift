@@ -115,12 +115,22 @@ public struct InstanceModifier: Sendable {
         }
     }
 
+    /// Writes JSON values into `file` as `Replace` does (strings, `null`, lists of items for sequences; data URIs decoded
+    /// unless `literal`), in the order given.
+    public func inject(_ values: [(DicomTag, JSONValue)], into file: DicomFile, privateCreator: String,
+                       literal: Bool) throws(TesseraError) {
+        let request = ModifyRequest(privateCreator: privateCreator, literalValues: literal)
+        for (tag, value) in values {
+            try set(tag, to: value, in: "", file: file, request: request)
+        }
+    }
+
     /// Writes one JSON value: a string (UTF-8, or a `data:...;base64,` URI decoded to bytes), or a list of items
     /// (objects of tag to value) for a sequence.
     private func set(_ tag: DicomTag, to value: JSONValue, in prefix: String, file: DicomFile, request: ModifyRequest) throws(TesseraError) {
         switch value {
         case .string(let text):
-            if let bytes = try Self.dataURI(text) {
+            if !request.literalValues, let bytes = try Self.dataURI(text) {
                 try file.replace(tag, with: bytes, binary: true, in: prefix, defaultCharset: defaultCharset, privateCreator: request.privateCreator)
             } else {
                 try file.replace(tag, with: Array(text.utf8), in: prefix, defaultCharset: defaultCharset, privateCreator: request.privateCreator)

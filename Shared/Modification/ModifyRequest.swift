@@ -23,6 +23,8 @@ public struct ModifyRequest: Sendable {
     public private(set) var mapped: Set<DicomTag> = []
     /// Whether PatientName becomes `Anonymized<N>` (an anonymization that does not set it otherwise).
     public private(set) var generatesPatientName = false
+    /// Strings are written as they are, a `data:` URI included (merge and split, as Orthanc's ReplacePlainString).
+    public private(set) var literalValues = false
 
     public var isAnonymization: Bool { anonymization != nil }
 
@@ -30,7 +32,8 @@ public struct ModifyRequest: Sendable {
     public static let identifiers: Set<DicomTag> = [.patientID, .studyInstanceUID, .seriesInstanceUID, .sopInstanceUID]
 
     public init(removals: [DicomPath] = [], replacements: [(path: DicomPath, value: JSONValue)] = [], kept: Set<DicomTag> = [],
-                removePrivateTags: Bool = false, force: Bool = false, privateCreator: String = "") {
+                removePrivateTags: Bool = false, force: Bool = false, privateCreator: String = "", literalValues: Bool = false) {
+        self.literalValues = literalValues
         self.removals = removals
         self.replacements = replacements
         self.kept = kept

@@ -53,13 +53,7 @@ public struct DicomQuery: Sendable {
     }
 
     public static func level(_ text: String) -> ResourceLevel? {
-        switch text.uppercased() {
-        case "PATIENT", "PATIENTS": .patient
-        case "STUDY", "STUDIES": .study
-        case "SERIES": .series
-        case "INSTANCE", "INSTANCES", "IMAGE", "IMAGES": .instance
-        default: nil
-        }
+        ResourceLevel(orthancName: text)
     }
 
     /// The value of an attribute when the identifier has it (possibly empty).

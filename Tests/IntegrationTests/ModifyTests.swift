@@ -107,23 +107,7 @@ extension ClusterTests {
                 let submitted = try #require(try await api.post("/studies/\(study)/modify", json: [
                     "Replace": ["StudyDescription": "Resumed"], "Asynchronous": true]).json() as? [String: String])
                 let id = try #require(submitted["ID"])
-                let deadline = ContinuousClock.now + .seconds(60)
-                var progress = 0
-                while progress < 5 && ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                    progress = try await api.json("/jobs/\(id)")["Progress"] as? Int ?? 0
-                }
-                _ = await stack.stop("first", signal: SIGKILL)
-                let atKill = try await api.json("/jobs/\(id)")["Progress"] as? Int ?? 0
-                #expect(atKill > 0 && atKill < 100, "killed mid-way: \(atKill)%")
-                try await stack.startWorker("second", metricsPort: 19426)
-                let deadlineDone = ContinuousClock.now + .seconds(120)
-                var job: [String: Any] = [:]
-                while ContinuousClock.now < deadlineDone {
-                    job = try await api.json("/jobs/\(id)")
-                    if ["Success", "Failure"].contains(job["State"] as? String ?? "") { break }
-                    try await Task.sleep(for: .milliseconds(200))
-                }
+                let job = try await stack.resumeOnAnotherWorker(job: id, metricsPort: 19426)
                 #expect(job["State"] as? String == "Success", "\(job)")
                 let content = try #require(job["Content"] as? [String: Any])
                 let newStudy = try #require(content["ID"] as? String)

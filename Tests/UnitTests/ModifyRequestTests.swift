@@ -65,7 +65,12 @@ struct AnonymizeRequestTests {
         #expect(!kept.replacements.contains { $0.path.tag == DicomTag(0x0012, 0x0063) })
         #expect(try ModifyRequest.parseAnonymization(["DicomVersion": "2008"]).anonymization?.version == "2008")
         #expect(throws: TesseraError.self) { try ModifyRequest.parseAnonymization(["DicomVersion": "bogus"]) }
-        #expect(throws: TesseraError.self) { try ModifyRequest.parseAnonymization(["DicomVersion": "2023b"]) }
+        // 2023b (Orthanc 1.12's table): what 2021b kept and 2023b removes or empties, and the UIDs it maps.
+        let v2023b = try ModifyRequest.parseAnonymization(["DicomVersion": "2023b"])
+        #expect(v2023b.removals.contains(DicomPath(tag: DicomTag(0x0008, 0x0012))) && v2023b.emptied.contains(DicomTag(0x0008, 0x0106)))
+        #expect(v2023b.removals.contains(DicomPath(tag: DicomTag(0x3010, 0x0077))) && !v2023b.emptied.contains(DicomTag(0x3010, 0x0077)))
+        #expect(v2023b.mapped.contains(DicomTag(0x0008, 0x0017)) && v2023b.mapped.isSuperset(of: plain.mapped))
+        #expect(!plain.removals.contains(DicomPath(tag: DicomTag(0x0008, 0x0012))))
         #expect(throws: TesseraError.self) { try ModifyRequest.parseAnonymization(["Keep": ["StudyInstanceUID"]]) }
         #expect(throws: TesseraError.self) { try ModifyRequest.parseAnonymization(["Remove": ["PatientID"], "Force": .bool(true)]) }
     }

@@ -1,3 +1,5 @@
+import Hummingbird
+import Jobs
 import Model
 
 /// The options every long-running POST takes (Orthanc's `Synchronous`/`Asynchronous`, `Priority`, `Permissive`,
@@ -31,6 +33,15 @@ struct JobOptions {
         }
         permissive = try flag("Permissive") ?? false
         userData = body["UserData"]
+    }
+
+    /// Submits a job with these options and answers as Orthanc: the job's content once it succeeded when the call is
+    /// synchronous, else its `ID` and `Path`.
+    func answer(_ submitter: JobSubmitter, type: String, request: JSONValue, content: JSONValue) async throws -> Response {
+        let id = try await submitter.submit(.init(type: type, priority: priority, request: request, content: content,
+                                                  userData: userData))
+        guard synchronous else { return OrthancJSON.response(asynchronousAnswer(id)) }
+        return OrthancJSON.response(try await submitter.wait(id))
     }
 
     /// Orthanc's answer to an asynchronous call.

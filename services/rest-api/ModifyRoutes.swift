@@ -23,6 +23,7 @@ struct ModifyRoutes {
     var maximumBodySize = 16 << 20
 
     func add(to router: Router<APIRequestContext>) {
+        addBulk(to: router)
         router.post("/instances/{id}/modify") { request, context in
             var request = request
             guard let id = context.publicID, let record = try await instances.instance(id) else {
@@ -65,7 +66,8 @@ struct ModifyRoutes {
                 let body = try await body(of: &request)
                 let anonymization = try ModifyRequest.parseAnonymization(body)
                 let name = anonymization.generatesPatientName ? try await sequence.nextPatientName() : nil
-                return try await submit(level, id, body: body, anonymization: true, patientName: name)
+                return try await submit(level, id, instances: try await selection.instances(below: [id]), body: body,
+                                        anonymization: true, patientName: name)
             }
         }
         for level in [ResourceLevel.patient, .study, .series] {
@@ -76,9 +78,48 @@ struct ModifyRoutes {
                 }
                 let body = try await body(of: &request)
                 _ = try ModifyRequest.parse(body, resourceLevel: level)
-                return try await submit(level, id, body: body, anonymization: false, patientName: nil)
+                return try await submit(level, id, instances: try await selection.instances(below: [id]), body: body,
+                                        anonymization: false, patientName: nil)
             }
         }
+    }
+
+    /// `/tools/bulk-modify` and `/tools/bulk-anonymize` (Orthanc 1.9.4, `Level` 1.9.7): one job over the instances of
+    /// every resource in `Resources`, answering the resources it made.
+    func addBulk(to router: Router<APIRequestContext>) {
+        router.post("/tools/bulk-modify") { request, _ in
+            var request = request
+            let body = try await body(of: &request)
+            let modification = try ModifyRequest.parse(body)
+            var level = modification.level
+            if let value = body["Level"] {
+                guard let text = value.stringValue, let named = ResourceLevel(orthancName: text) else {
+                    throw TesseraError(.parameterOutOfRange, details: "Unknown resource type: \(body["Level"]?.stringValue ?? "")")
+                }
+                level = named
+            }
+            return try await submitBulk(level, body: body, anonymization: false, patientName: nil)
+        }
+        router.post("/tools/bulk-anonymize") { request, _ in
+            var request = request
+            let body = try await body(of: &request)
+            let anonymization = try ModifyRequest.parseAnonymization(body)
+            let name = anonymization.generatesPatientName ? try await sequence.nextPatientName() : nil
+            return try await submitBulk(.instance, body: body, anonymization: true, patientName: name)
+        }
+    }
+
+    /// Submits a bulk `ResourceModification` job; every resource must exist (404 otherwise, as Orthanc).
+    private func submitBulk(_ level: ResourceLevel, body: JSONValue, anonymization: Bool, patientName: String?) async throws -> Response {
+        var ids: [PublicID] = []
+        for name in try StudyRestructuringRoutes.strings(body, "Resources") {
+            guard let id = PublicID(validating: name), try await resources.level(of: id) != nil else {
+                throw TesseraError(.unknownResource)
+            }
+            if !ids.contains(id) { ids.append(id) }
+        }
+        return try await submit(level, nil, instances: try await selection.instances(below: ids), body: body,
+                                anonymization: anonymization, patientName: patientName)
     }
 
     /// The request's JSON object (Orthanc's "Bad file format" for anything else).
@@ -92,7 +133,7 @@ struct ModifyRoutes {
 
     /// Submits the `ResourceModification` job of a patient, study or series and answers as Orthanc: its content once
     /// done (synchronous by default), or its ID.
-    private func submit(_ level: ResourceLevel, _ id: PublicID, body: JSONValue, anonymization: Bool,
+    private func submit(_ level: ResourceLevel, _ id: PublicID?, instances: [PublicID], body: JSONValue, anonymization: Bool,
                         patientName: String?) async throws -> Response {
         var keepSource = true
         if let value = body["KeepSource"] {
@@ -103,12 +144,9 @@ struct ModifyRoutes {
         }
         let options = try JobOptions(body, synchronousByDefault: true)
         let job = ResourceModificationRequest(
-            level: level, resource: id, instances: try await selection.instances(below: [id]), body: body,
+            level: level, resource: id, instances: instances, body: body,
             keepSource: keepSource, seed: UUID().uuidString.lowercased(), anonymization: anonymization, patientName: patientName)
-        let submitted = try await submitter.submit(.init(
-            type: ResourceModificationRequest.type, priority: options.priority, request: job.json,
-            content: job.content(failed: 0), userData: options.userData))
-        guard options.synchronous else { return OrthancJSON.response(options.asynchronousAnswer(submitted)) }
-        return OrthancJSON.response(try await submitter.wait(submitted))
+        return try await options.answer(submitter, type: ResourceModificationRequest.type, request: job.json,
+                                        content: job.content(failed: 0))
     }
 }

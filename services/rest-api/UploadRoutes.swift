@@ -74,7 +74,7 @@ struct UploadRoutes {
 
     /// Stores one incoming file (consumed) and waits until it is indexed; answers Orthanc's `{ID, ParentPatient, ...,
     /// Status}`.
-    private func store(_ path: String, source: IngestSource) async throws(TesseraError) -> JSONValue {
+    func store(_ path: String, source: IngestSource) async throws(TesseraError) -> JSONValue {
         let summary: InstanceSummary
         do {
             summary = try await ingest.summarize(incoming: path)

@@ -74,6 +74,8 @@ do {
                  modifier: InstanceModifier(defaultCharset: configuration.defaultCharset,
                                            transcodingQuality: configuration.transcoding.lossyQuality),
                  sequence: AnonymizationSequence(database: database)).add(to: router)
+    StudyRestructuringRoutes(instances: instances, resources: resources, selection: resourceSelection, submitter: submitter,
+                             blobs: blobs).add(to: router)
     let straight = StraightUpload(folder: blobs.root + "/outbound", maximumSize: configuration.maximumUploadSize)
     ModalityRoutes(registry: ModalityRegistry(configuration: configuration, database: database), submitter: submitter,
                    selection: selection, straight: straight, configuration: configuration).add(to: router)
@@ -105,8 +107,11 @@ do {
                   transcodingQuality: configuration.transcoding.lossyQuality).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
                                 workers: ingestThreads, transcoding: configuration.transcoding, logger: logger)
-    UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, instances: instances, notifications: notifications,
-                 overwrite: configuration.overwriteInstances, maximumBodySize: configuration.maximumUploadSize).add(to: router)
+    let upload = UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, instances: instances, notifications: notifications,
+                              overwrite: configuration.overwriteInstances, maximumBodySize: configuration.maximumUploadSize)
+    upload.add(to: router)
+    CreateDicomRoutes(upload: upload, resources: resources, instances: instances, selection: resourceSelection, blobs: blobs,
+                      deleter: deleter, defaultCharset: configuration.defaultCharset).add(to: router)
     // A connection silent for HttpRequestTimeout (a request head never completed, a stalled body, an idle keep-alive)
     // is closed: half-sent requests cannot pile up.
     let application = Application(

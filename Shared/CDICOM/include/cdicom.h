@@ -519,6 +519,38 @@ int cdicom_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, i
                        uint8_t **bytes, size_t *length, char *error, size_t error_length);
 
 
+/// Sets native pixel data (7FE0,0010) to `length` bytes, as Orthanc's EmbedImage inserts it. Returns 0 with `error`.
+int cdicom_file_put_pixel_data(cdicom_file *file, const uint8_t *bytes, size_t length, char *error, size_t error_length);
+
+/// Pixel layouts of a decoded PNG or JPEG image (Orthanc's PixelFormat names).
+typedef enum {
+    CDICOM_PIXELS_GRAYSCALE8 = 1,
+    CDICOM_PIXELS_GRAYSCALE16 = 2,
+    CDICOM_PIXELS_RGB24 = 3,
+    CDICOM_PIXELS_RGBA32 = 4,
+} cdicom_pixel_layout;
+
+/// Outcome of cdicom_png_decode and cdicom_jpeg_decode.
+typedef enum {
+    CDICOM_DECODE_OK = 0,
+    /// Not an image of this format, or damaged.
+    CDICOM_DECODE_BAD_FILE = 1,
+    /// A valid image in a layout Orthanc does not embed (palette, grey with alpha, fewer than 8 bits, CMYK...).
+    CDICOM_DECODE_UNSUPPORTED = 2,
+    /// Larger than `max_pixels`.
+    CDICOM_DECODE_TOO_LARGE = 3,
+} cdicom_decode_status;
+
+/// Decodes a PNG file as Orthanc's PngReader: 8-bit grey, 16-bit grey (host order), 8-bit RGB and RGBA only. Rows are
+/// tightly packed in `pixels` (free with cdicom_free). Images over `max_pixels` pixels are refused before decoding.
+int cdicom_png_decode(const uint8_t *bytes, size_t length, uint64_t max_pixels, uint32_t *width, uint32_t *height,
+                      int *layout, uint8_t **pixels, size_t *pixels_length, char *error, size_t error_length);
+
+/// Decodes a JPEG file as Orthanc's JpegReader: 8-bit greyscale or RGB (libjpeg's colour conversion), rows tightly
+/// packed in `pixels` (free with cdicom_free).
+int cdicom_jpeg_decode(const uint8_t *bytes, size_t length, uint64_t max_pixels, uint32_t *width, uint32_t *height,
+                       int *layout, uint8_t **pixels, size_t *pixels_length, char *error, size_t error_length);
+
 /// A JPEG 2000 image decoded by OpenJPEG: components interleaved, each sample in `sample_bytes` little-endian bytes
 /// (two's complement when signed).
 typedef struct {
