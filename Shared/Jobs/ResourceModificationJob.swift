@@ -18,12 +18,14 @@ public struct ResourceModificationJob: JobHandler {
     let blobs: BlobStore
     let ingest: InstanceIngest
     let modifier: InstanceModifier
+    let labels: LabelCopier
 
     /// - Parameters:
     ///   - defaultCharset: DefaultEncoding's character set, for text written into files that declare none.
     ///   - transcodingQuality: DicomLossyTranscodingQuality, for lossy `Transcode` targets.
-    public init(instances: InstanceQueries, deleter: ResourceDeleter, blobs: BlobStore,
+    public init(instances: InstanceQueries, resources: ResourceQueries, labels: LabelStore, deleter: ResourceDeleter, blobs: BlobStore,
                 ingest: InstanceIngest, defaultCharset: String, transcodingQuality: Int = 90, logger: Logger) {
+        self.labels = LabelCopier(labels: labels, resources: resources, instances: instances)
         self.loop = InstanceSendLoop(instances: instances, logger: logger)
         self.instances = instances
         self.deleter = deleter
@@ -54,6 +56,7 @@ public struct ResourceModificationJob: JobHandler {
                             anonymized: request.anonymization, bulk: false)
         var made: InstanceIdentifiers?
         var stored: [PublicID] = []
+        var labelCopier = labels
         let outcome = try await loop.run(job, context: context, ids: request.instances, permissive: false,
                                          content: { request.content(failed: $0.failed.count) }) { id, record, _ in
             guard let record else {
@@ -68,6 +71,7 @@ public struct ResourceModificationJob: JobHandler {
                 return (try blobs.writeIncomingBlocking(copy.bytes), copy.summary, copy.origin, copy.bytes.count)
             }
             let identifiers = try await store(path, summary: summary, origin: origin, plan: plan)
+            if plan.keepLabels { try await labelCopier.copy(from: record, to: identifiers) }
             made = identifiers
             stored.append(identifiers.instancePublicID)
             // KeepSource false: each original goes once its copy is stored, and only when the copy is another instance
@@ -131,6 +135,7 @@ public struct ResourceModificationJob: JobHandler {
                 }
             }
             var stored: [PublicID] = []
+            var labelCopier = labels
             let outcome = try await loop.run(job, context: context, ids: request.instances, permissive: false,
                                              content: { request.content(failed: $0.failed.count, made: made) }) { id, record, _ in
                 guard let record else {
@@ -142,6 +147,7 @@ public struct ResourceModificationJob: JobHandler {
                     return (try blobs.writeIncomingBlocking(copy.bytes), copy.summary, copy.origin, copy.bytes.count)
                 }
                 let identifiers = try await store(path, summary: summary, origin: origin, plan: modification)
+                if modification.keepLabels { try await labelCopier.copy(from: record, to: identifiers) }
                 stored.append(identifiers.instancePublicID)
                 add(identifiers)
                 return Int64(size)

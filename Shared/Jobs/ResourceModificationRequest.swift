@@ -62,6 +62,9 @@ public struct ResourceModificationRequest: Sendable {
             "Description": "REST API", "FailedInstancesCount": .number(Double(failed)),
             "InstancesCount": .number(Double(instances.count)), "IsAnonymization": .bool(anonymization),
         ]
+        if let syntax = body["Transcode"]?.stringValue {
+            content["Transcode"] = .string(syntax)
+        }
         if isBulk {
             content["Resources"] = .array([ResourceLevel.instance, .series, .study, .patient].flatMap { level in
                 (made[level] ?? []).map(\.value).sorted().map { id -> JSONValue in

@@ -23,6 +23,8 @@ public struct ModifyRequest: Sendable {
     public private(set) var mapped: Set<DicomTag> = []
     /// Whether PatientName becomes `Anonymized<N>` (an anonymization that does not set it otherwise).
     public private(set) var generatesPatientName = false
+    /// `KeepLabels` (Orthanc 1.12.3, modifications only): the new resources take the labels of the originals.
+    public private(set) var keepLabels = false
     /// Strings are written as they are, a `data:` URI included (merge and split, as Orthanc's ReplacePlainString).
     public private(set) var literalValues = false
 
@@ -51,6 +53,7 @@ public struct ModifyRequest: Sendable {
         var request = ModifyRequest()
         request.force = try boolean("Force", in: members)
         request.removePrivateTags = try boolean("RemovePrivateTags", in: members)
+        request.keepLabels = try boolean("KeepLabels", in: members)
         if let remove = members["Remove"] {
             for path in try paths(remove, operation: "removed", force: request.force) {
                 request.replacements.removeAll { $0.path == path }

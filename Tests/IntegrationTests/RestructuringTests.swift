@@ -70,5 +70,39 @@ extension ClusterTests {
                 #expect(tags["InstitutionName"] as? String == "Bulk")
             }
         }
+
+        @Test("KeepLabels (Orthanc 1.12.3): a modified study's new patient, study, series and instances carry the originals' labels; without it, none")
+        func keepLabels() async throws {
+            try await IsolatedStack.with(environment, name: "keep_labels", apiPort: 18453, indexerMetricsPort: 19456) { stack in
+                try await stack.startWorker(metricsPort: 19457)
+                let api = stack.api
+                let set = try await TestDicomSet.make(environment, count: 4, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
+                                                      series: 2, size: 16)
+                for entry in set.entries {
+                    #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
+                }
+                let first = try #require(set.entries.first)
+                for (collection, id, label) in [("patients", first.ParentPatient, "patient-label"), ("studies", first.ParentStudy, "study-label"),
+                                                ("series", first.ParentSeries, "series-label"), ("instances", first.ID, "instance-label")] {
+                    #expect(try await api.send("PUT", "/\(collection)/\(id)/labels/\(label)").status == 200)
+                }
+                for keep in [true, false] {
+                    let answer = try await api.post("/studies/\(first.ParentStudy)/modify", json: [
+                        "Replace": ["PatientID": keep ? "KEPT" : "DROPPED"], "Force": true, "KeepLabels": keep,
+                    ]).json() as? [String: Any]
+                    let study = try #require(answer?["ID"] as? String)
+                    let studyJSON = try await api.json("/studies/\(study)")
+                    #expect((studyJSON["Labels"] as? [String] ?? []) == (keep ? ["study-label"] : []), "\(studyJSON)")
+                    let patient = try await api.json("/patients/\(try #require(studyJSON["ParentPatient"] as? String))")
+                    #expect((patient["Labels"] as? [String] ?? []) == (keep ? ["patient-label"] : []))
+                    let series = try #require(try await api.send("GET", "/studies/\(study)/series").json() as? [[String: Any]])
+                    let seriesLabels = series.flatMap { $0["Labels"] as? [String] ?? [] }
+                    #expect(seriesLabels == (keep ? ["series-label"] : []), "one new series carries the label: \(seriesLabels)")
+                    let instances = try #require(try await api.send("GET", "/studies/\(study)/instances").json() as? [[String: Any]])
+                    let instanceLabels = instances.flatMap { $0["Labels"] as? [String] ?? [] }
+                    #expect(instanceLabels == (keep ? ["instance-label"] : []), "\(instanceLabels)")
+                }
+            }
+        }
     }
 }
