@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Checks de-identification itself, independently of any oracle: a file holding every attribute the 2021b profile
-lists (Shared/Modification/AnonymizationProfile+Tables.swift), at the top level and again inside sequence items two
-levels deep, each with a value of its own, is stored in Tessera and anonymized with the default profile; then at every
-depth a removed attribute must be gone, an emptied one empty, a mapped one changed, no private tag left and no
-original identifying value anywhere. Prints one JSON object: {"checked", "violations"}.
+"""Checks de-identification itself, independently of any oracle: a file holding every attribute the profile lists
+(2021b by default, from Shared/Modification/AnonymizationProfile+Tables.swift; 2023b adds the differences in
+AnonymizationProfile+2023b.swift, read from Orthanc 1.12's table), at the top level and again inside sequence items two
+levels deep, each with a value of its own, is stored in Tessera and anonymized with that profile; then at every depth a
+removed attribute must be gone, an emptied one empty, a mapped one changed, no private tag left and no original
+identifying value anywhere. Prints one JSON object: {"checked", "violations"}.
 
-  deidentification_check.py --api http://127.0.0.1:8042
+  deidentification_check.py --api http://127.0.0.1:8042 [--version 2023b]
 """
 import argparse
 import io
@@ -22,10 +23,28 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TABLES = os.path.join(HERE, "..", "..", "Shared", "Modification", "AnonymizationProfile+Tables.swift")
+TABLES_2023B = os.path.join(HERE, "..", "..", "Shared", "Modification", "AnonymizationProfile+2023b.swift")
+TAG = r"T\(0x([0-9A-F]{4}), 0x([0-9A-F]{4})\)"
+
+
+def differences_2023b():
+    """The sets 2023b adds to 2021b: {"emptiedSince2021b": set, "removedSince2021b": set, "mappedSince2021b": set}."""
+    text = open(TABLES_2023B).read()
+    result = {}
+    for name in ("emptiedSince2021b", "removedSince2021b", "mappedSince2021b"):
+        part = text[text.index("let %s" % name):]
+        part = part[:part.index("]")]
+        result[name] = {int(g, 16) << 16 | int(e, 16) for g, e in re.findall(TAG, part)}
+    return result
 
 
 def profile(version="2021b"):
     """{"removed": set, "emptied": set, "mapped": set} of tags, read from the generated Swift tables."""
+    if version == "2023b":
+        base, more = profile("2021b"), differences_2023b()
+        removed = base["removed"] | more["removedSince2021b"]
+        return {"removed": removed, "emptied": (base["emptied"] - more["removedSince2021b"]) | more["emptiedSince2021b"],
+                "mapped": base["mapped"] | more["mappedSince2021b"]}
     text = open(TABLES).read()
     block = text[text.index('static let v%s' % version):]
     block = block[:block.index("])") + 2]
@@ -33,7 +52,7 @@ def profile(version="2021b"):
     for name in ("removed", "emptied", "mapped"):
         part = block[block.index(name + ": ["):]
         part = part[:part.index("]")]
-        result[name] = {int(g, 16) << 16 | int(e, 16) for g, e in re.findall(r"T\(0x([0-9A-F]{4}), 0x([0-9A-F]{4})\)", part)}
+        result[name] = {int(g, 16) << 16 | int(e, 16) for g, e in re.findall(TAG, part)}
     return result
 
 
@@ -95,8 +114,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--api", required=True)
     parser.add_argument("--route", default="anonymize", help="modify shows what the check catches when nothing is done")
+    parser.add_argument("--version", default="2021b")
     options = parser.parse_args()
-    lists = profile()
+    lists = profile(options.version)
     every = lists["removed"] | lists["emptied"] | lists["mapped"]
     source = Dataset()
     fill(source, every | {0x00081115, 0x00081140}, 0)
@@ -110,7 +130,8 @@ def main():
     buffer = io.BytesIO()
     source.save_as(buffer, write_like_original=False)
     instance = json.loads(post(options.api + "/instances", buffer.getvalue()))["ID"]
-    anonymized = pydicom.dcmread(io.BytesIO(post(options.api + "/instances/%s/%s" % (instance, options.route), b"{}")), force=True)
+    anonymized = pydicom.dcmread(io.BytesIO(post(options.api + "/instances/%s/%s" % (instance, options.route),
+                                                    json.dumps({"DicomVersion": options.version}).encode() if options.route == "anonymize" else b"{}")), force=True)
     originals = {}
     for path, element in walk(source):
         if element.VR in ("PN", "LO", "SH", "UI", "AE", "UT", "LT", "ST", "UC", "UR") and int(element.tag) in every:
