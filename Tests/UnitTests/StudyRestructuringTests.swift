@@ -76,6 +76,18 @@ struct StudyRestructuringTests {
         }
     }
 
+    @Test("Hostile images: a PNG announcing 10^10 pixels is refused before decoding (413), a truncated one is a bad file (400)")
+    func hostileImages() throws {
+        let bomb = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgABhqAAAYagCAAAAACNOVQUAAAAC0lEQVR4nGNggAEAAAoAAX+AdF4AAAAASUVORK5CYII="
+        let truncated = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAAAAACMmsGiAAAAC0lEQVR4nGNgYAAAAAMAAbitOmM="
+        for (content, status) in [(bomb, 413), (truncated, 400), ("data:image/jpeg;base64,/9j/AAAA", 400)] {
+            let error = #expect(throws: TesseraError.self) {
+                try DicomCreation.parse(["Tags": [:], "Content": .string(content)]).files(parent: nil, defaultCharset: "ISO_IR 100")
+            }
+            #expect(error?.code.httpStatus == status, "\(content.prefix(40)): \(String(describing: error))")
+        }
+    }
+
     @Test("Data URIs and Orthanc's level names")
     func parsing() {
         #expect(DicomFile.decodeDataURI("data:application/pdf;base64,JVBERg==")?.mime == "application/pdf")
