@@ -22,7 +22,13 @@ public enum SliceOrdering {
     }
 
     public static func order(_ slices: [Slice], seriesOrientation: String?) throws(TesseraError) -> [Slice] {
-        if slices.count <= 1 { return slices }
+        try ordering(slices, seriesOrientation: seriesOrientation).slices
+    }
+
+    /// The order, and whether it is a volume (ordered along the normal; `/series/{id}/ordered-slices` says `Volume`,
+    /// else `Sequence`; a single instance is a sequence, as in Orthanc).
+    public static func ordering(_ slices: [Slice], seriesOrientation: String?) throws(TesseraError) -> (slices: [Slice], isVolume: Bool) {
+        if slices.count <= 1 { return (slices, false) }
         let epsilon = 10 * Float.ulpOfOne
         if let normal = seriesOrientation.flatMap(Self.normal) {
             var projected: [(Slice, Float)] = []
@@ -37,11 +43,11 @@ public enum SliceOrdering {
             if projected.count == slices.count {
                 projected.sort { $0.1 < $1.1 }
                 let distinct = zip(projected, projected.dropFirst()).allSatisfy { abs($1.1 - $0.1) > epsilon }
-                if distinct { return projected.map(\.0) }
+                if distinct { return (projected.map(\.0), true) }
             }
         }
         if slices.allSatisfy({ $0.indexInSeries != nil }) {
-            return slices.sorted { ($0.indexInSeries ?? 0) < ($1.indexInSeries ?? 0) }
+            return (slices.sorted { ($0.indexInSeries ?? 0) < ($1.indexInSeries ?? 0) }, false)
         }
         throw TesseraError(.cannotOrderSlices)
     }

@@ -60,6 +60,9 @@ struct ImageRoutes {
         router.get("/instances/{id}/numpy") { request, context in
             try await instanceNumpy(request, context, frame: nil)
         }
+        router.get("/series/{id}/ordered-slices") { _, context in
+            try await orderedSlices(context)
+        }
         router.get("/series/{id}/numpy") { request, context in
             try await seriesNumpy(request, context)
         }
@@ -220,10 +223,9 @@ struct ImageRoutes {
         return Self.binary(array, type: "application/octet-stream")
     }
 
-    private func seriesNumpy(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
-        let rescale = try Self.flag(query, "rescale", default: true)
-        let compress = try Self.flag(query, "compress", default: false)
+    /// The instances of a series in Orthanc's slice order (`SliceOrdering`), each with its frame count as Orthanc counts
+    /// it (the index's NumberOfFrames; 1 when absent or unreadable), and whether the order is a volume's.
+    private func slices(of context: APIRequestContext) async throws -> (slices: [(record: InstanceRecord, frames: Int)], isVolume: Bool) {
         guard let id = context.publicID, let series = try await resources.resource(.series, id) else {
             throw TesseraError(.unknownResource)
         }
@@ -235,14 +237,35 @@ struct ImageRoutes {
             }
         }
         guard !slices.isEmpty else { throw TesseraError(.badSequenceOfCalls, details: "the series has no instance") }
-        let ordered = try SliceOrdering.order(slices, seriesOrientation: series.mainTags["ImageOrientationPatient"])
-        // Orthanc counts frames from the index's NumberOfFrames (1 when absent or unreadable).
-        let plan: [(path: String, frames: Int)] = ordered.compactMap { slice in
+        let ordering = try SliceOrdering.ordering(slices, seriesOrientation: series.mainTags["ImageOrientationPatient"])
+        let ordered = ordering.slices.compactMap { slice in
             records[slice.id].map { record in
-                (imageBlobs.path(of: record.fileUUID),
-                 record.mainTags["NumberOfFrames"].flatMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }.map(Int.init) ?? 1)
+                (record, record.mainTags["NumberOfFrames"].flatMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }.map(Int.init) ?? 1)
             }
         }
+        return (ordered, ordering.isVolume)
+    }
+
+    /// `GET /series/{id}/ordered-slices` (Orthanc's `SliceOrdering::Format`): the files and frames in slice order.
+    private func orderedSlices(_ context: APIRequestContext) async throws -> Response {
+        let (ordered, isVolume) = try await slices(of: context)
+        var dicom: [JSONValue] = [], frames: [JSONValue] = [], short: [JSONValue] = []
+        for (record, count) in ordered {
+            let id = record.publicID.value
+            dicom.append(.string("/instances/\(id)/file"))
+            frames += (0..<count).map { .string("/instances/\(id)/frames/\($0)") }
+            short.append(.array([.string(id), .number(0), .number(Double(count))]))
+        }
+        return OrthancJSON.response(.object(["Type": .string(isVolume ? "Volume" : "Sequence"), "Dicom": .array(dicom),
+                                             "Slices": .array(frames), "SlicesShort": .array(short)]))
+    }
+
+    private func seriesNumpy(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let rescale = try Self.flag(query, "rescale", default: true)
+        let compress = try Self.flag(query, "compress", default: false)
+        let (ordered, _) = try await slices(of: context)
+        let plan: [(path: String, frames: Int)] = ordered.map { (imageBlobs.path(of: $0.record.fileUUID), $0.frames) }
         // The files are decoded a few at a time on the image threads (one task per thread), then stacked in order.
         let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, plan.count))
         let frames = try await withThrowingTaskGroup(of: (Int, [ImageBuffer]).self) { group in

@@ -1,3 +1,5 @@
+import Foundation
+import Archive
 import Hummingbird
 import Index
 import Ingest
@@ -22,39 +24,117 @@ struct UploadRoutes {
 
     func add(to router: Router<APIRequestContext>) {
         router.post("/instances") { request, context in
-            let body = try await spool(request)
             let source = IngestSource(origin: "RestApi", remoteIP: context.remoteAddress?.ipAddress, httpUsername: context.user ?? "")
-            guard ZipUpload.isZip(path: body) else {
-                return OrthancJSON.response(try await store(body, source: source))
+            if let boundary = MultipartSplitter.boundary(contentType: request.headers[.contentType]) {
+                try await storeParts(request, boundary: boundary, source: source, context: context)
+                // Orthanc 1.10 answers a multipart upload with an empty body.
+                return Response(status: .ok)
             }
-            let limits = ZipUpload.Limits(entrySize: maximumBodySize, totalSize: maximumBodySize.multipliedReportingOverflow(by: 4).overflow
-                                          ? .max : maximumBodySize * 4)
-            let blobs = self.blobs
-            defer { blobs.discard(body) }
-            let reader = try ZipUpload.open(archive: body, into: blobs, limits: limits)
-            var answers: [JSONValue] = []
-            // One entry on disk at a time: extracted, stored (the incoming file consumed), then the next.
-            while let entry = try await blobs.performBlocking({ () throws(TesseraError) in try reader.next() }) {
-                do throws(TesseraError) {
-                    answers.append(try await store(entry.path, source: source))
+            let body = try await spool(request)
+            return OrthancJSON.response(try await storeBody(body, source: source, context: context))
+        }
+    }
+
+    /// One uploaded body (consumed): a DICOM file, or a ZIP of them (Orthanc's answer, an array, then).
+    private func storeBody(_ body: String, source: IngestSource, context: APIRequestContext) async throws -> JSONValue {
+        guard ZipUpload.isZip(path: body) else {
+            return try await store(body, source: source)
+        }
+        let limits = ZipUpload.Limits(entrySize: maximumBodySize, totalSize: maximumBodySize.multipliedReportingOverflow(by: 4).overflow
+                                      ? .max : maximumBodySize * 4)
+        let blobs = self.blobs
+        defer { blobs.discard(body) }
+        let reader = try ZipUpload.open(archive: body, into: blobs, limits: limits)
+        var answers: [JSONValue] = []
+        // One entry on disk at a time: extracted, stored (the incoming file consumed), then the next.
+        while let entry = try await blobs.performBlocking({ () throws(TesseraError) in try reader.next() }) {
+            do throws(TesseraError) {
+                answers.append(try await store(entry.path, source: source))
+            } catch {
+                // As Orthanc: entries that are not DICOM instances (nested ZIPs included) are skipped.
+                guard error.refusesInstance else { throw error }
+                context.logger.info("Skipped a ZIP entry that is not a DICOM instance", metadata: ["reason": "\(error.message)"])
+            }
+        }
+        return .array(answers)
+    }
+
+    /// A `multipart/form-data` upload: each part, as it arrives, written to its own incoming file and stored as if it
+    /// had been posted alone (a DICOM file or a ZIP); the first failure answers, parts stored before it stay (as
+    /// Orthanc). The parts together may not exceed the upload limit.
+    private func storeParts(_ request: Request, boundary: String, source: IngestSource, context: APIRequestContext) async throws {
+        var splitter = MultipartSplitter(boundary: boundary)
+        var writer: IncomingWriter?
+        var total: Int64 = 0
+        do {
+            for try await bytes in try decodedBody(request) {
+                let events: [MultipartSplitter.Event]
+                do {
+                    events = try splitter.feed(bytes.readableBytesView)
                 } catch {
-                    // As Orthanc: entries that are not DICOM instances (nested ZIPs included) are skipped.
-                    guard error.refusesInstance else { throw error }
-                    context.logger.info("Skipped a ZIP entry that is not a DICOM instance", metadata: ["reason": "\(error.message)"])
+                    throw TesseraError(.badRequest, details: "Malformed multipart body: \(error)")
+                }
+                for event in events {
+                    switch event {
+                    case .begin:
+                        writer = try blobs.incomingWriter()
+                    case .data(let content):
+                        total += Int64(content.count)
+                        guard total <= maximumBodySize else {
+                            throw TesseraError(.requestTooLarge, details: "The body is larger than the maximum upload size (\(maximumBodySize) bytes)")
+                        }
+                        try await writer?.append(ByteBuffer(bytes: content))
+                    case .end:
+                        guard let part = writer else { continue }
+                        writer = nil
+                        part.close()
+                        guard part.size > 0 else {
+                            blobs.discard(part.path)
+                            throw TesseraError(.badFileFormat, details: "Cannot parse an invalid DICOM file (size: 0 bytes)")
+                        }
+                        _ = try await storeBody(part.path, source: source, context: context)
+                    }
                 }
             }
-            return OrthancJSON.response(.array(answers))
+        } catch {
+            writer?.discard()
+            throw error
+        }
+        writer?.discard()
+    }
+
+    /// The body's chunks, inflated when it comes with `Content-Encoding: gzip` or `deflate` (zlib) — Orthanc 1.10
+    /// inflates gzip; other encodings are read as they are, as Orthanc reads them.
+    private func decodedBody(_ request: Request) throws -> AsyncThrowingMapSequence<RequestBody, ByteBuffer> {
+        let encoding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard encoding == "gzip" || encoding == "deflate" || encoding == "x-gzip" else {
+            return request.body.map { $0 }
+        }
+        let inflater: StreamInflater
+        do {
+            inflater = try StreamInflater()
+        } catch {
+            throw TesseraError(.internalError, details: "\(error)")
+        }
+        let box = InflaterBox(inflater)
+        return request.body.map { chunk in
+            do {
+                return ByteBuffer(bytes: try box.inflater.inflate(Array(buffer: chunk)))
+            } catch {
+                throw TesseraError(.badFileFormat, details: "The \(encoding ?? "") body cannot be inflated: \(error)")
+            }
         }
     }
 
     /// Writes the body to an incoming file and returns its path; 413 past the limit (announced or actual).
     private func spool(_ request: Request) async throws -> String {
-        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > maximumBodySize {
+        if request.headers[.contentEncoding] == nil, let declared = request.headers[.contentLength].flatMap(Int64.init),
+           declared > maximumBodySize {
             throw TesseraError(.requestTooLarge, details: "The body (\(declared) bytes) is larger than the maximum upload size (\(maximumBodySize) bytes)")
         }
         let writer = try blobs.incomingWriter()
         do {
-            for try await chunk in request.body {
+            for try await chunk in try decodedBody(request) {
                 guard writer.size + Int64(chunk.readableBytes) <= maximumBodySize else {
                     throw TesseraError(.requestTooLarge, details: "The body is larger than the maximum upload size (\(maximumBodySize) bytes)")
                 }
@@ -139,5 +219,14 @@ struct UploadRoutes {
             "Path": .string("/instances/\(ids.instancePublicID.value)"),
             "Status": .string(status),
         ])
+    }
+}
+
+/// The inflater of one request body, shared with the body's map closure (chunks arrive one at a time).
+private final class InflaterBox: @unchecked Sendable {
+    let inflater: StreamInflater
+
+    init(_ inflater: StreamInflater) {
+        self.inflater = inflater
     }
 }

@@ -45,6 +45,7 @@ do {
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(AccessControlMiddleware(configuration: configuration))
     router.middlewares.add(OrthancErrorMiddleware())
+    router.middlewares.add(XMLAnswerMiddleware())
     router.middlewares.add(SchemaGateMiddleware(schema: database.schema))
     OperationsRoutes.add(to: router, metrics: bootstrap.metrics,
                          readiness: { await database.isReachable() && producer.canPublish })
@@ -115,7 +116,7 @@ do {
     // A connection silent for HttpRequestTimeout (a request head never completed, a stalled body, an idle keep-alive)
     // is closed: half-sent requests cannot pile up.
     let application = Application(
-        router: router,
+        responder: MethodOverrideResponder(inner: router.buildResponder()),
         server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpRequestTimeout)))),
         configuration: .init(address: .hostname(bootstrap.httpHost, port: configuration.httpPort), serverName: "Tessera"),
         logger: logger)
