@@ -18,7 +18,7 @@ struct LabelCopier {
     }
 
     mutating func copy(from original: InstanceRecord, to copy: InstanceIdentifiers) async throws {
-        try await ResourceModificationJob.waitUntilIndexed([copy.instancePublicID], instances: instances)
+        try await CopyCompletion.waitUntilIndexed([copy.instancePublicID], instances: instances)
         for label in original.labels {
             _ = try await labels.add(label, to: copy.instancePublicID, at: .instance)
         }

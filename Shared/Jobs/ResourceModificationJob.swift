@@ -36,9 +36,6 @@ public struct ResourceModificationJob: JobHandler {
 
     public var type: String { ResourceModificationRequest.type }
 
-    /// How long the answer waits for the new resource to be indexed.
-    static let indexingTimeout: Duration = .seconds(60)
-
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try ResourceModificationRequest(json: job.request)
         var modification: ModifyRequest
@@ -97,7 +94,7 @@ public struct ResourceModificationJob: JobHandler {
                                                  content: done, progress: 100) {
             return .stopped(reason)
         }
-        try await Self.waitUntilIndexed(stored, instances: instances)
+        try await CopyCompletion.waitUntilIndexed(stored, instances: instances)
         return .success(done)
     }
 
@@ -117,7 +114,7 @@ public struct ResourceModificationJob: JobHandler {
             }
         }
         var done: JSONValue
-        if job.cursor["Deleting"] == .bool(true) {
+        if CopyCompletion.isDeleting(job) {
             // Killed while deleting the originals: the list was recorded before.
             done = job.content
         } else {
@@ -154,11 +151,10 @@ public struct ResourceModificationJob: JobHandler {
             }
             guard case .success = outcome else { return outcome }
             done = request.content(failed: 0, made: made)
-            let cursor: JSONValue = .object(["Position": .number(Double(request.instances.count)), "Deleting": .bool(true)])
-            if let reason = try await context.record(cursor: cursor, content: done, progress: 100) {
+            if let reason = try await CopyCompletion.finish(done, count: request.instances.count, stored: stored, context: context,
+                                                            instances: instances) {
                 return .stopped(reason)
             }
-            try await Self.waitUntilIndexed(stored, instances: instances)
         }
         if !request.keepSource {
             guard case .array(let resources)? = done["Resources"] else {
@@ -189,22 +185,6 @@ public struct ResourceModificationJob: JobHandler {
         case .study: identifiers.studyPublicID
         case .series: identifiers.seriesPublicID
         case .instance: identifiers.instancePublicID
-        }
-    }
-
-    /// Waits until every instance this run stored is indexed (those of an earlier run of the job were, long since).
-    static func waitUntilIndexed(_ ids: [PublicID], instances: InstanceQueries) async throws {
-        let deadline = ContinuousClock.now + Self.indexingTimeout
-        var waiting = ids[...]
-        while !waiting.isEmpty {
-            let batch = Array(waiting.prefix(InstanceSendLoop.batchSize))
-            let found = try await instances.records(ids: batch)
-            waiting = waiting.drop { found[$0] != nil }
-            if waiting.isEmpty { return }
-            guard ContinuousClock.now < deadline else {
-                throw TesseraError(.timeout, details: "The modified instances were stored but are not indexed yet")
-            }
-            try await Task.sleep(for: .milliseconds(100))
         }
     }
 

@@ -37,7 +37,7 @@ public struct StudyRestructuringJob: JobHandler {
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try StudyRestructuringRequest(json: job.request)
         var done: JSONValue
-        if job.cursor["Deleting"] == .bool(true) {
+        if CopyCompletion.isDeleting(job) {
             // Killed while deleting the originals: every copy was stored before.
             done = job.content
         } else {
@@ -63,11 +63,10 @@ public struct StudyRestructuringJob: JobHandler {
             }
             guard case .success = outcome else { return outcome }
             done = request.content(failed: 0, targetStudy: target)
-            let cursor: JSONValue = .object(["Position": .number(Double(request.instances.count)), "Deleting": .bool(true)])
-            if let reason = try await context.record(cursor: cursor, content: done, progress: 100) {
+            if let reason = try await CopyCompletion.finish(done, count: request.instances.count, stored: stored, context: context,
+                                                            instances: instances) {
                 return .stopped(reason)
             }
-            try await ResourceModificationJob.waitUntilIndexed(stored, instances: instances)
         }
         if !request.keepSource {
             for id in request.instances {

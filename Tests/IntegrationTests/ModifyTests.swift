@@ -101,9 +101,7 @@ extension ClusterTests {
                 let count = 300
                 let set = try await TestDicomSet.make(environment, count: count, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
                                                       series: 3, size: 16)
-                for entry in set.entries {
-                    #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
-                }
+                #expect(try await set.upload(to: api).allSatisfy { $0 == 200 })
                 let study = try #require(set.entries.first?.ParentStudy)
                 try await stack.startWorker("first", metricsPort: 19425)
                 let submitted = try #require(try await api.post("/studies/\(study)/modify", json: [

@@ -48,9 +48,7 @@ extension ClusterTests {
                 let count = 300
                 let set = try await TestDicomSet.make(environment, count: count, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
                                                       series: 3, size: 16)
-                for entry in set.entries {
-                    #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
-                }
+                #expect(try await set.upload(to: api).allSatisfy { $0 == 200 })
                 let study = try #require(set.entries.first?.ParentStudy)
                 try await stack.startWorker("first", metricsPort: 19454)
                 let submitted = try #require(try await api.post("/tools/bulk-modify", json: [
@@ -78,9 +76,7 @@ extension ClusterTests {
                 let api = stack.api
                 let set = try await TestDicomSet.make(environment, count: 4, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
                                                       series: 2, size: 16)
-                for entry in set.entries {
-                    #expect(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status == 200)
-                }
+                #expect(try await set.upload(to: api).allSatisfy { $0 == 200 })
                 let first = try #require(set.entries.first)
                 for (collection, id, label) in [("patients", first.ParentPatient, "patient-label"), ("studies", first.ParentStudy, "study-label"),
                                                 ("series", first.ParentSeries, "series-label"), ("instances", first.ID, "instance-label")] {

@@ -29,6 +29,15 @@ struct TestDicomSet {
         return TestDicomSet(folder: folder, entries: try JSONDecoder().decode([Entry].self, from: manifest))
     }
 
+    /// Posts every file to `/instances`; the statuses, in order.
+    func upload(to api: RESTClient) async throws -> [Int] {
+        var statuses: [Int] = []
+        for entry in entries {
+            statuses.append(try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry.File)))).status)
+        }
+        return statuses
+    }
+
     /// A seed no other test run used (UIDs derive from it).
     static func freshSeed() -> Int { Int.random(in: 10_000_000...99_999_999) }
 
