@@ -227,7 +227,8 @@ def restructure_cases(studies, series_of, instances_of, patient):
         ("bulk-modify-empty", "/tools/bulk-modify", {"Resources": [], "Replace": {"InstitutionName": "X"}}),
         ("bulk-modify-unknown", "/tools/bulk-modify", {"Resources": ["nope"]}),
         ("bulk-modify-missing", "/tools/bulk-modify", {"Replace": {"InstitutionName": "X"}}),
-        ("bulk-anonymize", "/tools/bulk-anonymize", {"Resources": [s1, a[0]]}),
+        # 2021b named: the oracle (1.10.1) defaults to it, Tessera to 2023b as Orthanc 1.12.
+        ("bulk-anonymize", "/tools/bulk-anonymize", {"Resources": [s1, a[0]], "DicomVersion": "2021b"}),
     ]
 
 
