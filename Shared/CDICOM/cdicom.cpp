@@ -194,6 +194,15 @@ cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, int *f
 
 void cdicom_file_free(cdicom_file *file) { delete file; }
 
+int64_t cdicom_pixel_data_offset(const char *path) {
+    try {
+        const tessera::scan::Result checked = tessera::scan::checkFile(path, tessera::scan::Limits());
+        return checked.ok ? checked.pixelDataOffset : -1;
+    } catch (...) {
+        return -1;
+    }
+}
+
 const cdicom_item *cdicom_file_dataset(const cdicom_file *file) {
     return file == nullptr ? nullptr : fromItem(const_cast<cdicom_file *>(file)->format.getDataset());
 }

@@ -256,8 +256,9 @@ struct MetaState {
 class Walker {
 public:
     Walker(const uint8_t *bytes, size_t length, const Limits &limits, Result &result, std::vector<Frame> &stack,
-           const char *where)
-        : bytes_(bytes), length_(length), limits_(limits), result_(result), stack_(stack), where_(where) {}
+           const char *where, bool recordsPixelData = false)
+        : bytes_(bytes), length_(length), limits_(limits), result_(result), stack_(stack), where_(where),
+          recordsPixelData_(recordsPixelData) {}
 
     /// Walks from `pos` to the end of the data (meta == nullptr) or to the end of the meta header; updates `pos`.
     bool walk(size_t &pos, Syntax syntax, MetaState *meta);
@@ -280,6 +281,8 @@ private:
     Result &result_;
     std::vector<Frame> &stack_;
     const char *where_;
+    /// Whether this walk is the main dataset of a Part-10 input, whose top-level Pixel Data offset is recorded.
+    bool recordsPixelData_;
 };
 
 bool Walker::fail(const char *format, ...) {
@@ -482,6 +485,9 @@ bool Walker::walk(size_t &start, Syntax syntax, MetaState *meta) {
         const uint64_t elementStart = pos;
         pos += header;
         const bool pixelData = group == 0x7FE0 && element == 0x0010;
+        if (pixelData && recordsPixelData_ && meta == nullptr && stack_.size() == 1 && result_.pixelDataOffset < 0) {
+            result_.pixelDataOffset = static_cast<long long>(elementStart);
+        }
         const bool isSQ = frame.syntax.explicitVR && vr0 == 'S' && vr1 == 'Q';
         const bool isUN = frame.syntax.explicitVR && ((vr0 == 'U' && vr1 == 'N') || vrKind == VRKind::Unknown);
         const bool isOBOW = frame.syntax.explicitVR && vr0 == 'O' && (vr1 == 'B' || vr1 == 'W');
@@ -708,7 +714,8 @@ Result scan(const uint8_t *bytes, size_t length, const Limits &limits) {
         result.error = "dataset in implicit VR big endian";
         return result;
     }
-    Walker walker(bytes, length, limits, result, stack, "");
+    const bool partTen = length >= 132 && std::memcmp(bytes + 128, "DICM", 4) == 0;
+    Walker walker(bytes, length, limits, result, stack, "", partTen);
     if (!walker.walk(pos, syntax, nullptr)) return result;
     result.ok = true;
     return result;

@@ -43,6 +43,9 @@ struct Result {
     bool busy = false;
     /// True when the file could not be opened or mapped (missing, not a regular file).
     bool unreadable = false;
+    /// Where the top-level Pixel Data element (7FE0,0010) starts in the input (Orthanc's `PixelDataOffset`), when a
+    /// Part-10 input (preamble and "DICM") that is not deflated has one; -1 otherwise.
+    long long pixelDataOffset = -1;
     /// Short reason when `ok` is false, e.g. "sequences nested deeper than 64" or "truncated at offset 1234".
     std::string error;
 };

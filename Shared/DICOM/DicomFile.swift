@@ -60,3 +60,13 @@ public final class DicomFile {
     /// The file meta information (group 0002).
     public var metaHeader: DicomItem { DicomItem(pointer: cdicom_file_meta(handle), owner: self) }
 }
+
+extension DicomFile {
+    /// Where the top-level Pixel Data element starts in the Part-10 file at `path` (Orthanc's `PixelDataOffset`
+    /// metadata), from the structural scan alone (nothing is parsed); nil when the file has no pixel data, is not
+    /// Part-10, is deflated or cannot be read.
+    public static func pixelDataOffset(path: String) -> Int? {
+        let offset = cdicom_pixel_data_offset(path)
+        return offset >= 0 ? Int(offset) : nil
+    }
+}

@@ -100,6 +100,14 @@ def run(api, theirs, files, report):
     report["compared"] += 1
     if normalized(a[2]) != normalized(b[2]):
         differ(report, "xml find", "the XML answers differ: %s vs %s" % (normalized(a[2])[:300], normalized(b[2])[:300]))
+    # Instance metadata (PixelDataOffset included), the reception date aside.
+    for instance in instances:
+        case = "metadata %s" % instance
+        a, b = (call(base, "GET", "/instances/%s/metadata?expand" % instance) for base in (api, theirs))
+        report["compared"] += 1
+        ours, stock = (dict(json.loads(side[2]), ReceptionDate=None) if side[0] == 200 else side[0] for side in (a, b))
+        if ours != stock:
+            differ(report, case, "%s vs %s" % (ours, stock))
     for item in series:
         case = "ordered-slices %s" % item
         a, b = call(api, "GET", "/series/%s/ordered-slices" % item), call(theirs, "GET", "/series/%s/ordered-slices" % item)

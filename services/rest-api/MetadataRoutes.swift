@@ -1,7 +1,9 @@
+import DICOM
 import Foundation
 import Hummingbird
 import Index
 import Model
+import Storage
 
 /// `/{level}/{id}/metadata` (list, `?expand`), `/metadata/{name}` (GET, PUT, DELETE) as Orthanc 1.10 answers them:
 /// system entries recorded at ingest are read-only (403), user entries (1024-65535, by number or by a name declared
@@ -11,6 +13,8 @@ struct MetadataRoutes {
     let resources: ResourceQueries
     let instances: InstanceQueries
     let store: MetadataStore
+    /// Where the stored files are: PixelDataOffset is read from the file itself.
+    let blobs: BlobStore
     let userNames: [String: Int]
     var maximumValueSize = 16 << 20
 
@@ -80,6 +84,14 @@ struct MetadataRoutes {
             for name in ["IndexInSeries", "ReceptionDate", "RemoteAET", "Origin", "TransferSyntax", "SopClassUid", "RemoteIP",
                          "CalledAET", "HttpUsername"] {
                 if let value = values[name] { entries.append((name, Array(value.utf8))) }
+            }
+            // Orthanc records it at ingest; the stored file never changes, so Tessera reads it from the file (a structural
+            // scan that skips the values) when it is asked for.
+            let blobs = self.blobs
+            if let offset = (try? await blobs.withBlob(record.fileUUID, { path throws(TesseraError) in
+                DicomFile.pixelDataOffset(path: path)
+            })) ?? nil {
+                entries.append(("PixelDataOffset", Array(String(offset).utf8)))
             }
         default:
             guard let record = try await resources.resource(level, id) else { return nil }

@@ -22,7 +22,7 @@ enum SystemJSON {
             "DatabaseVersion": .number(6),
             "DicomAet": .string(configuration.dicomAet),
             "DicomPort": .number(Double(configuration.dicomPort)),
-            "HasLabels": .bool(false),
+            "HasLabels": .bool(true),
             "HttpPort": .number(Double(configuration.httpPort)),
             "IngestTranscoding": .string(configuration.transcoding.ingestSyntax ?? ""),
             "IsHttpServerSecure": .bool(secure),
@@ -36,7 +36,7 @@ enum SystemJSON {
             "StorageAreaPlugin": .null,
             "StorageCompression": .bool(false),
             "TesseraVersion": .string(tesseraVersion),
-            "UserMetadata": .object([:]),
+            "UserMetadata": .object(configuration.userMetadata.mapValues { .number(Double($0)) }),
             "Version": .string(orthancVersion),
         ])
     }

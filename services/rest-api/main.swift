@@ -102,7 +102,7 @@ do {
     AttachmentRoutes(store: AttachmentStore(database: database), deletions: BlobDeletionQueue(database: database),
                      instances: instances, resources: resources, blobs: blobs,
                      userTypes: configuration.userContentTypes).add(to: router)
-    MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database),
+    MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database), blobs: blobs,
                    userNames: configuration.userMetadata).add(to: router)
     ArchiveRoutes(instances: instances, resources: resources, blobs: blobs, submitter: submitter,
                   transcodingQuality: configuration.transcoding.lossyQuality).add(to: router)

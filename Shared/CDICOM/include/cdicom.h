@@ -519,6 +519,11 @@ int cdicom_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, i
                        uint8_t **bytes, size_t *length, char *error, size_t error_length);
 
 
+/// Where the top-level Pixel Data element starts in the Part-10 file at `path` (Orthanc's PixelDataOffset metadata),
+/// found by the structural scan without parsing; -1 when the file has none, is not Part-10 (no "DICM"), is deflated or
+/// cannot be read.
+int64_t cdicom_pixel_data_offset(const char *path);
+
 /// Sets native pixel data (7FE0,0010) to `length` bytes, as Orthanc's EmbedImage inserts it. Returns 0 with `error`.
 int cdicom_file_put_pixel_data(cdicom_file *file, const uint8_t *bytes, size_t length, char *error, size_t error_length);
 
