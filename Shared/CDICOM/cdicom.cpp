@@ -194,6 +194,14 @@ cdicom_file *cdicom_file_load(const char *path, uint32_t max_read_length, int *f
 
 void cdicom_file_free(cdicom_file *file) { delete file; }
 
+int cdicom_file_dataset_syntax(const cdicom_file *file, char *uid, size_t uid_length) {
+    if (file == nullptr || uid == nullptr || uid_length == 0) return 0;
+    const E_TransferSyntax xfer = const_cast<cdicom_file *>(file)->format.getDataset()->getOriginalXfer();
+    if (xfer == EXS_Unknown) return 0;
+    std::snprintf(uid, uid_length, "%s", DcmXfer(xfer).getXferID());
+    return 1;
+}
+
 int64_t cdicom_pixel_data_offset(const char *path) {
     try {
         const tessera::scan::Result checked = tessera::scan::checkFile(path, tessera::scan::Limits());

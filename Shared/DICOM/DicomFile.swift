@@ -70,3 +70,13 @@ extension DicomFile {
         return offset >= 0 ? Int(offset) : nil
     }
 }
+
+extension DicomFile {
+    /// The transfer syntax the dataset was read in: the meta header's, or for a file without one, the syntax DCMTK
+    /// detected (what Orthanc records as `TransferSyntax` metadata).
+    public var datasetTransferSyntax: String? {
+        var buffer = [CChar](repeating: 0, count: 65)
+        guard cdicom_file_dataset_syntax(handle, &buffer, buffer.count) != 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -44,7 +44,7 @@ extension InstanceSummary {
             seriesTags: tags(.series),
             instanceTags: tags(.instance),
             sopClassUID: dataset.string(.sopClassUID),
-            transferSyntaxUID: file.metaHeader.string(.transferSyntaxUID),
+            transferSyntaxUID: file.metaHeader.string(.transferSyntaxUID) ?? file.datasetTransferSyntax,
             indexInSeries: index.flatMap { Int(exactly: $0) }
         )
     }

@@ -1,3 +1,4 @@
+import Foundation
 import DICOM
 import Index
 import Model
@@ -90,7 +91,9 @@ enum ResourceJSON {
             "RemoteAET": record.remoteAET ?? "",
             "Origin": record.origin,
         ]
-        values["IndexInSeries"] = record.indexInSeries.map(String.init)
+        // Orthanc's IndexInSeries: InstanceNumber, else ImageIndex, as written (an empty or non-numeric value too).
+        values["IndexInSeries"] = (record.mainTags["InstanceNumber"] ?? record.mainTags["ImageIndex"])
+            .map { $0.trimmingCharacters(in: .whitespaces) } ?? record.indexInSeries.map(String.init)
         values["TransferSyntax"] = record.transferSyntaxUID
         values["SopClassUid"] = record.sopClassUID
         values["RemoteIP"] = record.remoteIP

@@ -519,6 +519,9 @@ int cdicom_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, i
                        uint8_t **bytes, size_t *length, char *error, size_t error_length);
 
 
+/// The transfer syntax the dataset was read in (DCMTK's detection for a file without meta header); 0 when unknown.
+int cdicom_file_dataset_syntax(const cdicom_file *file, char *uid, size_t uid_length);
+
 /// Where the top-level Pixel Data element starts in the Part-10 file at `path` (Orthanc's PixelDataOffset metadata),
 /// found by the structural scan without parsing; -1 when the file has none, is not Part-10 (no "DICM"), is deflated or
 /// cannot be read.
