@@ -36,6 +36,8 @@
 #include <vector>
 
 namespace {
+/// See the definition below.
+bool unknownAsString(DcmElement *element, std::string &bytes);
 
 using tessera::copyError;
 using tessera::guarded;
@@ -243,6 +245,12 @@ int cdicom_item_string(const cdicom_item *item, uint16_t group, uint16_t element
         DcmElement *found = findElement(item, group, element);
         if (found == nullptr || found->ident() == EVR_SQ) return 0;
         OFString text;
+        std::string unknown;
+        if (unknownAsString(found, unknown)) {
+            // As Orthanc: a UN value read as text keeps its spaces (its identifiers hash them too).
+            *value = duplicate(OFString(unknown.c_str(), unknown.size()));
+            return *value != nullptr ? 1 : 0;
+        }
         if (found->getOFStringArray(text).bad()) return 0;
         // Orthanc strips the padding of string values (space, or NUL for UI).
         while (!text.empty() && (text[text.length() - 1] == ' ' || text[text.length() - 1] == '\0')) {
@@ -444,10 +452,34 @@ bool joinNumbers(DcmElement *element, Getter get, std::string &out) {
 namespace {
 
 /// Orthanc's text for a leaf element (see cdicom_item_element_text).
+/// The bytes of a UN element whose tag the dictionary gives a string VR (Orthanc's `ConvertLeafElement` reads them as
+/// text: files written with UN for public attributes, private tags of a known creator); false for other elements.
+bool unknownAsString(DcmElement *element, std::string &bytes) {
+    if (element == nullptr || element->ident() != EVR_UN) return false;
+    const DcmTag &own = element->getTag();
+    DcmTag looked(own.getXTag(), own.getPrivateCreator());
+    const DcmEVR dictionaryVR = looked.getEVR();
+    if (dictionaryVR == EVR_UN || dictionaryVR == EVR_UNKNOWN || !DcmVR(dictionaryVR).isaString()) return false;
+    Uint8 *data = nullptr;
+    if (element->getUint8Array(data).bad()) return false;
+    const Uint32 length = element->getLength();
+    // Orthanc's conversion to UTF-8 reads the value as a C string: it ends at the first NUL (a UID's padding).
+    bytes = data == nullptr || length == 0 ? std::string()
+                                           : std::string(reinterpret_cast<const char *>(data), strnlen(reinterpret_cast<const char *>(data), length));
+    return true;
+}
+
 bool orthancText(DcmElement *element, const cdicom_charset *charset, std::string &out) {
     if (element == nullptr || !element->isLeaf()) return false;
     DcmEVR vr = element->ident();
     out.clear();
+    std::string unknown;
+    if (unknownAsString(element, unknown)) {
+        // As Orthanc: the whole value, converted to UTF-8 by the dataset's character set.
+        std::string converted;
+        out = !unknown.empty() && charset != nullptr && charset->convert(unknown, EVR_LO, converted) ? converted : unknown;
+        return true;
+    }
     if (element->isaString()) {
         char *raw = nullptr;
         Uint32 rawLength = 0;

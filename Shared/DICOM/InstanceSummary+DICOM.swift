@@ -23,8 +23,11 @@ extension InstanceSummary {
         }
         func identifier(_ tag: DicomTag, name: String, trimLeading: Bool) throws(TesseraError) -> String {
             guard var value = dataset.text(tag, charset: charset) else { return "" }
-            while value.last == " " { value.removeLast() }
-            if trimLeading { while value.first == " " { value.removeFirst() } }
+            // A value written with VR UN is read as Orthanc reads it, as text kept whole (its hash includes the padding).
+            if dataset.valueRepresentation(tag) != "UN" {
+                while value.last == " " { value.removeLast() }
+                if trimLeading { while value.first == " " { value.removeFirst() } }
+            }
             guard value.utf8.count <= limit else {
                 throw TesseraError(.badParameterType, details: "\(name) is longer than \(limit) bytes (\(value.utf8.count))")
             }

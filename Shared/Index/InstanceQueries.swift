@@ -42,8 +42,10 @@ public struct InstanceQueries: Sendable {
     }
 
     /// The file of the first instance (lowest row key) below each resource of `level`, by the resource's row key:
-    /// what `/tools/find` reads for tags that are not in the index.
-    public func firstFiles(of level: ResourceLevel, keys: [Int64]) async throws -> [Int64: BlobID] {
+    /// what `/tools/find` reads for tags that are not in the index. With `latestChild`, the instance Orthanc's
+    /// `GetChildInstances(...).front()` gives (its depth-first walk pops the last child first): the latest study, its
+    /// latest series, its latest instance — what `/module`, create-dicom's `Parent` and a merge's target read.
+    public func firstFiles(of level: ResourceLevel, keys: [Int64], latestChild: Bool = false) async throws -> [Int64: BlobID] {
         guard !keys.isEmpty else { return [:] }
         let levels = ResourceLevel.allCases
         var sql = "SELECT DISTINCT ON (t\(level.depth).pk) t\(level.depth).pk, t3.file_uuid FROM instances t3"
@@ -53,7 +55,11 @@ public struct InstanceQueries: Sendable {
             sql += " JOIN \(LevelTable.of(levels[depth - 1]).table) t\(depth - 1) ON t\(depth - 1).pk = t\(depth).\(child.parentColumn ?? "pk")"
             depth -= 1
         }
-        sql += " WHERE t\(level.depth).pk = ANY($1) ORDER BY t\(level.depth).pk, t3.pk"
+        var order = " ORDER BY t\(level.depth).pk"
+        if level != .instance {
+            order += ", " + (latestChild ? (level.depth + 1...3).map { "t\($0).pk DESC" }.joined(separator: ", ") : "t3.pk")
+        }
+        sql += " WHERE t\(level.depth).pk = ANY($1)" + order
         var bindings = PostgresBindings(capacity: 1)
         bindings.append(keys)
         var files: [Int64: BlobID] = [:]

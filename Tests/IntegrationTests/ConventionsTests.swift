@@ -32,5 +32,32 @@ extension ClusterTests {
                 #expect(statuses["multipart-two-files"] == 200 && statuses["gzip"] == 200 && statuses["multipart-text-part"] == 400)
             }
         }
+
+        /// The live differential harness (Tests/tools/rest_compare.py): every file of pydicom's test data, the generated
+        /// image edge cases and 300 generated find files, on both sides; every read route of every instance and
+        /// resource, then 240 generated `/tools/find` queries. Differences only as Tests/tools/rest-allowed.json lists.
+        @Test("Every read route over pydicom's test data and generated files, and 240 generated finds, answer what stock Orthanc answers")
+        func harness() async throws {
+            let folder = try environment.temporaryFolder("harness")
+            let images = try await ProcessRunner.run(environment.python, [environment.repository + "/scripts/make-image-dicom.py",
+                                                                          "--out", folder + "/images"], timeout: .seconds(120))
+            let finds = try await ProcessRunner.run(environment.python, [environment.repository + "/scripts/make-find-dicom.py",
+                                                                         "--out", folder + "/finds", "--count", "300", "--jobs", "2"],
+                                                    timeout: .seconds(300))
+            #expect(images.status == 0 && finds.status == 0, "\(images.output.suffix(300)) \(finds.output.suffix(300))")
+            var files = images.output.split(separator: "\n").map(String.init).filter { $0.hasSuffix(".dcm") }
+            if let walker = FileManager.default.enumerator(atPath: folder + "/finds") {
+                for case let path as String in walker where path.hasSuffix(".dcm") { files.append(folder + "/finds/" + path) }
+            }
+            #expect(files.count >= 340, "generated files: \(files.count)")
+            try await IsolatedStack.with(environment, name: "harness", apiPort: 18455, indexerMetricsPort: 19459) { stack in
+                let report = try await environment.tool("rest_compare.py", ["--api", stack.api.baseURL, "--allowed",
+                                                                            environment.repository + "/Tests/tools/rest-allowed.json",
+                                                                            "--pydicom"] + files.sorted())
+                #expect(report["documents"] as? Int ?? 0 >= 3000 && report["queries"] as? Int ?? 0 >= 200, "\(report["documents"] ?? 0) documents")
+                let different = report["different"] as? [[String: String]] ?? []
+                #expect(different.isEmpty, "\(different.count) answers differ from stock Orthanc's: \(different.prefix(15))")
+            }
+        }
     }
 }

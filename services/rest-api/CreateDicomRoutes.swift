@@ -60,10 +60,12 @@ struct CreateDicomRoutes {
             throw TesseraError(.createDicomBadParent)
         }
         guard level != .instance else { throw TesseraError(.createDicomParentIsInstance) }
-        guard let first = try await selection.instances(below: [parent]).first, let record = try await instances.instance(first) else {
+        // The instance Orthanc copies the parent's tags from (`GetChildInstances(...).front()`).
+        guard let key = try await resources.key(of: parent, at: level),
+              let file = try await instances.firstFiles(of: level, keys: [key], latestChild: true)[key] else {
             throw TesseraError(.internalError, details: "The parent has no instance")
         }
-        return try await blobs.withBlob(record.fileUUID) { path throws(TesseraError) in
+        return try await blobs.withBlob(file) { path throws(TesseraError) in
             try creation.files(parent: (level, try DicomFile(path: path)), defaultCharset: charset)
         }
     }

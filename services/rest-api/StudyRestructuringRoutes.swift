@@ -58,11 +58,12 @@ struct StudyRestructuringRoutes {
             guard let target = context.publicID, try await resources.resource(.study, target) != nil else {
                 throw TesseraError(.unknownResource, details: "Cannot merge into an unknown study: \(context.parameters.get("id") ?? "")")
             }
-            // The patient and study tags come from one instance of the target study.
-            guard let first = try await selection.instances(below: [target]).first, let record = try await instances.instance(first) else {
+            // The patient and study tags come from the instance Orthanc reads (`GetChildInstances(...).front()`).
+            guard let key = try await resources.key(of: target, at: .study),
+                  let file = try await instances.firstFiles(of: .study, keys: [key], latestChild: true)[key] else {
                 throw TesseraError(.unknownResource)
             }
-            let restructuring = try await blobs.withBlob(record.fileUUID) { path throws(TesseraError) in
+            let restructuring = try await blobs.withBlob(file) { path throws(TesseraError) in
                 try StudyRestructuring.merge(into: try DicomFile(path: path))
             }
             var ids: [PublicID] = []

@@ -81,12 +81,14 @@ struct TagAggregateRoutes {
         }
     }
 
-    /// One instance's tags (the resource's first) that belong to `module`.
+    /// One instance's tags that belong to `module`: the instance Orthanc reads (`GetChildInstances(...).front()`).
     private func module(_ module: DicomModule, _ level: ResourceLevel, _ request: Request,
                         _ context: APIRequestContext) async throws -> Response {
         let format = try TagRoutes.format(request, default: .full)
         guard let id = context.publicID, let key = try await resources.key(of: id, at: level),
-              let uuid = try await instances.firstFiles(of: level, keys: [key])[key] else { throw TesseraError(.unknownResource) }
+              let uuid = try await instances.firstFiles(of: level, keys: [key], latestChild: true)[key] else {
+            throw TesseraError(.unknownResource)
+        }
         guard case .object(let tags) = try await render(uuid, DicomJSONRenderer(format: format)) else {
             return OrthancJSON.response(.object([:]))
         }
