@@ -316,5 +316,15 @@ public struct SchemaMigration: Sendable {
             // The N of the "Anonymized<N>" patient names anonymizations give, shared by every API replica.
             "CREATE SEQUENCE anonymization_sequence",
         ]),
+        SchemaMigration(version: 9, statements: [
+            // Orthanc's log verbosity set through the REST API (PUT /tools/log-level, /tools/log-level-<category>): every
+            // process of the cluster applies it (the empty category is the overall level).
+            """
+            CREATE TABLE log_levels (
+                category TEXT PRIMARY KEY,
+                verbosity TEXT NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+        ]),
     ]
 }

@@ -11,16 +11,15 @@ public struct ServiceBootstrap: Sendable {
     /// The registry `/metrics` renders.
     public let metrics: PrometheusCollectorRegistry
 
-    /// Reads the configuration and bootstraps logging (stderr, level from `TESSERA_LOG_LEVEL`, default `info`)
+    /// Reads the configuration and bootstraps logging (stderr, level from `TESSERA_LOG_LEVEL`, default `info`, changed at
+    /// run time by `/tools/log-level` through ``LogVerbosity``)
     /// and metrics. Call once, first thing in `main`. Exits the process with a clear message on a bad configuration.
     public static func start(service: String) -> ServiceBootstrap {
         let environment = ProcessInfo.processInfo.environment
         let level = environment["TESSERA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // The level follows LogVerbosity, which the REST API's /tools/log-level changes for the whole cluster.
+        LogVerbosity.shared.configure(level)
+        LoggingSystem.bootstrap { label in VerbosityLogHandler(label: label, verbosity: .shared) }
         var logger = Logger(label: "tessera.\(service)")
         logger[metadataKey: "service"] = "\(service)"
         let registry = PrometheusCollectorRegistry()

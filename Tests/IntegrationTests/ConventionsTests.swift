@@ -13,7 +13,7 @@ extension ClusterTests {
             environment = try TestEnvironment.load()
         }
 
-        @Test("XML answers, method faking, ordered slices, multipart and gzip uploads answer what stock Orthanc answers")
+        @Test("XML answers, metadata, method faking, ordered slices, multipart and gzip uploads, log levels answer what stock Orthanc answers")
         func sideBySide() async throws {
             try await IsolatedStack.with(environment, name: "conventions", apiPort: 18454, indexerMetricsPort: 19458) { stack in
                 let set = try await TestDicomSet.make(environment, count: 8, seed: TestDicomSet.freshSeed(), patients: 1, studies: 2,
@@ -30,6 +30,21 @@ extension ClusterTests {
                 let statuses = report["statuses"] as? [String: Int] ?? [:]
                 #expect(statuses["override-delete"] == 200 && statuses["query-method"] == 200 && statuses["override-get"] == 400)
                 #expect(statuses["multipart-two-files"] == 200 && statuses["gzip"] == 200 && statuses["multipart-text-part"] == 400)
+                // /tools/log-level reaches every process of the cluster, not only the API that answered: the indexer
+                // applies it within seconds.
+                let indexerLog = try #require(stack.log(of: "indexer"))
+                func changes() -> Int {
+                    ((try? String(contentsOfFile: indexerLog, encoding: .utf8)) ?? "").components(separatedBy: "Log verbosity changed").count
+                }
+                let before = changes()
+                #expect(try await stack.api.send("PUT", "/tools/log-level", body: Array("trace".utf8)).status == 200)
+                var applied = false
+                for _ in 0..<50 where !applied {
+                    try await Task.sleep(for: .milliseconds(200))
+                    applied = changes() > before
+                }
+                #expect(applied, "the indexer applied the new verbosity")
+                #expect(try await stack.api.send("PUT", "/tools/log-level", body: Array("default".utf8)).status == 200)
             }
         }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Side by side with stock Orthanc (Debian package, started here), Orthanc's HTTP conventions and the slice order:
 XML answers (`Accept: application/xml`) of the resource routes, `/series/{id}/ordered-slices` of every series,
-HTTP method faking (`X-HTTP-Method-Override`, `?_method=`), and the upload forms (`multipart/form-data`, gzip bodies). The same files are stored on both sides first (so both have
+HTTP method faking (`X-HTTP-Method-Override`, `?_method=`), the upload forms (`multipart/form-data`, gzip bodies),
+and `/tools/log-level`. The same files are stored on both sides first (so both have
 the same public IDs). Prints one JSON object:
 
   conventions_compare.py --api http://127.0.0.1:8042 FILE...
@@ -118,6 +119,7 @@ def run(api, theirs, files, report):
         elif a[0] == 200 and json.loads(a[2]) != json.loads(b[2]):
             differ(report, case, "%s vs %s" % (a[2][:300], b[2][:300]))
     uploads(api, theirs, files[0], report)
+    log_levels(api, theirs, report)
     # Method faking, each on an instance both sides hold.
     faked = [("override-delete", "POST", "/instances/%s", {"X-HTTP-Method-Override": "DELETE"}),
              ("override-delete-lower", "POST", "/instances/%s", {"X-HTTP-Method-Override": "delete"}),
@@ -140,6 +142,24 @@ def run(api, theirs, files, report):
         if gone_a != gone_b:
             differ(report, case, "instance deleted: %s vs %s" % (gone_a, gone_b))
 
+
+
+def log_levels(api, theirs, report):
+    """/tools/log-level and its categories: the same sequence of reads and writes on both sides."""
+    steps = [("GET", "/tools/log-level", None), ("PUT", "/tools/log-level", b"verbose"), ("GET", "/tools/log-level", None),
+             ("GET", "/tools/log-level-http", None), ("PUT", "/tools/log-level-dicom", b"trace"),
+             ("GET", "/tools/log-level-dicom", None), ("GET", "/tools/log-level", None), ("PUT", "/tools/log-level", b"nope"),
+             ("PUT", "/tools/log-level-jobs", b"Verbose"), ("PUT", "/tools/log-level", b"default"),
+             ("GET", "/tools/log-level-dicom", None), ("GET", "/tools/log-level-nope", None)]
+    for index, (method, path, body) in enumerate(steps):
+        case = "log-level %d %s %s %s" % (index, method, path, body)
+        a, b = call(api, method, path, body), call(theirs, method, path, body)
+        report["compared"] += 1
+        report["statuses"][case] = a[0]
+        if a[0] != b[0]:
+            differ(report, case, "status %d vs %d" % (a[0], b[0]))
+        elif a[0] == 200 and a[2] != b[2]:
+            differ(report, case, "%r vs %r" % (a[2][:100], b[2][:100]))
 
 
 def variant(path, number):

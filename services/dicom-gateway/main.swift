@@ -77,6 +77,7 @@ do {
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         .init(service: database.client), .init(service: directory),
         .init(service: ScpSettingsWatcher(store: ScpSettingsStore(database: database), scp: scp, logger: logger)),
+        .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
     ]
     if datashares != nil { services.append(.init(service: datashareDirectory)) }
     let group = ServiceGroup(configuration: .init(

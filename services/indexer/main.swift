@@ -36,6 +36,7 @@ do {
     let group = ServiceGroup(configuration: .init(
         services: [
             .init(service: database.client),
+            .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
             .init(service: indexer),
             .init(service: StabilityService(database: database, stableAgeSeconds: configuration.stableAge, logger: logger)),
             .init(service: BlobReconciler(database: database, blobs: blobs, settings: ReconcilerSettings(configuration),

@@ -92,6 +92,7 @@ do {
     let group = ServiceGroup(configuration: .init(
         services: [
             .init(service: database.client),
+            .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
             .init(service: producer),
             .init(service: runner),
             .init(service: associations),

@@ -1,12 +1,16 @@
 import DICOM
 import Foundation
 import Hummingbird
+import Index
 import Model
+import ServiceKit
 
-/// Orthanc's small system tools: `/tools/generate-uid`, `/tools/now`, `/tools/now-local`, `/tools/default-encoding`
-/// and `/tools/metrics`, answered in plain text as Orthanc answers them.
+/// Orthanc's small system tools: `/tools/generate-uid`, `/tools/now`, `/tools/now-local`, `/tools/default-encoding`,
+/// `/tools/log-level` (and per category) and `/tools/metrics`, answered in plain text as Orthanc answers them.
 struct SystemToolRoutes {
     let configuration: TesseraConfiguration
+    /// The log verbosity the cluster keeps (`/tools/log-level`).
+    let logLevels: LogLevelStore
 
     func add(to router: Router<APIRequestContext>) {
         // A missing or unknown level answers 404 with no body, as Orthanc.
@@ -32,6 +36,18 @@ struct SystemToolRoutes {
             }
             return Self.text(wanted)
         }
+        // Orthanc's verbosity, for the whole cluster: every process applies what is stored within a few seconds (this
+        // one at once).
+        // As Orthanc, the overall level reads as the most verbose of all (a category set to trace makes it trace).
+        router.get("/tools/log-level") { _, _ in
+            let ranks = try await logLevels.current().values.compactMap { LogVerbosity.names.firstIndex(of: $0) }
+            return Self.text(LogVerbosity.names[ranks.max() ?? 0])
+        }
+        router.put("/tools/log-level") { request, _ in try await setLogLevel(request, category: nil) }
+        for category in LogVerbosity.categories {
+            router.get(RouterPath("/tools/log-level-\(category)")) { _, _ in Self.text(try await logLevels.current()[category] ?? "default") }
+            router.put(RouterPath("/tools/log-level-\(category)")) { request, _ in try await setLogLevel(request, category: category) }
+        }
         router.get("/tools/metrics") { _, _ in Self.text("1") }
         router.put("/tools/metrics") { request, _ in
             var request = request
@@ -45,6 +61,17 @@ struct SystemToolRoutes {
                 throw TesseraError(.badFileFormat, details: "Boolean value expected")
             }
         }
+    }
+
+    private func setLogLevel(_ request: Request, category: String?) async throws -> Response {
+        var request = request
+        let wanted = String(buffer: try await request.collectBody(upTo: 1024))
+        guard LogVerbosity.names.contains(wanted) else {
+            throw TesseraError(.parameterOutOfRange, details: "Verbosity can be \"default\", \"verbose\" or \"trace\": \(wanted)")
+        }
+        try await logLevels.set(wanted, category: category, categories: LogVerbosity.categories)
+        LogVerbosity.shared.apply(try await logLevels.current())
+        return Response(status: .ok, headers: [.contentType: "text/plain"])
     }
 
     static func level(_ text: String) -> ResourceLevel? {

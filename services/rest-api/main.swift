@@ -50,7 +50,7 @@ do {
     OperationsRoutes.add(to: router, metrics: bootstrap.metrics,
                          readiness: { await database.isReachable() && producer.canPublish })
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
-    SystemToolRoutes(configuration: configuration).add(to: router)
+    SystemToolRoutes(configuration: configuration, logLevels: LogLevelStore(database: database)).add(to: router)
     let resources = ResourceQueries(database: database)
     let renderer = ResourceRenderer(resources: resources, instances: instances, blobs: blobs)
     let changes = ChangeLog(database: database)
@@ -124,6 +124,7 @@ do {
         services: [
             .init(service: database.client),
             .init(service: SchemaService(database: database)),
+            .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
             .init(service: producer),
             .init(service: notifications),
             .init(service: reaper),
