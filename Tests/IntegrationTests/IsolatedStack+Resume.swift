@@ -24,4 +24,23 @@ extension IsolatedStack {
         }
         return job
     }
+
+    /// The set-up both resumption tests share: a 300-instance study (3 series) uploaded, a worker named `first`
+    /// started on `firstWorkerPort`, the job `route(study)` with `body(study)` submitted asynchronously, then resumed on
+    /// another worker (``resumeOnAnotherWorker(job:metricsPort:)``). The ended job, the study and the instance count.
+    func killMidway(route: (String) -> String, body: (String) -> [String: Any], firstWorkerPort: Int,
+                    secondWorkerPort: Int) async throws -> (job: [String: Any], study: String, count: Int) {
+        let count = 300
+        let set = try await TestDicomSet.make(environment, count: count, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
+                                              series: 3, size: 16)
+        #expect(try await set.upload(to: api).allSatisfy { $0 == 200 })
+        let study = try #require(set.entries.first?.ParentStudy)
+        try await startWorker("first", metricsPort: firstWorkerPort)
+        var request = body(study)
+        request["Asynchronous"] = true
+        let submitted = try #require(try await api.post(route(study), json: request).json() as? [String: String])
+        let job = try await resumeOnAnotherWorker(job: try #require(submitted["ID"]), metricsPort: secondWorkerPort)
+        return (job, study, count)
+    }
 }
+

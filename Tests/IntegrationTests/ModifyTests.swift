@@ -98,16 +98,9 @@ extension ClusterTests {
             try await IsolatedStack.with(environment, name: "modify_kill", apiPort: 18423, indexerMetricsPort: 19424,
                                          extra: ["TESSERA_JOB_LEASE": "3"]) { stack in
                 let api = stack.api
-                let count = 300
-                let set = try await TestDicomSet.make(environment, count: count, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
-                                                      series: 3, size: 16)
-                #expect(try await set.upload(to: api).allSatisfy { $0 == 200 })
-                let study = try #require(set.entries.first?.ParentStudy)
-                try await stack.startWorker("first", metricsPort: 19425)
-                let submitted = try #require(try await api.post("/studies/\(study)/modify", json: [
-                    "Replace": ["StudyDescription": "Resumed"], "Asynchronous": true]).json() as? [String: String])
-                let id = try #require(submitted["ID"])
-                let job = try await stack.resumeOnAnotherWorker(job: id, metricsPort: 19426)
+                let (job, study, count) = try await stack.killMidway(route: { "/studies/\($0)/modify" },
+                                                                     body: { _ in ["Replace": ["StudyDescription": "Resumed"]] },
+                                                                     firstWorkerPort: 19425, secondWorkerPort: 19426)
                 #expect(job["State"] as? String == "Success", "\(job)")
                 let content = try #require(job["Content"] as? [String: Any])
                 let newStudy = try #require(content["ID"] as? String)

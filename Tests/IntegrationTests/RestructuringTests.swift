@@ -45,16 +45,10 @@ extension ClusterTests {
             try await IsolatedStack.with(environment, name: "bulk_kill", apiPort: 18452, indexerMetricsPort: 19453,
                                          extra: ["TESSERA_JOB_LEASE": "3"]) { stack in
                 let api = stack.api
-                let count = 300
-                let set = try await TestDicomSet.make(environment, count: count, seed: TestDicomSet.freshSeed(), patients: 1, studies: 1,
-                                                      series: 3, size: 16)
-                #expect(try await set.upload(to: api).allSatisfy { $0 == 200 })
-                let study = try #require(set.entries.first?.ParentStudy)
-                try await stack.startWorker("first", metricsPort: 19454)
-                let submitted = try #require(try await api.post("/tools/bulk-modify", json: [
-                    "Resources": [study], "Replace": ["InstitutionName": "Bulk"], "KeepSource": false, "Asynchronous": true,
-                ]).json() as? [String: String])
-                let job = try await stack.resumeOnAnotherWorker(job: try #require(submitted["ID"]), metricsPort: 19455)
+                let (job, _, count) = try await stack.killMidway(
+                    route: { _ in "/tools/bulk-modify" },
+                    body: { ["Resources": [$0], "Replace": ["InstitutionName": "Bulk"], "KeepSource": false] },
+                    firstWorkerPort: 19454, secondWorkerPort: 19455)
                 #expect(job["State"] as? String == "Success", "\(job)")
                 let content = try #require(job["Content"] as? [String: Any])
                 let made = try #require(content["Resources"] as? [[String: Any]])
