@@ -16,7 +16,6 @@ struct CreateDicomRoutes {
     let upload: UploadRoutes
     let resources: ResourceQueries
     let instances: InstanceQueries
-    let selection: ResourceSelection
     let blobs: BlobStore
     let deleter: ResourceDeleter
     /// DefaultEncoding's SpecificCharacterSet.

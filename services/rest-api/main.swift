@@ -111,7 +111,7 @@ do {
     let upload = UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, instances: instances, notifications: notifications,
                               overwrite: configuration.overwriteInstances, maximumBodySize: configuration.maximumUploadSize)
     upload.add(to: router)
-    CreateDicomRoutes(upload: upload, resources: resources, instances: instances, selection: resourceSelection, blobs: blobs,
+    CreateDicomRoutes(upload: upload, resources: resources, instances: instances, blobs: blobs,
                       deleter: deleter, defaultCharset: configuration.defaultCharset).add(to: router)
     // A connection silent for HttpRequestTimeout (a request head never completed, a stalled body, an idle keep-alive)
     // is closed: half-sent requests cannot pile up.
