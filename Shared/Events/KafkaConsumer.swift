@@ -23,13 +23,16 @@ public final class KafkaConsumer: Sendable {
     /// the latest one's health for `/ready`.
     public final class Factory: Sendable {
         let bootstrapServers: String
+        let properties: [String: String]
         let groupID: String
         let sessionTimeoutMilliseconds: Int
         let logger: Logger
         private let latest = Mutex<KafkaConsumer?>(nil)
 
-        public init(bootstrapServers: String, groupID: String, sessionTimeoutMilliseconds: Int = 10_000, logger: Logger) {
+        public init(bootstrapServers: String, groupID: String, sessionTimeoutMilliseconds: Int = 10_000,
+                    properties: [String: String] = [:], logger: Logger) {
             self.bootstrapServers = bootstrapServers
+            self.properties = properties
             self.groupID = groupID
             self.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
             self.logger = logger
@@ -37,7 +40,8 @@ public final class KafkaConsumer: Sendable {
 
         public func make() throws(TesseraError) -> KafkaConsumer {
             let consumer = try KafkaConsumer(bootstrapServers: bootstrapServers, groupID: groupID,
-                                             sessionTimeoutMilliseconds: sessionTimeoutMilliseconds, logger: logger)
+                                             sessionTimeoutMilliseconds: sessionTimeoutMilliseconds, properties: properties,
+                                             logger: logger)
             latest.withLock { $0 = consumer }
             return consumer
         }
@@ -49,9 +53,10 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Creates a member of `groupID`; it reads nothing until ``subscribe(_:)``.
-    /// A group with no committed offset starts at the beginning of each partition.
+    /// A group with no committed offset starts at the beginning of each partition. `properties` are more librdkafka
+    /// settings (security: `Kafka.Properties`).
     public init(bootstrapServers: String, groupID: String, sessionTimeoutMilliseconds: Int = 10_000,
-                logger: Logger) throws(TesseraError) {
+                properties: [String: String] = [:], logger: Logger) throws(TesseraError) {
         let signals = Signals()
         let configuration = KafkaConfiguration(settings: [
             ("bootstrap.servers", bootstrapServers),
@@ -66,7 +71,7 @@ public final class KafkaConsumer: Sendable {
             ("allow.auto.create.topics", "false"),
             // Bounds indexing lag: the tansu broker answers a fetch only when this wait expires, not when data arrives.
             ("fetch.wait.max.ms", "20"),
-        ])
+        ] + properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         let conf = try configuration.makeNative()
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(signals).toOpaque())
         rd_kafka_conf_set_error_cb(conf, consumerError)
@@ -200,6 +205,37 @@ public final class KafkaConsumer: Sendable {
             }
         }
         return true
+    }
+
+    /// Events not yet indexed in each partition this member owns: the partition's end (high watermark) minus the
+    /// group's committed offset (or the partition's start when the group has none). Read from librdkafka's cached
+    /// watermarks, asking the broker (bounded by `timeoutMilliseconds`) only when it has none yet. Empty when the
+    /// member owns nothing or the broker does not answer.
+    public func backlog(timeoutMilliseconds: Int32 = 1_000) async -> [Int32: Int64] {
+        let handle = self.handle
+        return await thread.run {
+            var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            guard rd_kafka_assignment(handle.pointer, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return [:] }
+            defer { rd_kafka_topic_partition_list_destroy(assignment) }
+            guard assignment.pointee.cnt > 0,
+                  rd_kafka_committed(handle.pointer, assignment, Int32(timeoutMilliseconds)) == RD_KAFKA_RESP_ERR_NO_ERROR
+            else { return [:] }
+            var backlog: [Int32: Int64] = [:]
+            for index in 0..<Int(assignment.pointee.cnt) {
+                let entry = assignment.pointee.elems[index]
+                var low: Int64 = -1
+                var high: Int64 = -1
+                if rd_kafka_get_watermark_offsets(handle.pointer, entry.topic, entry.partition, &low, &high)
+                    != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0 {
+                    guard rd_kafka_query_watermark_offsets(handle.pointer, entry.topic, entry.partition, &low, &high,
+                                                           Int32(timeoutMilliseconds)) == RD_KAFKA_RESP_ERR_NO_ERROR
+                    else { continue }
+                }
+                let committed = entry.offset >= 0 ? entry.offset : max(low, 0)
+                backlog[entry.partition] = max(0, high - committed)
+            }
+            return backlog
+        }
     }
 
     /// Leaves the group cleanly (its partitions go to the other members at once) and ends the thread. Idempotent.

@@ -20,6 +20,7 @@ import Synchronization
 /// delivery reports and checks the broker, and at graceful shutdown it flushes what is still in flight.
 public final class KafkaProducer: Service, Sendable {
     private let bootstrapServers: String
+    private let properties: [String: String]
     private let topic: String
     private let partitions: Int
     private let deliveryTimeout: Duration
@@ -29,10 +30,12 @@ public final class KafkaProducer: Service, Sendable {
     private let publishable = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
 
-    /// Creates the producer (no broker is needed yet). `bootstrapServers` is `host:port[,host:port]`.
+    /// Creates the producer (no broker is needed yet). `bootstrapServers` is `host:port[,host:port]`; `properties`
+    /// are more librdkafka settings (security: `Kafka.Properties`).
     public init(bootstrapServers: String, topic: String, partitions: Int, deliveryTimeoutMilliseconds: Int = 30_000,
-                logger: Logger) throws(TesseraError) {
+                properties: [String: String] = [:], logger: Logger) throws(TesseraError) {
         self.bootstrapServers = bootstrapServers
+        self.properties = properties
         self.topic = topic
         self.partitions = partitions
         self.deliveryTimeout = .milliseconds(deliveryTimeoutMilliseconds)
@@ -185,6 +188,6 @@ public final class KafkaProducer: Service, Sendable {
             // Never let a metadata request create the topic with the broker's default partition count: the producer
             // creates it itself, with the configured partitions.
             ("allow.auto.create.topics", "false"),
-        ])
+        ] + properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 }

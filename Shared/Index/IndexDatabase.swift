@@ -19,7 +19,7 @@ public struct IndexDatabase: Sendable {
     public init(settings: DatabaseSettings, logger: Logger) {
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username,
-            password: settings.password, database: settings.database, tls: .disable)
+            password: settings.password, database: settings.database, tls: Self.tls(settings))
         configuration.options.maximumConnections = settings.maximumConnections
         configuration.options.connectTimeout = .seconds(10)
         // Every statement has a deadline: a runaway query is cancelled by the server rather than holding a connection.
@@ -29,6 +29,24 @@ public struct IndexDatabase: Sendable {
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
         self.acquireTimeout = .seconds(max(1, settings.acquireTimeoutSeconds))
+    }
+
+    /// The TLS of `settings.sslMode`: `require` encrypts without checking the server's certificate (libpq's meaning),
+    /// `verify-full` checks it and the host name against `sslRootCertificate` (else the system's authorities).
+    static func tls(_ settings: DatabaseSettings) -> PostgresClient.Configuration.TLS {
+        switch settings.sslMode {
+        case .disable:
+            return .disable
+        case .require:
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .none
+            return .require(tls)
+        case .verifyFull:
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .fullVerification
+            if let roots = settings.sslRootCertificate { tls.trustRoots = .file(roots) }
+            return .require(tls)
+        }
     }
 
     /// Applies the migrations this process knows and the database lacks. Processes that start together

@@ -55,6 +55,9 @@ public struct EventIndexer: Service {
 
     private var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
 
+    /// How often the backlog per partition (`tessera_indexer_backlog_messages`) is measured.
+    static let backlogInterval = Duration.seconds(5)
+
     /// One consumer's life: create it, make sure the topic exists, consume until shutdown or until the consumer must
     /// be replaced (the broker no longer knows it).
     private func session() async throws {
@@ -78,7 +81,15 @@ public struct EventIndexer: Service {
             }
         }
         logger.info("Indexer consuming", metadata: ["topic": "\(broker.topic)", "group": "\(broker.consumerGroup)"])
+        var backlogReportedAt = ContinuousClock.now
+        var reportedPartitions: Set<Int32> = []
         while !stopping {
+            if ContinuousClock.now - backlogReportedAt >= Self.backlogInterval {
+                let backlog = await consumer.backlog()
+                metrics.report(backlog: backlog, previously: reportedPartitions)
+                reportedPartitions = Set(backlog.keys)
+                backlogReportedAt = ContinuousClock.now
+            }
             if consumer.needsReplacement {
                 logger.warning("The broker lost this consumer; starting a new one")
                 await consumer.close()

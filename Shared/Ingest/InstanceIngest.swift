@@ -131,7 +131,9 @@ public struct InstanceIngest: Sendable {
         switch await producer.send(key: event.key, payload: try event.encoded()) {
         case .delivered:
             stored.increment()
-            duration.recordNanoseconds((ContinuousClock.now - start).totalNanoseconds)
+            let elapsed = ContinuousClock.now - start
+            duration.recordNanoseconds(elapsed.totalNanoseconds)
+            OrthancMetrics.storeDicomDuration.record(OrthancMetrics.milliseconds(elapsed))
             logger.debug("Stored instance", metadata: ["instance": "\(instance.summary.identifiers.instancePublicID)",
                                                        "blob": "\(instance.fileUUID)"])
         case .failed(let error, let possiblyPersisted):

@@ -10,5 +10,10 @@ public struct BrokerSettings: Sendable, Hashable {
     /// How long a produced event may wait for the broker's acknowledgement before the store fails.
     public var deliveryTimeoutMilliseconds = 30_000
 
+    /// More librdkafka settings for every client (`Kafka.Properties`: `security.protocol`, `sasl.mechanisms`,
+    /// `sasl.username`, `sasl.password`, `ssl.ca.location`, ...), so a secured Kafka cluster can be reached. A setting
+    /// librdkafka does not know stops the service at start with its name.
+    public var properties: [String: String] = [:]
+
     public init() {}
 }

@@ -1,33 +1,103 @@
 import Foundation
 
-/// Reads Tessera's configuration as Orthanc does: one JSON file, or every `.json` file of a folder,
-/// with `//` and `/* */` comments allowed; then the environment overrides of the Orthanc Docker images
-/// (`ORTHANC_JSON='{...}'`, `ORTHANC__DICOM_AET=X`) and Tessera's own `TESSERA_...` variables.
+/// Reads Tessera's configuration as Orthanc does: one JSON file, or every `.json` file of a folder, with `//` and
+/// `/* */` comments and `${VAR}` / `${VAR:-default}` environment references allowed (Orthanc 1.5); then the
+/// environment conventions of the Orthanc Docker images: `ORTHANC_JSON='{...}'`, `ORTHANC__DICOM_AET=X` (values parsed
+/// as JSON when they are JSON), `*_SECRET` variables naming a file under `/run/secrets` whose content is the value of
+/// the variable without the suffix, and secret files named `ORTHANC__...`; finally Tessera's own `TESSERA_...`
+/// variables (which `*_SECRET` can give too).
 public struct ConfigurationLoader: Sendable {
     public var environment: [String: String]
+    /// Where `*_SECRET` names files (Docker's secrets folder).
+    public var secretsDirectory: String
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
+        self.secretsDirectory = environment["TESSERA_SECRETS_DIR"] ?? "/run/secrets"
     }
 
     /// Loads the configuration named by `TESSERA_CONFIG` (file or folder; none means defaults) and applies overrides.
     public func load() throws(TesseraError) -> TesseraConfiguration {
+        let environment = try resolvedEnvironment()
         var document = JSONValue.object([:])
         if let path = environment["TESSERA_CONFIG"], !path.isEmpty {
-            document = document.merging(try Self.readPath(path))
+            document = document.merging(try Self.readPath(path, environment: environment))
         }
         if let inline = environment["ORTHANC_JSON"], !inline.isEmpty {
             document = document.merging(try Self.parseDocument(Data(inline.utf8), source: "ORTHANC_JSON"))
         }
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("ORTHANC__") {
-            let path = name.dropFirst("ORTHANC__".count).components(separatedBy: "__").map(Self.orthancKey)
+            let path = Self.orthancPath(name)
             document = document.merging(Self.nested(path, Self.environmentValue(value)))
         }
         return try TesseraConfiguration(document: document, environment: environment)
     }
 
+    /// The environment with the secrets applied: `NAME_SECRET=file` sets `NAME` to the content of `file` (a name under
+    /// ``secretsDirectory``, or an absolute path), trailing newlines removed, as the Orthanc images do; a file of the
+    /// secrets folder named `ORTHANC__...` sets that variable. Secrets win over plain variables. A secret that cannot
+    /// be read is a configuration error (never a silently missing password).
+    public func resolvedEnvironment() throws(TesseraError) -> [String: String] {
+        var resolved = environment
+        let direct = (try? FileManager.default.contentsOfDirectory(atPath: secretsDirectory)) ?? []
+        for name in direct.sorted() where name.hasPrefix("ORTHANC__") {
+            resolved[name] = try readSecret(secretsDirectory + "/" + name, for: name)
+        }
+        for (name, file) in environment.sorted(by: { $0.key < $1.key }) where name.hasSuffix("_SECRET") && name.count > 7 {
+            let target = String(name.dropLast("_SECRET".count))
+            let path = file.hasPrefix("/") ? file : secretsDirectory + "/" + file
+            resolved[target] = try readSecret(path, for: name)
+        }
+        return resolved
+    }
+
+    private func readSecret(_ path: String, for name: String) throws(TesseraError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TesseraError(.inexistentFile, message: "Cannot read a secret", details: "\(name): \(path)")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+
+    /// `${VAR}`, `${VAR:-default}`, `${VAR:-"default"}` and `${VAR:-'default'}` replaced in a configuration file's
+    /// text, before it is parsed (Orthanc's `Toolbox::SubstituteVariables`): an unset variable gives its default, else
+    /// nothing; a set one (even empty) its value. Other `$` text is left alone.
+    public static func substituteVariables(_ text: String, environment: [String: String]) -> String {
+        var output = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            output += rest[..<start.lowerBound]
+            let body = rest[start.upperBound...]
+            guard let close = body.firstIndex(of: "}") else {
+                output += rest[start.lowerBound...]
+                return output
+            }
+            let inner = body[..<close]
+            let name: Substring
+            var fallback: Substring = ""
+            if let separator = inner.range(of: ":-") {
+                name = inner[..<separator.lowerBound]
+                fallback = inner[separator.upperBound...]
+                if fallback.count >= 2, let first = fallback.first, first == "\"" || first == "'", fallback.last == first {
+                    fallback = fallback.dropFirst().dropLast()
+                }
+            } else {
+                name = inner
+            }
+            if name.contains(":") {
+                // `${VAR:x}`: not one of Orthanc's forms, left as it is.
+                output += rest[start.lowerBound...close]
+            } else {
+                output += environment[String(name)] ?? String(fallback)
+            }
+            rest = body[body.index(after: close)...]
+        }
+        return output + rest
+    }
+
     /// Parses a file, or merges every `.json` file of a folder in name order.
-    public static func readPath(_ path: String) throws(TesseraError) -> JSONValue {
+    public static func readPath(_ path: String, environment: [String: String] = [:]) throws(TesseraError) -> JSONValue {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw TesseraError(.inexistentFile, message: "Configuration not found", details: path)
@@ -44,7 +114,8 @@ public struct ConfigurationLoader: Sendable {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw TesseraError(.inexistentFile, message: "Cannot read configuration", details: file)
             }
-            document = document.merging(try parseDocument(data, source: file))
+            let text = substituteVariables(String(decoding: data, as: UTF8.self), environment: environment)
+            document = document.merging(try parseDocument(Data(text.utf8), source: file))
         }
         return document
     }
@@ -101,6 +172,20 @@ public struct ConfigurationLoader: Sendable {
         }
         return output
     }
+
+    /// The configuration path of an `ORTHANC__A__B_C` variable: `A` / `BC` as ``orthancKey(_:)`` converts each level,
+    /// except the names the Orthanc images list as non-standard (`ORTHANC__POSTGRESQL` → `PostgreSQL`, ...).
+    public static func orthancPath(_ name: String) -> [String] {
+        name.dropFirst("ORTHANC__".count).components(separatedBy: "__").map { nonStandardKeys[$0] ?? orthancKey($0) }
+    }
+
+    /// Settings whose names have consecutive capitals, from the Orthanc images' `env-var-non-standards.json`.
+    static let nonStandardKeys: [String: String] = [
+        "POSTGRESQL": "PostgreSQL",
+        "CASE_SENSITIVE_PN": "CaseSensitivePN",
+        "HTTPS_CA_CERTIFICATES": "HttpsCACertificates",
+        "STORE_MD5_FOR_ATTACHMENTS": "StoreMD5ForAttachments",
+    ]
 
     /// `DICOM_AET` → `DicomAet`, as the Orthanc Docker images convert environment names.
     public static func orthancKey(_ snake: String) -> String {

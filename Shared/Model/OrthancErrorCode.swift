@@ -38,6 +38,7 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let badJson = OrthancErrorCode(code: 28, description: "Cannot parse a JSON document", httpStatus: 400)
     public static let unauthorized = OrthancErrorCode(code: 29, description: "Bad credentials were provided to an HTTP request", httpStatus: 401)
     public static let databaseUnavailable = OrthancErrorCode(code: 36, description: "The database is currently not available (probably a transient situation)", httpStatus: 503)
+    public static let sslInitialization = OrthancErrorCode(code: 39, description: "Cannot initialize SSL encryption, check out your certificates", httpStatus: 500)
     public static let canceledJob = OrthancErrorCode(code: 37, description: "Job was canceled", httpStatus: 500)
     public static let databaseCannotSerialize = OrthancErrorCode(code: 42, description: "Database could not serialize access due to concurrent updates, the transaction should be retried", httpStatus: 503)
     /// Orthanc's decoder cannot handle an image (code 2 as NotImplemented, but answered 500 as Orthanc does on the

@@ -55,6 +55,11 @@ public struct TesseraConfiguration: Sendable {
     /// Address the operations endpoint binds to (env `TESSERA_METRICS_HOST`; default loopback whatever
     /// `RemoteAccessAllowed` says: `/metrics` and `/ready` need no credentials, so they are not exposed unless asked).
     public var metricsHost: String? = nil
+    /// `SslEnabled`: the REST API answers HTTPS only, with `SslCertificate` (one PEM file holding the certificate
+    /// chain and its private key, as Orthanc's).
+    public var sslEnabled = false
+    /// `SslCertificate` (default `certificate.pem`, as Orthanc).
+    public var sslCertificate = "certificate.pem"
     public var database = DatabaseSettings()
     public var broker = BrokerSettings()
     /// The `Reconciler` section.
@@ -231,13 +236,34 @@ public struct TesseraConfiguration: Sendable {
             database.maximumConnections = try int("IndexConnectionsCount", in: postgres) ?? database.maximumConnections
             database.statementTimeoutSeconds = try int("StatementTimeout", in: postgres) ?? database.statementTimeoutSeconds
             database.acquireTimeoutSeconds = try int("AcquireTimeout", in: postgres) ?? database.acquireTimeoutSeconds
+            if let enable = postgres["EnableSsl"] {
+                guard let enabled = enable.boolValue else { throw Self.badType("PostgreSQL.EnableSsl", "a Boolean") }
+                database.sslMode = enabled ? .require : .disable
+            }
+            // As Orthanc's plugin: the URI, when given, says everything (EnableSsl is then not read).
+            if let uri = postgres["ConnectionUri"] {
+                guard let text = uri.stringValue else { throw Self.badType("PostgreSQL.ConnectionUri", "a string") }
+                database.sslMode = .disable
+                try database.apply(connectionURI: text)
+            }
         }
+        sslEnabled = try bool("SslEnabled") ?? sslEnabled
+        sslCertificate = try string("SslCertificate") ?? sslCertificate
         if let kafka = document["Kafka"] {
             broker.bootstrapServers = kafka["BootstrapServers"]?.stringValue ?? broker.bootstrapServers
             broker.topic = kafka["Topic"]?.stringValue ?? broker.topic
             broker.partitions = try int("Partitions", in: kafka) ?? broker.partitions
             broker.consumerGroup = kafka["ConsumerGroup"]?.stringValue ?? broker.consumerGroup
             broker.deliveryTimeoutMilliseconds = try int("DeliveryTimeout", in: kafka) ?? broker.deliveryTimeoutMilliseconds
+            if let properties = kafka["Properties"] {
+                guard case .object(let members) = properties else { throw Self.badType("Kafka.Properties", "an object") }
+                for (key, value) in members {
+                    guard let text = value.stringValue ?? value.intValue.map(String.init) ?? value.boolValue.map(String.init) else {
+                        throw Self.badType("Kafka.Properties", "an object of strings")
+                    }
+                    broker.properties[key] = text
+                }
+            }
         }
         if let section = document["Reconciler"] {
             reconciler.intervalSeconds = try int("Interval", in: section) ?? reconciler.intervalSeconds
@@ -320,6 +346,14 @@ public struct TesseraConfiguration: Sendable {
         database.username = string("TESSERA_PG_USER") ?? database.username
         database.password = string("TESSERA_PG_PASSWORD") ?? database.password
         database.database = string("TESSERA_PG_DATABASE") ?? database.database
+        if let mode = string("TESSERA_PG_SSLMODE") {
+            guard let parsed = DatabaseSettings.SSLMode(rawValue: mode) else {
+                throw TesseraError(.badConfiguration, message: "Bad configuration",
+                                   details: "TESSERA_PG_SSLMODE must be disable, require or verify-full, got \(mode)")
+            }
+            database.sslMode = parsed
+        }
+        database.sslRootCertificate = string("TESSERA_PG_SSLROOTCERT") ?? database.sslRootCertificate
         broker.bootstrapServers = string("TESSERA_KAFKA_BROKERS") ?? broker.bootstrapServers
         broker.topic = string("TESSERA_KAFKA_TOPIC") ?? broker.topic
         broker.partitions = try int("TESSERA_KAFKA_PARTITIONS") ?? broker.partitions

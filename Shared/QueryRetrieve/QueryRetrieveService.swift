@@ -33,6 +33,9 @@ public struct QueryRetrieveService: Sendable {
         let allowed = access.request.map {
             rules.allows($0, callingAET: access.callingAET, ip: access.peerIP, modalities: modalities)
         } ?? rules.allowsConnection(callingAET: access.callingAET, ip: access.peerIP, modalities: modalities)
+        if access.request == nil {
+            Counter(label: "tessera_dicom_associations_total", dimensions: [("result", allowed ? "accepted" : "refused")]).increment()
+        }
         if !allowed {
             Counter(label: "tessera_dicom_refused_total", dimensions: [("request", access.request?.rawValue ?? "Association")]).increment()
             logger.info("DICOM peer refused", metadata: [
@@ -58,8 +61,15 @@ public struct QueryRetrieveService: Sendable {
             name = "C-GET"
             outcome = await get.handle(request, responder: responder)
         }
+        let elapsed = ContinuousClock.now - started
         Timer(label: "tessera_dicom_request_duration_seconds", dimensions: [("command", name)])
-            .recordNanoseconds((ContinuousClock.now - started).totalNanoseconds)
+            .recordNanoseconds(elapsed.totalNanoseconds)
+        let orthancMetric = switch request.command {
+        case .find: OrthancMetrics.findSCPDuration
+        case .move: OrthancMetrics.moveSCPDuration
+        case .get: OrthancMetrics.getSCPDuration
+        }
+        orthancMetric.record(OrthancMetrics.milliseconds(elapsed))
         Counter(label: "tessera_dicom_requests_total", dimensions: [("command", name), ("status", outcome.status.description)]).increment()
         return outcome
     }

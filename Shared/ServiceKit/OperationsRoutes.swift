@@ -4,10 +4,13 @@ import Prometheus
 /// `/health` (the process is alive), `/ready` (its dependencies answer) and `/metrics` (Prometheus text format),
 /// added to a service's router.
 public enum OperationsRoutes {
+    /// Adds the three routes; `extraMetrics` returns series computed at scrape time (text format, appended); without
+    /// it, this process's Orthanc metrics (``OrthancMetricsExposition``: up time, the durations it recorded).
     public static func add<Context: RequestContext>(
         to router: Router<Context>,
         metrics: PrometheusCollectorRegistry,
-        readiness: @escaping @Sendable () async -> Bool
+        readiness: @escaping @Sendable () async -> Bool,
+        extraMetrics: (@Sendable () async -> String)? = nil
     ) {
         router.get("/health") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK\n")))
@@ -18,10 +21,10 @@ public enum OperationsRoutes {
                             body: .init(byteBuffer: ByteBuffer(string: ready ? "READY\n" : "NOT READY\n")))
         }
         router.get("/metrics") { _, _ in
-            var buffer: [UInt8] = []
-            metrics.emit(into: &buffer)
+            let extra = await extraMetrics?()
+                ?? OrthancMetricsExposition.prometheusText(OrthancMetricsExposition.process(includeREST: false))
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+                            body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.render(metrics, extra: extra))))
         }
     }
 }

@@ -11,22 +11,48 @@ public struct ServiceBootstrap: Sendable {
     /// The registry `/metrics` renders.
     public let metrics: PrometheusCollectorRegistry
 
-    /// Reads the configuration and bootstraps logging (stderr, level from `TESSERA_LOG_LEVEL`, default `info`, changed at
-    /// run time by `/tools/log-level` through ``LogVerbosity``)
-    /// and metrics. Call once, first thing in `main`. Exits the process with a clear message on a bad configuration.
-    public static func start(service: String) -> ServiceBootstrap {
-        let environment = ProcessInfo.processInfo.environment
+    /// The command this process was started for (`tessera-indexer migrate`); nil: serve.
+    public let command: String?
+
+    /// Reads the command line (``CommandLineOptions``: `--help`, `--version`, a configuration path, the service's
+    /// commands) and the configuration, and bootstraps logging (stderr, text or JSON as `TESSERA_LOG_FORMAT` says,
+    /// level from `TESSERA_LOG_LEVEL`, default `info`, changed at run time by `/tools/log-level` through
+    /// ``LogVerbosity``) and metrics (Prometheus, names as ``MetricNaming`` gives them). Call once, first thing in
+    /// `main`. Exits the process with a clear message on a bad command line or configuration.
+    public static func start(service: String, usage: CommandLineOptions.Usage) -> ServiceBootstrap {
+        _ = OrthancMetrics.started  // the process's start, for orthanc_up_time_s
+        var environment = ProcessInfo.processInfo.environment
+        var command: String?
+        switch CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()), usage: usage) {
+        case .help(let text), .version(let text):
+            print(text, terminator: "")
+            exit(0)
+        case .invalid(let text):
+            FileHandle.standardError.write(Data(text.utf8))
+            exit(2)
+        case .run(let path, let name):
+            if let path { environment["TESSERA_CONFIG"] = path }
+            command = name
+        }
         let level = environment["TESSERA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         // The level follows LogVerbosity, which the REST API's /tools/log-level changes for the whole cluster.
         LogVerbosity.shared.configure(level)
-        LoggingSystem.bootstrap { label in VerbosityLogHandler(label: label, verbosity: .shared) }
+        switch environment["TESSERA_LOG_FORMAT"] ?? "text" {
+        case "json": LoggingSystem.bootstrap { label in JSONLogHandler(label: label, verbosity: .shared) }
+        case "text": LoggingSystem.bootstrap { label in VerbosityLogHandler(label: label, verbosity: .shared) }
+        case let other:
+            FileHandle.standardError.write(Data("\(usage.executable): TESSERA_LOG_FORMAT must be text or json, not \(other)\n".utf8))
+            exit(2)
+        }
         var logger = Logger(label: "tessera.\(service)")
         logger[metadataKey: "service"] = "\(service)"
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = MetricNaming.sanitize
+        MetricsSystem.bootstrap(factory)
         do {
             let configuration = try ConfigurationLoader(environment: environment).load()
-            return ServiceBootstrap(configuration: configuration, logger: logger, metrics: registry)
+            return ServiceBootstrap(configuration: configuration, logger: logger, metrics: registry, command: command)
         } catch {
             logger.critical("Cannot read the configuration", metadata: ["error": "\(error)"])
             exit(2)

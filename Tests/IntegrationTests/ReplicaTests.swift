@@ -48,5 +48,37 @@ extension ClusterTests {
             let ids = try await api.json("/instances", as: [String].self)
             #expect(ids.filter { $0 == original.ID }.count == 1)
         }
+
+        @Test("SslEnabled: a replica answers HTTPS only, with SslCertificate's chain and key; a certificate without its key stops it with Orthanc's error")
+        func https() async throws {
+            let folder = try environment.temporaryFolder("https")
+            let key = folder + "/key.pem", certificate = folder + "/certificate.pem", combined = folder + "/https.pem"
+            let made = try await ProcessRunner.run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                                                               "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1"])
+            #expect(made.status == 0, "\(made.output)")
+            let pem = try String(contentsOfFile: certificate, encoding: .utf8) + String(contentsOfFile: key, encoding: .utf8)
+            try pem.write(toFile: combined, atomically: true, encoding: .utf8)
+
+            let port = 18_947
+            let process = try ProcessRunner.start(environment.binaries + "/tessera-api", [], environment: environment.replicaEnvironment(
+                port: port, json: #"{"SslEnabled": true, "SslCertificate": "\#(combined)"}"#))
+            defer { kill(process.pid, SIGKILL) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            var answer = ProcessRunner.Outcome(status: -1, output: "")
+            while ContinuousClock.now < deadline {
+                answer = try await ProcessRunner.run("curl", ["-sS", "--cacert", certificate, "https://127.0.0.1:\(port)/system"])
+                if answer.status == 0 { break }
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            #expect(answer.status == 0 && answer.output.contains("\"ApiVersion\""), "\(answer.output)")
+            let plain = try await ProcessRunner.run("curl", ["-sS", "-m", "5", "http://127.0.0.1:\(port)/system"])
+            #expect(plain.status != 0, "plain HTTP must not be served: \(plain.output)")
+
+            let keyless = try ProcessRunner.start(environment.binaries + "/tessera-api", [], environment: environment.replicaEnvironment(
+                port: port + 1, json: #"{"SslEnabled": true, "SslCertificate": "\#(certificate)"}"#))
+            let stopped = await keyless.wait(timeout: .seconds(30))
+            #expect(stopped.status != 0)
+            #expect(stopped.output.contains("Cannot initialize SSL encryption"), "\(stopped.output.suffix(800))")
+        }
     }
 }

@@ -16,7 +16,9 @@ import Storage
 signal(SIGPIPE, SIG_IGN)
 // DCMTK 3.6.7 leaves Nagle's algorithm on unless TCP_NODELAY is set: ~40 ms stall per C-STORE response.
 setenv("TCP_NODELAY", "1", 0)
-let bootstrap = ServiceBootstrap.start(service: "gateway")
+let bootstrap = ServiceBootstrap.start(service: "gateway", usage: .init(
+    executable: "tessera-gateway",
+    summary: "Tessera's DICOM gateway: C-ECHO, C-STORE (durable before Success), C-FIND, C-MOVE and C-GET SCP."))
 let configuration = bootstrap.configuration
 let logger = bootstrap.logger
 DicomToolkit.initialize()
@@ -30,7 +32,7 @@ do {
     let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers, topic: configuration.broker.topic,
                                      partitions: configuration.broker.partitions,
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
-                                     logger: logger)
+                                     properties: configuration.broker.properties, logger: logger)
     let scp = try StoreSCP(options: StoreSCPOptions(
         port: configuration.dicomPort, aeTitle: configuration.dicomAet,
         maximumAssociations: configuration.dicomThreadsCount, incomingFolder: blobs.incomingFolder,

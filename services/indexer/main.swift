@@ -10,24 +10,35 @@ import Storage
 // tessera-indexer: the only writer of resource rows. Wires modules together; the logic lives in Shared/.
 //   tessera-indexer          consume events, reconcile the blob store, sweep stability and removed blobs
 //   tessera-indexer scrub    check every stored file against the MD5 stored at ingest; exit 1 when one differs
-let bootstrap = ServiceBootstrap.start(service: "indexer")
+//   tessera-indexer migrate  apply the index schema migrations, then exit (compose runs it once before the services)
+let bootstrap = ServiceBootstrap.start(service: "indexer", usage: .init(
+    executable: "tessera-indexer",
+    summary: "Tessera's indexer: consumes the ingest events and writes the PostgreSQL index; reconciles the storage.",
+    commands: [("migrate", "apply the index schema migrations (waiting for PostgreSQL), then exit"),
+               ("scrub", "check every stored file against its MD5 recorded at ingest; exit 1 when one differs")]))
 let configuration = bootstrap.configuration
 let logger = bootstrap.logger
-let command = CommandLine.arguments.dropFirst().first
+let command = bootstrap.command
 
 do {
     let database = IndexDatabase(settings: configuration.database, logger: logger)
     let blobs = try BlobStore(root: configuration.storageDirectory)
+    if command == "migrate" {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await database.client.run() }
+            try await database.migrateWhenAvailable()
+            let version = try await database.migrate()
+            logger.info("Index schema current", metadata: ["version": "\(version)"])
+            group.cancelAll()
+        }
+        exit(0)
+    }
     if command == "scrub" {
         let failed = try await Scrub.run(database: database, blobs: blobs)
         exit(failed ? 1 : 0)
     }
-    if let command {
-        logger.critical("Unknown command", metadata: ["command": "\(command)"])
-        exit(2)
-    }
     let consumers = KafkaConsumer.Factory(bootstrapServers: configuration.broker.bootstrapServers,
-                                          groupID: configuration.broker.consumerGroup, logger: logger)
+                                          groupID: configuration.broker.consumerGroup, properties: configuration.broker.properties, logger: logger)
     let indexer = EventIndexer(consumers: consumers, database: database, blobs: blobs, broker: configuration.broker,
                                logger: logger)
     let operations = OperationsServer.make(

@@ -15,7 +15,9 @@ import Storage
 // tessera-worker: runs the jobs every replica of the REST API submits, and makes every outbound DICOM association and
 // HTTP request.
 // Wires modules together; the logic lives in Shared/Jobs.
-let bootstrap = ServiceBootstrap.start(service: "worker")
+let bootstrap = ServiceBootstrap.start(service: "worker", usage: .init(
+    executable: "tessera-worker",
+    summary: "Tessera's job worker: runs the cluster's jobs and every outbound DICOM association and HTTP request."))
 let configuration = bootstrap.configuration
 let logger = bootstrap.logger
 
@@ -31,7 +33,7 @@ do {
     let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers, topic: configuration.broker.topic,
                                      partitions: configuration.broker.partitions,
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
-                                     logger: logger)
+                                     properties: configuration.broker.properties, logger: logger)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
                                 transcoding: configuration.transcoding, logger: logger)
     // Every blocking DCMTK call (connect, negotiate, C-STORE) runs on these threads: one per job slot, plus one for

@@ -4,9 +4,9 @@ import Model
 /// Tessera's own version in `TesseraVersion`.
 enum SystemJSON {
     /// The Orthanc release whose REST behaviour Tessera follows, and its `ApiVersion`.
-    static let orthancVersion = "1.12.4"
-    static let apiVersion = 24
-    static let tesseraVersion = "0.1.0"
+    static let orthancVersion = TesseraVersion.orthanc
+    static let apiVersion = TesseraVersion.orthancAPI
+    static let tesseraVersion = TesseraVersion.tessera
 
     static func render(_ configuration: TesseraConfiguration) -> JSONValue {
         var mainTags: [String: JSONValue] = [:]

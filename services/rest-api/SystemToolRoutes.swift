@@ -6,11 +6,14 @@ import Model
 import ServiceKit
 
 /// Orthanc's small system tools: `/tools/generate-uid`, `/tools/now`, `/tools/now-local`, `/tools/default-encoding`,
-/// `/tools/log-level` (and per category) and `/tools/metrics`, answered in plain text as Orthanc answers them.
+/// `/tools/log-level` (and per category), `/tools/metrics` and `/tools/metrics-prometheus`, answered in plain text as
+/// Orthanc answers them.
 struct SystemToolRoutes {
     let configuration: TesseraConfiguration
     /// The log verbosity the cluster keeps (`/tools/log-level`).
     let logLevels: LogLevelStore
+    /// The index, for the cluster-wide gauges of `/tools/metrics-prometheus`.
+    let database: IndexDatabase
 
     func add(to router: Router<APIRequestContext>) {
         // A missing or unknown level answers 404 with no body, as Orthanc.
@@ -49,6 +52,15 @@ struct SystemToolRoutes {
             router.put(RouterPath("/tools/log-level-\(category)")) { request, _ in try await setLogLevel(request, category: category) }
         }
         router.get("/tools/metrics") { _, _ in Self.text("1") }
+        // Orthanc's metrics in Orthanc's format (each line `name value timestamp-ms`, no TYPE lines), so that Orthanc
+        // dashboards and Orthanc Explorer 2 read them unchanged. Cluster-wide gauges plus this replica's own figures.
+        router.get("/tools/metrics-prometheus") { _, _ in
+            let statistics = try await ClusterStatistics.read(from: database)
+            let text = OrthancMetricsExposition.orthancText(
+                OrthancMetricsExposition.cluster(statistics) + OrthancMetricsExposition.process(includeREST: true))
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
         router.put("/tools/metrics") { request, _ in
             var request = request
             let value = String(buffer: try await request.collectBody(upTo: 1024)).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -2,6 +2,8 @@ import DICOM
 import Events
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Index
 import Imaging
 import Indexing
@@ -17,7 +19,9 @@ import ServiceLifecycle
 import Storage
 
 // tessera-api: Orthanc's REST API over the index and the blob store. Wires modules together.
-let bootstrap = ServiceBootstrap.start(service: "api")
+let bootstrap = ServiceBootstrap.start(service: "api", usage: .init(
+    executable: "tessera-api",
+    summary: "Tessera's REST API: Orthanc's REST API over the index (PostgreSQL) and the shared storage."))
 let configuration = bootstrap.configuration
 let logger = bootstrap.logger
 
@@ -30,7 +34,7 @@ do {
     let producer = try KafkaProducer(bootstrapServers: configuration.broker.bootstrapServers, topic: configuration.broker.topic,
                                      partitions: configuration.broker.partitions,
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
-                                     logger: logger)
+                                     properties: configuration.broker.properties, logger: logger)
     // Parsing uploads and making their blobs durable run on threads of their own, off Swift's cooperative pool.
     let ingestThreads = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
     ingestThreads.start()
@@ -43,14 +47,25 @@ do {
     let instances = InstanceQueries(database: database)
     let router = Router(context: APIRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(OrthancRequestMetricsMiddleware())
     router.middlewares.add(AccessControlMiddleware(configuration: configuration))
     router.middlewares.add(OrthancErrorMiddleware())
     router.middlewares.add(XMLAnswerMiddleware())
     router.middlewares.add(SchemaGateMiddleware(schema: database.schema))
-    OperationsRoutes.add(to: router, metrics: bootstrap.metrics,
-                         readiness: { await database.isReachable() && producer.canPublish })
+    let readiness: @Sendable () async -> Bool = { await database.isReachable() && producer.canPublish }
+    // Scrape-time series: Orthanc's /tools/metrics-prometheus gauges (cluster-wide and this replica's), tessera_jobs.
+    let clusterMetrics: @Sendable () async -> String = {
+        var samples = OrthancMetricsExposition.process(includeREST: true)
+        guard let statistics = try? await ClusterStatistics.read(from: database) else {
+            return OrthancMetricsExposition.prometheusText(samples)
+        }
+        samples += OrthancMetricsExposition.cluster(statistics)
+        return OrthancMetricsExposition.prometheusText(samples, jobs: statistics.jobs, deadLetters: statistics.deadLetters)
+    }
+    OperationsRoutes.add(to: router, metrics: bootstrap.metrics, readiness: readiness, extraMetrics: clusterMetrics)
     router.get("/system") { _, _ in OrthancJSON.response(SystemJSON.render(configuration)) }
-    SystemToolRoutes(configuration: configuration, logLevels: LogLevelStore(database: database)).add(to: router)
+    SystemToolRoutes(configuration: configuration, logLevels: LogLevelStore(database: database), database: database)
+        .add(to: router)
     let resources = ResourceQueries(database: database)
     let renderer = ResourceRenderer(resources: resources, instances: instances, blobs: blobs)
     let changes = ChangeLog(database: database)
@@ -115,13 +130,25 @@ do {
                       deleter: deleter, defaultCharset: configuration.defaultCharset).add(to: router)
     // A connection silent for HttpRequestTimeout (a request head never completed, a stalled body, an idle keep-alive)
     // is closed: half-sent requests cannot pile up.
+    // SslEnabled: HTTPS only, with SslCertificate (Orthanc's single PEM file: certificate chain and private key).
+    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpRequestTimeout))))
+    let server = configuration.sslEnabled
+        ? try HTTPServerBuilder.tls(http1, tlsConfiguration: ServerTLS.configuration(certificateFile: configuration.sslCertificate))
+        : http1
     let application = Application(
         responder: MethodOverrideResponder(inner: router.buildResponder()),
-        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpRequestTimeout)))),
+        server: server,
         configuration: .init(address: .hostname(bootstrap.httpHost, port: configuration.httpPort), serverName: "Tessera"),
         logger: logger)
+    // The operations endpoint (/health, /ready, /metrics without credentials) when TESSERA_METRICS_PORT is set:
+    // several API replicas may share a machine, so it has no default port.
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+    if let port = configuration.metricsPort {
+        services.append(.init(service: OperationsServer.make(host: bootstrap.operationsHost, port: port, metrics: bootstrap.metrics,
+                                                             logger: logger, readiness: readiness, extraMetrics: clusterMetrics)))
+    }
     let group = ServiceGroup(configuration: .init(
-        services: [
+        services: services + [
             .init(service: database.client),
             .init(service: SchemaService(database: database)),
             .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
@@ -132,7 +159,8 @@ do {
         ],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
-    logger.info("REST API listening", metadata: ["host": "\(bootstrap.httpHost)", "port": "\(configuration.httpPort)"])
+    logger.info("REST API listening", metadata: ["host": "\(bootstrap.httpHost)", "port": "\(configuration.httpPort)",
+                                                 "scheme": "\(configuration.sslEnabled ? "https" : "http")"])
     try await group.run()
 } catch {
     logger.critical("tessera-api stopped", metadata: ["error": "\(error)"])
