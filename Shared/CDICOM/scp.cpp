@@ -262,6 +262,9 @@ public:
 
     OFCondition run(T_ASC_Association *incoming) override {
         association_ = incoming;
+        // A number for this association, unique in the process, that the log lines of its requests carry.
+        static std::atomic<uint64_t> associations{0};
+        associationID_ = associations.fetch_add(1, std::memory_order_relaxed) + 1;
         connection_ = dynamic_cast<DeadlineConnection *>(DUL_getTransportConnection(incoming->DULassociation));
         if (connection_ != nullptr) connection_->enterAssociation(static_cast<int>(1000 * server_.dimseTimeout));
         OFCondition result = EC_Normal;
@@ -451,6 +454,7 @@ private:
             instance.peer_ip = peer.c_str();
             instance.sop_class_uid = request.AffectedSOPClassUID;
             instance.sop_instance_uid = request.AffectedSOPInstanceUID;
+            instance.association_id = associationID_;
             // The callback owns the file from here: it adopts it as a blob or removes it.
             file.handedOn = true;
             status = server_.callback(server_.context, &instance);
@@ -514,6 +518,7 @@ private:
             request.peer_ip = peer.c_str();
             request.move_destination = destination.c_str();
             request.message_id = messageID;
+            request.association_id = associationID_;
             request.identifier = bytes.data();
             request.identifier_length = bytes.size();
             server_.query(server_.context, &qr, &request);
@@ -536,6 +541,7 @@ private:
 
     Server &server_;
     T_ASC_Association *association_ = nullptr;
+    uint64_t associationID_ = 0;
     DeadlineConnection *connection_ = nullptr;
 };
 

@@ -497,6 +497,7 @@ int cdicom_get(const cdicom_scu_options *options, const char *model, const uint3
                         instance.peer_ip = options->host;
                         instance.sop_class_uid = store.AffectedSOPClassUID;
                         instance.sop_instance_uid = store.AffectedSOPInstanceUID;
+                        instance.association_id = 0;
                         file.handedOn = true;  // the callback adopts or removes it
                         answer = callback(context, &instance);
                     }

@@ -19,6 +19,8 @@ public struct QueryRetrieveRequest: Sendable {
     public var messageID: UInt16
     /// The identifier as a DICOM file (explicit VR little endian, with a meta header).
     public var identifier: [UInt8]
+    /// The association's number in this process (log lines carry it).
+    public var associationID: UInt64 = 0
 
     public init(command: Command, sopClassUID: String, callingAET: String, calledAET: String, peerIP: String,
                 moveDestination: String = "", messageID: UInt16 = 1, identifier: [UInt8]) {
@@ -45,5 +47,6 @@ public struct QueryRetrieveRequest: Sendable {
         self.init(command: command, sopClassUID: text(raw.sop_class_uid), callingAET: text(raw.calling_aet),
                   calledAET: text(raw.called_aet), peerIP: text(raw.peer_ip), moveDestination: text(raw.move_destination),
                   messageID: raw.message_id, identifier: Array(UnsafeBufferPointer(start: bytes, count: raw.identifier_length)))
+        associationID = raw.association_id
     }
 }

@@ -12,6 +12,8 @@ public struct ReceivedInstance: Sendable {
     /// Affected SOP Class / Instance UID of the C-STORE request.
     public var sopClassUID: String
     public var sopInstanceUID: String
+    /// The association's number in this process (log lines carry it); 0 on an association we opened (C-GET).
+    public var associationID: UInt64 = 0
 }
 
 extension ReceivedInstance {
@@ -21,6 +23,7 @@ extension ReceivedInstance {
         func string(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
         self.init(path: String(cString: path), callingAET: string(raw.pointee.calling_aet),
                   calledAET: string(raw.pointee.called_aet), peerIP: string(raw.pointee.peer_ip),
-                  sopClassUID: string(raw.pointee.sop_class_uid), sopInstanceUID: string(raw.pointee.sop_instance_uid))
+                  sopClassUID: string(raw.pointee.sop_class_uid), sopInstanceUID: string(raw.pointee.sop_instance_uid),
+                  associationID: raw.pointee.association_id)
     }
 }

@@ -7,8 +7,9 @@ extension InstanceIngest {
     /// the broker acknowledged it. Any failure answers the DIMSE status that tells the sender whether to retry.
     /// `datashare`: the edge receiver's datashare the association selected (the instance carries it).
     public func handle(_ received: ReceivedInstance, datashare: String? = nil) -> StoreHandling {
-        let source = IngestSource(origin: "DicomProtocol", remoteAET: received.callingAET, calledAET: received.calledAET,
+        var source = IngestSource(origin: "DicomProtocol", remoteAET: received.callingAET, calledAET: received.calledAET,
                                   remoteIP: received.peerIP, datashare: datashare)
+        if received.associationID != 0 { source.association = received.associationID }
         let start = ContinuousClock.now
         let instance: StoredInstance
         do throws(TesseraError) {

@@ -59,8 +59,7 @@ public struct InstanceIngest: Sendable {
                 summary = try summarize(path: path)
             } catch {
                 blobs.discard(path)
-                let metadata: Logger.Metadata = ["origin": "\(source.origin)", "remoteAET": "\(source.remoteAET ?? "")",
-                                                 "reason": "\(error.details ?? error.message)"]
+                let metadata = source.logMetadata.merging(["reason": "\(error.details ?? error.message)"]) { $1 }
                 if error.refusesInstance {
                     rejected.increment()
                     logger.warning("Rejected a file that is not a usable DICOM instance", metadata: metadata)
@@ -80,7 +79,7 @@ public struct InstanceIngest: Sendable {
             blob = try blobs.adoptBlocking(path, md5: nil, as: id)
         } catch {
             failed.increment()
-            logger.error("Could not store an instance durably", metadata: ["origin": "\(source.origin)", "error": "\(error)"])
+            logger.error("Could not store an instance durably", metadata: source.logMetadata.merging(["error": "\(error)"]) { $1 })
             throw error
         }
         return StoredInstance(

@@ -134,6 +134,14 @@ public struct TesseraConfiguration: Sendable {
             guard let text = value.stringValue else { throw Self.badType(key, "a string") }
             return text
         }
+        /// A text setting of a section. A whole number is taken as its digits: an `ORTHANC__POSTGRESQL__PASSWORD=123456`
+        /// variable (or secret) reads as JSON, a number, where the user meant the text. Other types are refused.
+        func text(_ key: String, in section: JSONValue, named sectionName: String) throws(TesseraError) -> String? {
+            guard let value = section[key] else { return nil }
+            if let text = value.stringValue { return text }
+            if let number = value.intValue { return String(number) }
+            throw Self.badType("\(sectionName).\(key)", "a string")
+        }
         func int(_ key: String, in section: JSONValue? = nil) throws(TesseraError) -> Int? {
             guard let value = (section ?? document)[key] else { return nil }
             guard let number = value.intValue else { throw Self.badType(key, "an integer") }
@@ -228,11 +236,11 @@ public struct TesseraConfiguration: Sendable {
             }
         }
         if let postgres = document["PostgreSQL"] {
-            database.host = postgres["Host"]?.stringValue ?? database.host
+            database.host = try text("Host", in: postgres, named: "PostgreSQL") ?? database.host
             database.port = try int("Port", in: postgres) ?? database.port
-            database.username = postgres["Username"]?.stringValue ?? database.username
-            database.password = postgres["Password"]?.stringValue ?? database.password
-            database.database = postgres["Database"]?.stringValue ?? database.database
+            database.username = try text("Username", in: postgres, named: "PostgreSQL") ?? database.username
+            database.password = try text("Password", in: postgres, named: "PostgreSQL") ?? database.password
+            database.database = try text("Database", in: postgres, named: "PostgreSQL") ?? database.database
             database.maximumConnections = try int("IndexConnectionsCount", in: postgres) ?? database.maximumConnections
             database.statementTimeoutSeconds = try int("StatementTimeout", in: postgres) ?? database.statementTimeoutSeconds
             database.acquireTimeoutSeconds = try int("AcquireTimeout", in: postgres) ?? database.acquireTimeoutSeconds
@@ -250,10 +258,10 @@ public struct TesseraConfiguration: Sendable {
         sslEnabled = try bool("SslEnabled") ?? sslEnabled
         sslCertificate = try string("SslCertificate") ?? sslCertificate
         if let kafka = document["Kafka"] {
-            broker.bootstrapServers = kafka["BootstrapServers"]?.stringValue ?? broker.bootstrapServers
-            broker.topic = kafka["Topic"]?.stringValue ?? broker.topic
+            broker.bootstrapServers = try text("BootstrapServers", in: kafka, named: "Kafka") ?? broker.bootstrapServers
+            broker.topic = try text("Topic", in: kafka, named: "Kafka") ?? broker.topic
             broker.partitions = try int("Partitions", in: kafka) ?? broker.partitions
-            broker.consumerGroup = kafka["ConsumerGroup"]?.stringValue ?? broker.consumerGroup
+            broker.consumerGroup = try text("ConsumerGroup", in: kafka, named: "Kafka") ?? broker.consumerGroup
             broker.deliveryTimeoutMilliseconds = try int("DeliveryTimeout", in: kafka) ?? broker.deliveryTimeoutMilliseconds
             if let properties = kafka["Properties"] {
                 guard case .object(let members) = properties else { throw Self.badType("Kafka.Properties", "an object") }

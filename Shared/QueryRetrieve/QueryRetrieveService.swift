@@ -71,6 +71,9 @@ public struct QueryRetrieveService: Sendable {
         }
         orthancMetric.record(OrthancMetrics.milliseconds(elapsed))
         Counter(label: "tessera_dicom_requests_total", dimensions: [("command", name), ("status", outcome.status.description)]).increment()
+        logger.debug("DICOM request answered", metadata: [
+            "association": "\(request.associationID)", "command": "\(name)", "callingAET": "\(request.callingAET)",
+            "status": "\(outcome.status.description)", "milliseconds": "\(Int(OrthancMetrics.milliseconds(elapsed)))"])
         return outcome
     }
 }

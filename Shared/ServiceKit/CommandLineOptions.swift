@@ -32,8 +32,9 @@ public enum CommandLineOptions: Equatable, Sendable {
                          summary, "",
                          "CONFIGURATION is an Orthanc configuration file, or a folder whose .json files are merged (the",
                          "TESSERA_CONFIG variable names one too). Comments and ${VAR} / ${VAR:-default} are allowed in it.",
-                         "Then ORTHANC_JSON, ORTHANC__NAME variables, *_SECRET variables (file names under /run/secrets),",
-                         "and TESSERA_* variables override it (docs/operations.md lists them).", ""]
+                         "Then ORTHANC_JSON, ORTHANC__NAME variables and TESSERA_* variables override it; NAME_SECRET=file",
+                         "gives variable NAME the content of file (under /run/secrets, or TESSERA_SECRETS_DIR).",
+                         "docs/operations.md lists every key and variable.", ""]
             if !commands.isEmpty {
                 lines.append("Commands:")
                 let width = commands.map(\.name.count).max() ?? 0

@@ -49,11 +49,15 @@ public struct JSONLogHandler: LogHandler {
         text += "\"logger\":" + quoted(label) + ",\"message\":" + quoted(message)
         for key in metadata.keys.sorted() {
             guard let value = metadata[key] else { continue }
-            let name = ["timestamp", "level", "logger", "message"].contains(key) ? "_" + key : key
+            let name = renamed[key] ?? (["timestamp", "level", "logger", "message"].contains(key) ? "_" + key : key)
             text += "," + quoted(name) + ":" + json(value)
         }
         return text + "}"
     }
+
+    /// Metadata keys libraries set, under the names Tessera's lines use: Hummingbird's request ID is `request` (the
+    /// `X-Request-Id` header of the answer).
+    static let renamed = ["hb.request.id": "request"]
 
     private static let timestampFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 

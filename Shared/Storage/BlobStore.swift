@@ -44,6 +44,18 @@ public struct BlobStore: Sendable {
         return "\(root)/\(String(decoding: utf8[0..<2], as: UTF8.self))/\(String(decoding: utf8[2..<4], as: UTF8.self))/\(id.value)"
     }
 
+    /// Whether a file can be created in the storage now (readiness): creates and removes a probe file where incoming
+    /// files go. False on a full, read-only or unmounted storage.
+    public var isWritable: Bool {
+        let probe = "\(incomingFolder)/.ready-\(UUID().uuidString.lowercased())"
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { return false }
+        let written = pwrite(descriptor, "ok", 2, 0) == 2
+        close(descriptor)
+        unlink(probe)
+        return written
+    }
+
     /// A fresh path for an incoming file (nothing is created).
     public func incomingPath() -> String {
         "\(incomingFolder)/\(UUID().uuidString.lowercased())\(Self.incomingSuffix)"

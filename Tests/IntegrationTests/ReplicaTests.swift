@@ -80,5 +80,40 @@ extension ClusterTests {
             #expect(stopped.status != 0)
             #expect(stopped.output.contains("Cannot initialize SSL encryption"), "\(stopped.output.suffix(800))")
         }
+
+        @Test("TESSERA_PG_SSLMODE: require talks TLS to PostgreSQL; verify-full refuses a certificate no authority signed")
+        func postgresTLS() async throws {
+            func sslConnections() async throws -> Int {
+                let outcome = try await ProcessRunner.run("psql", ["-h", "127.0.0.1", "-p", String(environment.postgresPort), "-U",
+                                                                   "postgres", "-d", "tessera", "-tAc", "SELECT count(*) FROM pg_stat_ssl WHERE ssl"],
+                                                          environment: ["PGSSLMODE": "disable"])
+                return Int(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            }
+            #expect(try await sslConnections() == 0, "the cluster's services connect without TLS")
+            let port = 18_949
+            let process = try await environment.startReplica(port: port, json: "{}", extra: ["TESSERA_PG_SSLMODE": "require"])
+            defer { kill(process.pid, SIGKILL) }
+            let replica = RESTClient(baseURL: "http://127.0.0.1:\(port)")
+            #expect(try await replica.get("/statistics").status == 200)
+            #expect(try await sslConnections() > 0, "the replica's connections are TLS")
+
+            let strict = try await environment.startReplica(port: port + 1, json: "{}", extra: ["TESSERA_PG_SSLMODE": "verify-full"])
+            defer { kill(strict.pid, SIGKILL) }
+            let refused = try await RESTClient(baseURL: "http://127.0.0.1:\(port + 1)").get("/statistics")
+            #expect(refused.status == 503, "a self-signed server certificate must not pass verify-full")
+        }
+
+        @Test("Kafka.Properties reach librdkafka: a setting it accepts serves, one it does not know stops the replica with its name")
+        func brokerProperties() async throws {
+            let port = 18_951
+            let accepted = try await environment.startReplica(port: port, json: #"{"Kafka": {"Properties": {"socket.keepalive.enable": "true", "security.protocol": "plaintext"}}}"#)
+            defer { kill(accepted.pid, SIGKILL) }
+            #expect(try await RESTClient(baseURL: "http://127.0.0.1:\(port)").get("/ready").status == 200)
+            let refused = try ProcessRunner.start(environment.binaries + "/tessera-api", [], environment: environment.replicaEnvironment(
+                port: port + 1, json: #"{"Kafka": {"Properties": {"no.such.setting": "1"}}}"#))
+            let stopped = await refused.wait(timeout: .seconds(30))
+            #expect(stopped.status != 0)
+            #expect(stopped.output.contains("no.such.setting"), "\(stopped.output.suffix(800))")
+        }
     }
 }

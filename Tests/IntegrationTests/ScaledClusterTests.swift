@@ -59,27 +59,36 @@ extension ClusterTests {
 
         @Test("Two gateways behind the balancer, one killed with -9 mid-transfer: every acknowledged instance is indexed once; reads spread over two API replicas")
         func killOneGateway() async throws {
-            let set = try await TestDicomSet.make(environment, count: 400, seed: TestDicomSet.freshSeed(), size: 128)
+            let set = try await TestDicomSet.make(environment, count: 800, seed: TestDicomSet.freshSeed(), size: 128)
             let files = set.entries.map(\.File)
+            let half = files.count / 2
             try await withScaledCluster { run, cluster in
                 let api = RESTClient(baseURL: "http://127.0.0.1:\(Self.httpPort)")
                 let text = try String(contentsOfFile: run + "/pids/gateway.pid", encoding: .utf8)
                 let victim = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-                // Two associations at once: the balancer gives each gateway one (leastconn).
-                async let first = storescu(Array(files[..<200]))
-                async let second = storescu(Array(files[200...]))
-                try await Task.sleep(for: .milliseconds(700))
+                // Two associations at once: the balancer gives each gateway one (leastconn). The first gateway is
+                // killed once it has stored a few instances: mid-transfer.
+                async let first = storescu(Array(files[..<half]))
+                async let second = storescu(Array(files[half...]))
+                let victimMetrics = RESTClient(baseURL: "http://127.0.0.1:\(Self.gatewayOperations)")
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
+                    let text = (try? await victimMetrics.get("/metrics"))?.text ?? ""
+                    let stored = text.split(separator: "\n").first { $0.hasPrefix("tessera_ingest_instances_total{result=\"stored\"}") }
+                    if let stored, let count = Double(stored.split(separator: " ").last ?? ""), count >= 20 { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 #expect(kill(victim, SIGKILL) == 0)
                 let outcomes = try await [first, second]
                 let acknowledged = Set(outcomes.flatMap { CrashSafetyTests.acknowledged($0) })
-                #expect(acknowledged.count < 400, "one association should have been cut")
-                #expect(outcomes.contains { StoreSCU.successes($0) == 200 }, "the other gateway's association completes")
+                #expect(acknowledged.count < files.count, "one association should have been cut")
+                #expect(outcomes.contains { StoreSCU.successes($0) == half }, "the other gateway's association completes")
                 let ids = set.entries.filter { acknowledged.contains($0.File) }.map(\.ID)
                 try await expectIndexedOnce(ids, api: api)
 
                 // The modality sends everything again: the balancer now uses the live gateway only.
                 let retry = try await storescu(files)
-                #expect(StoreSCU.successes(retry) == 400, "\(retry.output.suffix(800))")
+                #expect(StoreSCU.successes(retry) == files.count, "\(retry.output.suffix(800))")
                 try await expectIndexedOnce(set.entries.map(\.ID), api: api)
 
                 // Reads: both replicas answer the same, and the balancer uses both.
@@ -99,7 +108,7 @@ extension ClusterTests {
                 // Orthanc's metrics through the balancer, in Orthanc's format, counting the cluster.
                 let orthanc = try await api.get("/tools/metrics-prometheus")
                 #expect(orthanc.status == 200)
-                #expect(orthanc.text.contains("orthanc_count_instances 400 "), "\(orthanc.text)")
+                #expect(orthanc.text.contains("orthanc_count_instances \(files.count) "), "\(orthanc.text)")
                 for line in orthanc.text.split(separator: "\n") {
                     #expect(line.split(separator: " ").count == 3 && line.hasPrefix("orthanc_"), "not Orthanc's format: \(line)")
                 }

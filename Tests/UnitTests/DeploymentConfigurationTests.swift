@@ -107,3 +107,15 @@ struct DeploymentConfigurationTests {
         }
     }
 }
+
+@Suite("Configuration values from variables")
+struct ConfigurationValueTests {
+    @Test("An all-digit password or user from ORTHANC__ (JSON: a number) is read as its text; other types are refused")
+    func digits() throws {
+        let configuration = try ConfigurationLoader(environment: [
+            "ORTHANC__POSTGRESQL__PASSWORD": "123456", "ORTHANC__POSTGRESQL__USERNAME": "42"]).load()
+        #expect(configuration.database.password == "123456")
+        #expect(configuration.database.username == "42")
+        #expect(throws: TesseraError.self) { try ConfigurationLoader(environment: ["ORTHANC__POSTGRESQL__HOST": "true"]).load() }
+    }
+}

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Model
-import ServiceKit
+@testable import ServiceKit
 import Testing
 
 @Suite("Metrics, logs and the command line")
@@ -88,5 +88,34 @@ struct ObservabilityTests {
         #expect(object["_level"] as? String == "y")
         #expect((object["nested"] as? [String: Any])?["a"] as? [String] == ["1", "2"])
         #expect(!line.contains("\n"))
+    }
+}
+
+@Suite("Readiness probes")
+struct ReadinessProbeTests {
+    @Test("A LISTEN socket in the kernel's table is found by its port; other states are not")
+    func listeningPorts() throws {
+        let table = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:108E 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+               1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0
+            """
+        #expect(ListeningPorts.listening(in: table) == [4238])
+        // This process's own listening socket, through /proc.
+        let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(server) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, length) == 0 && getsockname(server, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        #expect(!ListeningPorts.isListening(port))
+        #expect(listen(server, 1) == 0)
+        #expect(ListeningPorts.isListening(port))
     }
 }

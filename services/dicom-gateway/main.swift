@@ -70,7 +70,8 @@ do {
         directory: directory, rules: configuration.dicomAccess, logger: logger)
     let operations = OperationsServer.make(
         host: bootstrap.operationsHost, port: configuration.metricsPort ?? 9101, metrics: bootstrap.metrics, logger: logger,
-        readiness: { producer.canPublish })
+        // Ready: the DICOM port is bound, the storage takes files, the broker acknowledges events.
+        readiness: { producer.canPublish && ListeningPorts.isListening(configuration.dicomPort) && blobs.isWritable })
     let datashareDirectory = DatashareDirectory(
         registry: DatashareRegistry(configuration: configuration, database: database), usage: DatashareUsage(database: database),
         configured: configuration.datashares.shares, defaultBudgetMB: configuration.datashares.defaultDiskBudgetMB, logger: logger)

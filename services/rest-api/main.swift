@@ -48,6 +48,7 @@ do {
     let router = Router(context: APIRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(OrthancRequestMetricsMiddleware())
+    router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(AccessControlMiddleware(configuration: configuration))
     router.middlewares.add(OrthancErrorMiddleware())
     router.middlewares.add(XMLAnswerMiddleware())

@@ -174,6 +174,8 @@ typedef struct {
     const char *peer_ip;
     const char *sop_class_uid;
     const char *sop_instance_uid;
+    /// The association's number in this process (for logs); 0 when the instance came on an association we opened.
+    uint64_t association_id;
 } cdicom_received_instance;
 
 /// Called on the association's thread for every C-STORE request whose dataset was received; returns the DIMSE status
@@ -286,6 +288,8 @@ typedef struct {
     /// C-MOVE: the move destination AE title ("" otherwise).
     const char *move_destination;
     uint16_t message_id;
+    /// The association's number in this process (for logs).
+    uint64_t association_id;
     /// The identifier as a DICOM file in memory (explicit VR little endian, with meta header).
     const uint8_t *identifier;
     size_t identifier_length;
