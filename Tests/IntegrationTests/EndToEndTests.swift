@@ -152,7 +152,7 @@ extension ClusterTests {
             #expect(system["TesseraVersion"] as? String != nil)
             let metrics = try await api.get("/metrics")
             #expect(metrics.status == 200)
-            #expect(String(decoding: metrics.body, as: UTF8.self).contains("hb_requests"))
+            #expect(String(decoding: metrics.body, as: UTF8.self).contains("tessera_http_requests_total{route="))
             #expect(try await api.get("/health").status == 200)
             #expect(try await api.get("/ready").status == 200)
         }
