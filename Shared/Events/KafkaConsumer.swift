@@ -132,20 +132,26 @@ public final class KafkaConsumer: Sendable {
         signals.subscribedAt.store(Signals.now(), ordering: .relaxed)
     }
 
-    /// Waits up to `timeoutMilliseconds` for a first message, then takes whatever else is ready, up to `maximumCount`.
-    /// Returns an empty batch on timeout. Broker errors are logged; librdkafka reconnects by itself.
-    public func poll(maximumCount: Int, timeoutMilliseconds: Int) async -> [KafkaMessage] {
+    /// Waits up to `timeoutMilliseconds` for a first message, then gathers more for up to `gatherMilliseconds` after
+    /// it (0: only what is ready already), up to `maximumCount`. Returns an empty batch on timeout. Broker errors are
+    /// logged; librdkafka reconnects by itself.
+    public func poll(maximumCount: Int, timeoutMilliseconds: Int, gatherMilliseconds: Int = 0) async -> [KafkaMessage] {
         let handle = self.handle
         let logger = self.logger
         let signals = self.signals
         return await thread.run {
             var batch: [KafkaMessage] = []
             var wait = Int32(clamping: timeoutMilliseconds)
+            var gatherUntil: ContinuousClock.Instant?
             let generation = signals.generation.load(ordering: .relaxed)
             while batch.count < maximumCount {
+                if let gatherUntil {
+                    let left = gatherUntil - ContinuousClock.now
+                    wait = left > .zero ? Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) : 0
+                }
                 guard let message = rd_kafka_consumer_poll(handle.pointer, wait) else { break }
                 defer { rd_kafka_message_destroy(message) }
-                wait = 0
+                if gatherUntil == nil { gatherUntil = ContinuousClock.now + .milliseconds(gatherMilliseconds) }
                 let code = message.pointee.err
                 if code != RD_KAFKA_RESP_ERR_NO_ERROR {
                     if code != RD_KAFKA_RESP_ERR__PARTITION_EOF {

@@ -30,7 +30,14 @@ extension ClusterTests {
                 // Two associations held open: a third is refused at once, "local limit exceeded"; both held ones are
                 // aborted by the server once idle for DicomScpTimeout.
                 async let held = tool.run(["hold-associations", "--port", "14300", "--aet", "LIMITS", "--count", "2", "--seconds", "20"])
-                try await Task.sleep(for: .milliseconds(1_500))
+                // Both held associations are open (the gateway's gauge, sampled every second) before the third comes:
+                // a fixed pause was too short on a loaded machine.
+                let operations = RESTClient(baseURL: "http://127.0.0.1:19171")
+                let openBy = ContinuousClock.now + .seconds(10)
+                while ContinuousClock.now < openBy,
+                      !((try? await operations.get("/metrics"))?.text.contains("tessera_dicom_associations_open 2.0") ?? false) {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
                 let start = ContinuousClock.now
                 let third = try await tool.run(["store", "--port", "14300", "--aet", "LIMITS", "--files", file])
                 #expect(third["association"] as? String == "rejected", "\(third)")
