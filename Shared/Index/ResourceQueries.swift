@@ -160,6 +160,20 @@ public struct ResourceQueries: Sendable {
         return modalities
     }
 
+    /// The distinct SOP classes of a study's instances, sorted (Orthanc's computed `SOPClassesInStudy`).
+    public func sopClassesInStudy(_ id: PublicID) async throws -> [String] {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id.value)
+        var classes: [String] = []
+        for try await uid in try await database.query(PostgresQuery(unsafeSQL: """
+            SELECT DISTINCT i.sop_class_uid FROM instances i JOIN series s ON s.pk = i.series_pk JOIN studies t ON t.pk = s.study_pk
+            WHERE t.public_id = $1 AND i.sop_class_uid IS NOT NULL ORDER BY 1
+            """, binds: bindings), logger: logger).decode(String.self) {
+            classes.append(uid)
+        }
+        return classes
+    }
+
     /// Totals over the whole index.
     public func statistics() async throws -> ResourceStatistics {
         for try await (patients, studies, series, instances, size) in try await database.query("""

@@ -326,5 +326,12 @@ public struct SchemaMigration: Sendable {
                 updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """,
         ]),
+        // Orthanc's revisions of metadata entries and attachments (ETag "<revision>-<md5>", If-Match): 0 when written
+        // first, +1 on each replacement.
+        SchemaMigration(version: 10, statements: ResourceLevel.allCases.flatMap { level in
+            ["metadata", "attachments"].map { kind in
+                "ALTER TABLE \(LevelTable.of(level).table)_\(kind) ADD COLUMN revision BIGINT NOT NULL DEFAULT 0"
+            }
+        }),
     ]
 }

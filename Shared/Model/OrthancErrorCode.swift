@@ -40,6 +40,8 @@ public struct OrthancErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let databaseUnavailable = OrthancErrorCode(code: 36, description: "The database is currently not available (probably a transient situation)", httpStatus: 503)
     public static let sslInitialization = OrthancErrorCode(code: 39, description: "Cannot initialize SSL encryption, check out your certificates", httpStatus: 500)
     public static let canceledJob = OrthancErrorCode(code: 37, description: "Job was canceled", httpStatus: 500)
+    /// A revision (`If-Match`) that is not the stored one, or none where `CheckRevisions` asks for one.
+    public static let revision = OrthancErrorCode(code: 43, description: "A bad revision number was provided, which might indicate conflict between multiple writers", httpStatus: 409)
     public static let databaseCannotSerialize = OrthancErrorCode(code: 42, description: "Database could not serialize access due to concurrent updates, the transaction should be retried", httpStatus: 503)
     /// Orthanc's decoder cannot handle an image (code 2 as NotImplemented, but answered 500 as Orthanc does on the
     /// NumPy and Matlab routes).

@@ -33,6 +33,9 @@ public struct TesseraConfiguration: Sendable {
     public var stableAge = 60
     /// `OverwriteInstances`.
     public var overwriteInstances = false
+    /// `CheckRevisions`: writing over or deleting a metadata entry or an attachment needs the `If-Match` of what is
+    /// stored.
+    public var checkRevisions = false
     /// `CaseSensitivePN`: whether person-name searches distinguish case (default false, as Orthanc).
     public var caseSensitivePN = false
     /// `UserMetadata`: names of user metadata (codes 1024-65535).
@@ -166,6 +169,7 @@ public struct TesseraConfiguration: Sendable {
         maximumUploadSizeMB = try int("MaximumUploadSize") ?? maximumUploadSizeMB
         httpRequestTimeout = try int("HttpRequestTimeout") ?? httpRequestTimeout
         overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
+        checkRevisions = try bool("CheckRevisions") ?? checkRevisions
         caseSensitivePN = try bool("CaseSensitivePN") ?? caseSensitivePN
         if let declared = document["UserMetadata"] {
             guard case .object(let members) = declared else { throw Self.badType("UserMetadata", "an object") }

@@ -28,6 +28,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
                     file: String, function: String, line: UInt) {
+        guard own != nil || verbosity.allows(level, source: source) else { return }
         let merged = explicit.map { self.metadata.merging($0) { $1 } } ?? self.metadata
         var text = Self.line(timestamp: Date(), level: level, label: label, message: message.description, metadata: merged)
         text.append("\n")

@@ -282,7 +282,7 @@ extension ClusterTests {
                     AttachmentRecord(contentType: 1024, uuid: blob, uncompressedSize: 3, uncompressedMD5: "m", compressedSize: 3,
                                      compressedMD5: "m", isCompressed: false)
                 }
-                #expect(try await attachments.put(.instance, id, record(claimed)) == false)
+                #expect(try await attachments.put(.instance, id, record(claimed)) == 0, "a new attachment is revision 0")
                 let nobody = try #require(PublicID(validating: "00000000-00000000-00000000-00000000-00000000"))
                 #expect(try await attachments.put(.instance, nobody, record(unknown)) == nil)
                 let removed = RemovedBlobs()

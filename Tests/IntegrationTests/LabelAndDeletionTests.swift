@@ -150,7 +150,8 @@ extension ClusterTests {
                 let ct = try await upload(api, "CT_small.dcm")
                 let found = try await api.post("/tools/find", json: [
                     "Level": "Study", "Query": ["PatientName": "*"], "Expand": true,
-                    "RequestedTags": ["PatientName", "ModalitiesInStudy", "NumberOfStudyRelatedInstances", "SliceThickness", "0028,0010"],
+                    "RequestedTags": ["PatientName", "ModalitiesInStudy", "NumberOfStudyRelatedInstances", "SliceThickness", "0028,0010",
+                                      "SOPClassesInStudy", "InstanceAvailability"],
                 ])
                 #expect(found.status == 200)
                 let study = try #require((try found.json() as? [[String: Any]])?.first)
@@ -160,6 +161,10 @@ extension ClusterTests {
                 #expect(requested["PatientName"] == "CompressedSamples^CT1")
                 #expect(requested["SliceThickness"] == "5.000000")
                 #expect(requested["Rows"] == "128")
+                #expect(requested["SOPClassesInStudy"] == "1.2.840.10008.5.1.4.1.1.2")
+                #expect(requested["InstanceAvailability"] == nil)  // an instance-level computed tag
+                let instances = try await api.json("/instances?expand&requested-tags=InstanceAvailability", as: [[String: Any]].self)
+                #expect((instances.first?["RequestedTags"] as? [String: String])?["InstanceAvailability"] == "ONLINE")
 
                 let short = try await api.post("/tools/find", json: ["Level": "Series", "Query": ["Modality": "CT"], "Expand": true, "Short": true])
                 let series = try #require((try short.json() as? [[String: Any]])?.first)

@@ -60,9 +60,11 @@ struct RESTClient {
     }
 
     /// Any method, with an optional body (PUT, DELETE, POST of JSON, ...) and optional Basic credentials.
-    func send(_ method: String, _ path: String, body: [UInt8]? = nil, user: String? = nil, password: String? = nil) async throws -> Answer {
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil, user: String? = nil, password: String? = nil,
+              headers: [(String, String)] = []) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let user, let password {
             request.headers.add(name: "Authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
         }

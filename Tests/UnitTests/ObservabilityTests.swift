@@ -89,6 +89,32 @@ struct ObservabilityTests {
         #expect((object["nested"] as? [String: Any])?["a"] as? [String] == ["1", "2"])
         #expect(!line.contains("\n"))
     }
+
+    @Test("Log categories: each module's events follow its category's verbosity, else the overall one")
+    func logCategories() {
+        let verbosity = LogVerbosity()
+        verbosity.configure(.info)
+        #expect(verbosity.level == .info)
+        #expect(!verbosity.allows(.debug, source: "DICOM"))
+        verbosity.apply(["": "default", "dicom": "trace", "http": "verbose"])
+        #expect(verbosity.level == .trace)  // loggers let everything through to the handler, which filters
+        #expect(verbosity.allows(.trace, source: "QueryRetrieve"))
+        #expect(verbosity.allows(.debug, source: "Hummingbird"))
+        #expect(!verbosity.allows(.trace, source: "tessera_api"))
+        #expect(!verbosity.allows(.debug, source: "Jobs"))
+        #expect(!verbosity.allows(.debug, source: "Indexing"))
+        #expect(verbosity.allows(.info, source: "Indexing"))
+        verbosity.apply(["": "verbose"])
+        #expect(verbosity.level == .debug)
+        #expect(verbosity.allows(.debug, source: "PostgresNIO"))
+        #expect(LogVerbosity.category(ofSource: "Index") == "sqlite")
+        #expect(LogVerbosity.category(ofSource: "Jobs") == "jobs")
+        #expect(LogVerbosity.category(ofSource: "ServiceKit") == "generic")
+        // A logger whose level was set on its own keeps it.
+        var handler = VerbosityLogHandler(label: "x", verbosity: verbosity)
+        handler.logLevel = .error
+        #expect(handler.logLevel == .error)
+    }
 }
 
 @Suite("Readiness probes")

@@ -8,6 +8,8 @@ import Storage
 /// `/{level}/{id}/attachments...` as Orthanc 1.10 answers them. Instances carry the `dicom` attachment (the stored
 /// file, with the MD5 stored at ingest); user attachments (content types 1024-65535, by number or by a name
 /// declared in `UserContentType`) can be put, compressed, uncompressed and deleted. `dicom` cannot be written (403).
+/// Every read carries Orthanc's ETag (`"<revision>-<uncompressed md5>"`) and answers 304 to a current
+/// `If-None-Match`; writes honour `If-Match` and `CheckRevisions`.
 struct AttachmentRoutes {
     let store: AttachmentStore
     let deletions: BlobDeletionQueue
@@ -15,6 +17,7 @@ struct AttachmentRoutes {
     let resources: ResourceQueries
     let blobs: BlobStore
     let userTypes: [String: (code: Int, mime: String)]
+    let revisions: RevisionHeaders
     var maximumSize = 256 << 20
 
     static let dicom = 1
@@ -34,15 +37,17 @@ struct AttachmentRoutes {
                 }
                 return OrthancJSON.response(.array(attached.map { .string(name(of: $0.contentType)) }))
             }
-            router.get(RouterPath(base + "/{name}")) { _, context in
+            router.get(RouterPath(base + "/{name}")) { request, context in
                 let record = try await attachment(level, context)
+                if try RevisionHeaders.isCurrent(request, record.entityTag) { return RevisionHeaders.notModified(record.entityTag) }
                 var response = OrthancJSON.response(.array(Self.operations.map(JSONValue.string)))
-                response.headers[.eTag] = Self.etag(record)
+                response.headers[.eTag] = record.entityTag.description
                 return response
             }
             for operation in ["size", "compressed-size", "md5", "compressed-md5", "is-compressed"] {
-                router.get(RouterPath(base + "/{name}/\(operation)")) { _, context in
+                router.get(RouterPath(base + "/{name}/\(operation)")) { request, context in
                     let record = try await attachment(level, context)
+                    if try RevisionHeaders.isCurrent(request, record.entityTag) { return RevisionHeaders.notModified(record.entityTag) }
                     let text: String = switch operation {
                     case "size": String(record.uncompressedSize)
                     case "compressed-size": String(record.compressedSize)
@@ -50,37 +55,38 @@ struct AttachmentRoutes {
                     case "compressed-md5": record.compressedMD5
                     default: record.isCompressed ? "1" : "0"
                     }
-                    var response = MetadataRoutes.text(text, etag: nil)
-                    response.headers[.eTag] = Self.etag(record)
-                    return response
+                    return MetadataRoutes.text(text, etag: record.entityTag)
                 }
             }
-            router.get(RouterPath(base + "/{name}/info")) { _, context in
+            router.get(RouterPath(base + "/{name}/info")) { request, context in
                 let record = try await attachment(level, context)
+                if try RevisionHeaders.isCurrent(request, record.entityTag) { return RevisionHeaders.notModified(record.entityTag) }
                 var response = OrthancJSON.response(.object([
                     "CompressedMD5": .string(record.compressedMD5), "CompressedSize": .number(Double(record.compressedSize)),
                     "ContentType": .number(Double(record.contentType)), "UncompressedMD5": .string(record.uncompressedMD5),
                     "UncompressedSize": .number(Double(record.uncompressedSize)), "Uuid": .string(record.uuid.value),
                 ]))
-                response.headers[.eTag] = Self.etag(record)
+                response.headers[.eTag] = record.entityTag.description
                 return response
             }
-            router.get(RouterPath(base + "/{name}/data")) { _, context in
+            router.get(RouterPath(base + "/{name}/data")) { request, context in
                 let record = try await attachment(level, context)
+                if try RevisionHeaders.isCurrent(request, record.entityTag) { return RevisionHeaders.notModified(record.entityTag) }
                 let isDicom = record.contentType == Self.dicom
                 var headers: HTTPFields = [
                     .contentType: isDicom ? "application/dicom" : mime(of: record.contentType),
                     .contentDisposition: "filename=\"\(record.uuid)\(isDicom ? ".dcm" : "")\"",
                 ]
-                headers[.eTag] = Self.etag(record)
+                headers[.eTag] = record.entityTag.description
                 guard record.isCompressed else { return try BlobResponse.stream(record.uuid, from: blobs, headers: headers) }
                 let content = try Self.uncompressed(try await blobs.read(record.uuid))
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content)))
             }
-            router.get(RouterPath(base + "/{name}/compressed-data")) { _, context in
+            router.get(RouterPath(base + "/{name}/compressed-data")) { request, context in
                 let record = try await attachment(level, context)
+                if try RevisionHeaders.isCurrent(request, record.entityTag) { return RevisionHeaders.notModified(record.entityTag) }
                 var headers: HTTPFields = [.contentType: "application/octet-stream"]
-                headers[.eTag] = Self.etag(record)
+                headers[.eTag] = record.entityTag.description
                 return try BlobResponse.stream(record.uuid, from: blobs, headers: headers)
             }
             router.post(RouterPath(base + "/{name}/verify-md5")) { _, context in
@@ -104,7 +110,9 @@ struct AttachmentRoutes {
                     if record.isCompressed != compress, let id = context.publicID {
                         let stored = try await blobs.read(record.uuid)
                         let content = record.isCompressed ? try Self.uncompressed(stored) : stored
-                        _ = try await save(level, id, contentType: record.contentType, content: content, compress: compress)
+                        // A new revision of the same content, written only over the revision read.
+                        _ = try await save(level, id, contentType: record.contentType, content: content, compress: compress,
+                                           check: .matching(record.entityTag))
                     }
                     return OrthancJSON.response(.object([:]))
                 }
@@ -113,20 +121,23 @@ struct AttachmentRoutes {
                 let type = try contentType(context)
                 guard MetadataName.userRange.contains(type) else { throw Forbidden() }
                 guard let id = context.publicID else { throw TesseraError(.unknownResource) }
+                let check = try revisions.forWrite(request)
                 var request = request
                 let body = try await request.collectBody(upTo: maximumSize)
                 let content = Array(body.readableBytesView)
-                guard let (record, replaced) = try await save(level, id, contentType: type, content: content, compress: false) else {
+                guard let record = try await save(level, id, contentType: type, content: content, compress: false, check: check) else {
                     throw TesseraError(.unknownResource)
                 }
                 var response = OrthancJSON.response(.object([:]))
-                response.headers[.eTag] = "\"\(replaced ? 1 : 0)-\(record.uncompressedMD5)\""
+                response.headers[.eTag] = record.entityTag.description
                 return response
             }
-            router.delete(RouterPath(base + "/{name}")) { _, context in
+            router.delete(RouterPath(base + "/{name}")) { request, context in
                 let type = try contentType(context)
                 guard MetadataName.userRange.contains(type) else { throw Forbidden() }
-                guard let id = context.publicID, let removed = try await store.remove(level, id, contentType: type), removed else {
+                let check = try revisions.forDelete(request)
+                guard let id = context.publicID, let removed = try await store.remove(level, id, contentType: type, check: check),
+                      removed else {
                     throw TesseraError(.unknownResource)
                 }
                 return MetadataRoutes.text("", etag: nil)
@@ -135,9 +146,9 @@ struct AttachmentRoutes {
     }
 
     /// Reserves the blob's removal, writes the blob, then the row (the row's transaction claims the blob and queues any
-    /// blob it replaces).
+    /// blob it replaces); returns the record stored with its revision, nil when the resource is unknown.
     private func save(_ level: ResourceLevel, _ id: PublicID, contentType: Int, content: [UInt8],
-                      compress: Bool) async throws -> (AttachmentRecord, Bool)? {
+                      compress: Bool, check: RevisionCheck) async throws -> AttachmentRecord? {
         let md5 = MD5Digest.hex(content)
         let stored: [UInt8]
         if compress {
@@ -150,11 +161,12 @@ struct AttachmentRoutes {
         let reserved = BlobID.generate()
         try await deletions.reserve(reserved)
         let blob = try await blobs.write(stored, as: reserved)
-        let record = AttachmentRecord(contentType: contentType, uuid: blob.id, uncompressedSize: Int64(content.count),
+        var record = AttachmentRecord(contentType: contentType, uuid: blob.id, uncompressedSize: Int64(content.count),
                                       uncompressedMD5: md5, compressedSize: Int64(stored.count),
                                       compressedMD5: compress ? MD5Digest.hex(stored) : md5, isCompressed: compress)
-        guard let replaced = try await store.put(level, id, record) else { return nil }
-        return (record, replaced)
+        guard let revision = try await store.put(level, id, record, check: check) else { return nil }
+        record.revision = revision
+        return record
     }
 
     /// The `dicom` attachment of an instance (when `level` is instance) followed by the user attachments.
@@ -205,8 +217,6 @@ struct AttachmentRoutes {
     private func mime(of type: Int) -> String {
         userTypes.values.first { $0.code == type }?.mime ?? "application/octet-stream"
     }
-
-    private static func etag(_ record: AttachmentRecord) -> String { "\"0-\(record.uncompressedMD5)\"" }
 
     private static func uncompressed(_ bytes: [UInt8]) throws(TesseraError) -> [UInt8] {
         guard let content = ZlibCompression.uncompress(bytes) else {

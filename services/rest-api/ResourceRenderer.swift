@@ -15,7 +15,7 @@ struct ResourceRenderer {
     static let computedTags: Set<String> = [
         "ModalitiesInStudy", "NumberOfPatientRelatedStudies", "NumberOfPatientRelatedSeries",
         "NumberOfPatientRelatedInstances", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances",
-        "NumberOfSeriesRelatedInstances",
+        "NumberOfSeriesRelatedInstances", "SOPClassesInStudy", "InstanceAvailability",
     ]
 
     /// One resource by ID (one statement when no tags are requested); nil when it is not indexed.
@@ -71,10 +71,19 @@ struct ResourceRenderer {
             if let value = mainTags[name] {
                 values.append((tag, value))
             } else if Self.computedTags.contains(tag.key) {
-                if tag.key == "ModalitiesInStudy" {
-                    guard level == .study else { continue }
-                    values.append((tag, try await resources.modalitiesInStudy(id).joined(separator: "\\")))
+                switch tag.key {
+                case "ModalitiesInStudy":
+                    if level == .study { values.append((tag, try await resources.modalitiesInStudy(id).joined(separator: "\\"))) }
                     continue
+                case "SOPClassesInStudy":
+                    if level == .study { values.append((tag, try await resources.sopClassesInStudy(id).joined(separator: "\\"))) }
+                    continue
+                case "InstanceAvailability":
+                    // Every indexed instance is on line (Orthanc's constant answer).
+                    if level == .instance { values.append((tag, "ONLINE")) }
+                    continue
+                default:
+                    break
                 }
                 if statistics == nil { statistics = try await resources.statistics(level, id) }
                 if let count = Self.count(tag.key, level: level, statistics) { values.append((tag, String(count))) }

@@ -16,7 +16,7 @@ enum SystemJSON {
         let secure = !configuration.remoteAccessAllowed || configuration.isAuthenticationRequired
         return .object([
             "ApiVersion": .number(Double(apiVersion)),
-            "CheckRevisions": .bool(false),
+            "CheckRevisions": .bool(configuration.checkRevisions),
             "DatabaseBackendPlugin": .null,
             "DatabaseServerIdentifier": .string(configuration.name),
             "DatabaseVersion": .number(6),

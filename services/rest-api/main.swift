@@ -117,9 +117,11 @@ do {
     ImageRoutes(instances: instances, resources: resources, imageBlobs: imageBlobs).add(to: router)
     AttachmentRoutes(store: AttachmentStore(database: database), deletions: BlobDeletionQueue(database: database),
                      instances: instances, resources: resources, blobs: blobs,
-                     userTypes: configuration.userContentTypes).add(to: router)
+                     userTypes: configuration.userContentTypes,
+                     revisions: RevisionHeaders(checkRevisions: configuration.checkRevisions)).add(to: router)
     MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database), blobs: blobs,
-                   userNames: configuration.userMetadata).add(to: router)
+                   userNames: configuration.userMetadata,
+                   revisions: RevisionHeaders(checkRevisions: configuration.checkRevisions)).add(to: router)
     ArchiveRoutes(instances: instances, resources: resources, blobs: blobs, submitter: submitter,
                   transcodingQuality: configuration.transcoding.lossyQuality).add(to: router)
     let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
