@@ -136,6 +136,23 @@ int cdicom_dictionary_name(uint16_t group, uint16_t element, char *name, size_t 
 
 void cdicom_free(void *pointer) { std::free(pointer); }
 
+int cdicom_storage_sop_class_count(void) { return numberOfDcmAllStorageSOPClassUIDs; }
+
+const char *cdicom_storage_sop_class(int index) {
+    if (index < 0 || index >= numberOfDcmAllStorageSOPClassUIDs) return nullptr;
+    return dcmAllStorageSOPClassUIDs[index];
+}
+
+int cdicom_uid_name(const char *uid, char *name, size_t length) {
+    return guarded(0, [&]() -> int {
+        if (uid == nullptr || name == nullptr || length == 0) return 0;
+        const char *text = dcmFindNameOfUID(uid);
+        if (text == nullptr) return 0;
+        std::snprintf(name, length, "%s", text);
+        return 1;
+    });
+}
+
 // MARK: - Files and datasets
 
 cdicom_file *cdicom_file_parse(const uint8_t *bytes, size_t length, int *failure, char *error, size_t error_length) {

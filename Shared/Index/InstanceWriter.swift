@@ -327,8 +327,11 @@ public struct InstanceWriter: Sendable {
             guard let keys = state.touched[level], !keys.isEmpty else { continue }
             var bindings = PostgresBindings(capacity: 1)
             bindings.append(Array(keys))
+            // A patient that received a new instance is the last to be recycled, unless it is protected (NULL).
+            let recycling = level == .patient
+                ? ", recycling_seq = CASE WHEN recycling_seq IS NULL THEN NULL ELSE nextval('patient_recycling_order') END" : ""
             try await connection.query(PostgresQuery(
-                unsafeSQL: "UPDATE \(table) SET last_update = now(), is_stable = false WHERE pk = ANY($1)", binds: bindings),
+                unsafeSQL: "UPDATE \(table) SET last_update = now(), is_stable = false\(recycling) WHERE pk = ANY($1)", binds: bindings),
                 logger: logger)
         }
         if !state.changes.isEmpty {

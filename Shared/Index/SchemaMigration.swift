@@ -333,5 +333,13 @@ public struct SchemaMigration: Sendable {
                 "ALTER TABLE \(LevelTable.of(level).table)_\(kind) ADD COLUMN revision BIGINT NOT NULL DEFAULT 0"
             }
         }),
+        SchemaMigration(version: 11, statements: [
+            // Orthanc's PatientRecyclingOrder: a patient's place in the order patients are recycled in when
+            // MaximumPatientCount or MaximumStorageSize is reached (smallest first); a new instance of the patient
+            // moves it last; NULL marks a protected patient (PUT /patients/{id}/protected), never recycled.
+            "CREATE SEQUENCE patient_recycling_order",
+            "ALTER TABLE patients ADD COLUMN recycling_seq BIGINT DEFAULT nextval('patient_recycling_order')",
+            "CREATE INDEX patients_recycling ON patients (recycling_seq) WHERE recycling_seq IS NOT NULL",
+        ]),
     ]
 }

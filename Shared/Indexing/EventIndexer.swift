@@ -24,11 +24,13 @@ public struct EventIndexer: Service {
     let broker: BrokerSettings
     let logger: Logger
     let batchSize: Int
+    /// Deletes the oldest unprotected patients after a batch passed a storage limit ("Recycle" mode); nil: no limits.
+    let recycler: PatientRecycler?
 
     private let metrics = IndexingMetrics()
 
     public init(consumers: KafkaConsumer.Factory, database: IndexDatabase, blobs: BlobStore, broker: BrokerSettings,
-                batchSize: Int = 500, logger: Logger) {
+                batchSize: Int = 500, recycler: PatientRecycler? = nil, logger: Logger) {
         self.consumers = consumers
         self.database = database
         self.writer = InstanceWriter(database: database)
@@ -36,12 +38,21 @@ public struct EventIndexer: Service {
         self.blobs = blobs
         self.broker = broker
         self.batchSize = batchSize
+        self.recycler = recycler.flatMap { $0.isActive ? $0 : nil }
         self.logger = logger
     }
 
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown { try await database.migrateWhenAvailable() }
+            if let recycler {
+                // Limits lowered since the last start apply at once, as Orthanc's start-up recycling.
+                do {
+                    try await recycler.recycle()
+                } catch {
+                    logger.warning("Could not apply the storage limits at start-up", metadata: ["error": "\(error)"])
+                }
+            }
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 try await session()
             }
@@ -128,7 +139,13 @@ public struct EventIndexer: Service {
         }
         guard try await retryingTransient({ try await record(letters) }) else { return false }
         let present = try await blobs.existing(events.map(\.instance.fileUUID))
-        return try await write(events[...], present: present)
+        guard try await write(events[...], present: present) else { return false }
+        if let recycler {
+            // As Orthanc, the patients that just received instances are not the ones recycled.
+            let keeping = Set(events.map(\.instance.summary.identifiers.patientPublicID))
+            return try await retryingTransient { _ = try await recycler.recycle(keeping: keeping) }
+        }
+        return true
     }
 
     /// Writes events, splitting the batch when the index refuses it deterministically.

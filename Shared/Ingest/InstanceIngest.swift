@@ -21,6 +21,9 @@ public struct InstanceIngest: Sendable {
     let logger: Logger
     /// Where blocking work (parsing, fsync) runs for callers that are on Swift's cooperative pool.
     let workers: NIOThreadPool
+    /// Checks the storage limits (`MaximumPatientCount`, `MaximumStorageSize`) before an instance is announced; a
+    /// refusal removes its blob and is the sender's answer. Nil: no limits.
+    public var admission: (@Sendable (StoredInstance) async throws(TesseraError) -> Void)?
     private let stored = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "stored")])
     private let rejected = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "rejected")])
     private let failed = Counter(label: "tessera_ingest_instances_total", dimensions: [("result", "failed")])
@@ -126,6 +129,15 @@ public struct InstanceIngest: Sendable {
     /// The asynchronous half: publishes the event and waits for the broker's acknowledgement. On failure the blob is
     /// removed unless the broker may hold the event (then the reconciler indexes it later; nothing is lost).
     public func publish(_ instance: StoredInstance, since start: ContinuousClock.Instant = .now) async throws(TesseraError) {
+        if let admission {
+            do {
+                try await admission(instance)
+            } catch {
+                rejected.increment()
+                try? await blobs.remove(instance.fileUUID)
+                throw error
+            }
+        }
         let event = InstanceStoredEvent(instance)
         switch await producer.send(key: event.key, payload: try event.encoded()) {
         case .delivered:

@@ -33,6 +33,8 @@ public struct TesseraConfiguration: Sendable {
     public var stableAge = 60
     /// `OverwriteInstances`.
     public var overwriteInstances = false
+    /// `MaximumPatientCount`, `MaximumStorageSize`, `MaximumStorageMode`.
+    public var storageLimits = StorageLimits()
     /// `CheckRevisions`: writing over or deleting a metadata entry or an attachment needs the `If-Match` of what is
     /// stored.
     public var checkRevisions = false
@@ -170,6 +172,26 @@ public struct TesseraConfiguration: Sendable {
         httpRequestTimeout = try int("HttpRequestTimeout") ?? httpRequestTimeout
         overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
         checkRevisions = try bool("CheckRevisions") ?? checkRevisions
+        if let count = try int("MaximumPatientCount") {
+            guard count >= 0 else { throw Self.badType("MaximumPatientCount", "a positive integer or 0") }
+            storageLimits.maximumPatientCount = count
+        }
+        if let megabytes = try int("MaximumStorageSize") {
+            guard megabytes >= 0, megabytes < Int(Int64.max >> 20) else { throw Self.badType("MaximumStorageSize", "a number of MB or 0") }
+            storageLimits.maximumStorageSize = Int64(megabytes) << 20
+        }
+        if let mode = try string("MaximumStorageMode") {
+            guard let parsed = StorageLimits.Mode(rawValue: mode) else {
+                throw TesseraError(.badConfiguration, details: "MaximumStorageMode must be \"Recycle\" or \"Reject\", not \"\(mode)\"")
+            }
+            storageLimits.mode = parsed
+        }
+        // Orthanc's StorageCompression zlib-compresses every stored file; Tessera stores DICOM files as received (its
+        // readers map them), so it refuses the option rather than silently storing uncompressed files.
+        if try bool("StorageCompression") == true {
+            throw TesseraError(.badConfiguration, details: "StorageCompression is not supported: Tessera stores DICOM files uncompressed "
+                               + "(use IngestTranscoding to store them in a compressed transfer syntax)")
+        }
         caseSensitivePN = try bool("CaseSensitivePN") ?? caseSensitivePN
         if let declared = document["UserMetadata"] {
             guard case .object(let members) = declared else { throw Self.badType("UserMetadata", "an object") }

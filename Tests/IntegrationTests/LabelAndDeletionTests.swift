@@ -174,6 +174,19 @@ extension ClusterTests {
                 let entry = try #require((fullSeries["MainDicomTags"] as? [String: Any])?["0008,0060"] as? [String: String])
                 #expect(entry == ["Name": "Modality", "Type": "String", "Value": "CT"])
 
+                // Orthanc 1.12.5's options are refused, never ignored (Tessera's ApiVersion is 1.12.4's).
+                let ordered = try await api.post("/tools/find", json: ["Level": "Study", "Query": [:], "OrderBy": [["Type": "DicomTag", "Key": "StudyDate", "Direction": "ASC"]]])
+                #expect(ordered.status == 400)
+                #expect(((try ordered.json() as? [String: Any])?["Details"] as? String)?.contains("OrderBy") == true)
+                #expect(try await api.get("/changes?to=3").status == 400)
+                #expect(try await api.get("/changes?type=NewStudy").status == 400)
+                let conformance = try await api.get("/tools/dicom-conformance")
+                #expect(conformance.status == 200)
+                #expect(conformance.header("Content-Type")?.hasPrefix("text/plain") == true)
+                #expect(conformance.text.contains("Store SCP Conformance"))
+                #expect(conformance.text.range(of: #"  CTImageStorage +\| 1\.2\.840\.10008\.5\.1\.4\.1\.1\.2\n"#, options: .regularExpression) != nil)
+                #expect(conformance.text.contains("| 1.2.840.10008.1.2.4.50"), "the transfer syntaxes accepted")
+
                 let list = try await api.json("/studies?expand&requested-tags=StudyDate;0010,0010", as: [[String: Any]].self)
                 #expect((list.first?["RequestedTags"] as? [String: String])?["PatientName"] == "CompressedSamples^CT1")
 

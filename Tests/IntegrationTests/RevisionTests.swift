@@ -58,6 +58,10 @@ extension ClusterTests {
                 #expect(try await api.send("DELETE", metadata, headers: [("If-Match", "\"2-\(Self.md5("v3"))\"")]).status == 200)
                 let again = try await api.send("PUT", metadata, body: Array("v5".utf8), headers: [("If-Match", "\"7-whatever\"")])
                 #expect(again.header("ETag") == "\"0-\(Self.md5("v5"))\"", "a re-created entry starts again at 0, whatever If-Match says")
+                // ?numeric: numbers instead of names.
+                let numbers = try await api.json(instance + "/metadata?numeric", as: [Int].self)
+                #expect(numbers.contains(1024) && numbers.contains(2), "\(numbers)")
+                #expect(try await api.json(instance + "/metadata?expand&numeric")["1024"] as? String == "v5")
                 // System entries are revision 0.
                 let origin = try await api.get(instance + "/metadata/Origin")
                 #expect(origin.header("ETag") == "\"0-\(Self.md5(String(decoding: origin.body, as: UTF8.self)))\"")

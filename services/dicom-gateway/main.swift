@@ -44,11 +44,12 @@ do {
         // Past the broker's own delivery timeout (plus a parse that waited for memory): the answer is not coming.
         answerTimeoutSeconds: max(120, configuration.broker.deliveryTimeoutMilliseconds / 1000 + 60)))
     scp.setUnknownSOPClassesAccepted(configuration.unknownSopClassAccepted)
-    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
+    var ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
                                 transcoding: configuration.transcoding, logger: logger)
-    // C-FIND, C-MOVE and C-GET read the index; the sub-operations of C-MOVE run as jobs in the workers. C-STORE never
-    // waits for PostgreSQL (access checks read a snapshot of the modalities).
+    // C-FIND, C-MOVE and C-GET read the index; the sub-operations of C-MOVE run as jobs in the workers. C-STORE waits
+    // for PostgreSQL only when storage limits are set (access checks read a snapshot of the modalities).
     let database = IndexDatabase(settings: configuration.database, logger: logger)
+    ingest.admission = StorageAdmission.check(database, configuration.storageLimits)
     let instances = InstanceQueries(database: database)
     let finder = ResourceFinder(database: database)
     let search = ResourceSearch(finder: finder, instances: instances, blobs: blobs)

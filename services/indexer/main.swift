@@ -40,7 +40,7 @@ do {
     let consumers = KafkaConsumer.Factory(bootstrapServers: configuration.broker.bootstrapServers,
                                           groupID: configuration.broker.consumerGroup, properties: configuration.broker.properties, logger: logger)
     let indexer = EventIndexer(consumers: consumers, database: database, blobs: blobs, broker: configuration.broker,
-                               logger: logger)
+                               recycler: PatientRecycler(database: database, limits: configuration.storageLimits), logger: logger)
     let operations = OperationsServer.make(
         host: bootstrap.operationsHost, port: configuration.metricsPort ?? 9102, metrics: bootstrap.metrics, logger: logger,
         readiness: { await database.isReachable() && consumers.isHealthy })

@@ -34,8 +34,9 @@ do {
                                      partitions: configuration.broker.partitions,
                                      deliveryTimeoutMilliseconds: configuration.broker.deliveryTimeoutMilliseconds,
                                      properties: configuration.broker.properties, logger: logger)
-    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
+    var ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
                                 transcoding: configuration.transcoding, logger: logger)
+    ingest.admission = StorageAdmission.check(database, configuration.storageLimits)
     // Every blocking DCMTK call (connect, negotiate, C-STORE) runs on these threads: one per job slot, plus one for
     // closing idle associations.
     let threads = NIOThreadPool(numberOfThreads: concurrency + 1)

@@ -38,6 +38,12 @@ struct FindRequest {
         default: throw TesseraError(.badRequest, details: "Field \"Query\" should be a JSON object")
         }
         let level = try Self.level(levelName)
+        // Orthanc 1.12.5's options (ApiVersion 26) change what is answered: refused rather than ignored.
+        for name in ["OrderBy", "ParentPatient", "ParentStudy", "ParentSeries", "MetadataQuery", "ResponseContent"]
+        where members[name] != nil {
+            throw TesseraError(.badRequest, details: "\"\(name)\" is an option of Orthanc 1.12.5 (ApiVersion 26); "
+                               + "Tessera implements ApiVersion \(TesseraVersion.orthancAPI)")
+        }
         var caseSensitive = caseSensitivePN
         if let value = members["CaseSensitive"] {
             guard case .bool(let flag) = value else {

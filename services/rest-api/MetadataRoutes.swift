@@ -25,13 +25,16 @@ struct MetadataRoutes {
             let base = "/\(level.collection)/{id}/metadata"
             router.get(RouterPath(base)) { request, context in
                 guard let id = context.publicID, let entries = try await entries(level, id) else { throw TesseraError(.unknownResource) }
+                // ?numeric: entries by their number (Orthanc 1.12), as JSON numbers in a list, as keys when expanded.
+                let numeric = request.uri.queryParameters["numeric"] != nil
+                func code(_ entry: Entry) -> Int { MetadataName.parse(entry.name, user: userNames)?.code ?? 0 }
                 if try ListParameters(request).expand {
                     // As Orthanc: bytes that are not UTF-8 show as U+FFFD, a NUL as \u0000.
                     return OrthancJSON.response(.object(Dictionary(
-                        entries.map { ($0.name, JSONValue.string(String(decoding: $0.value, as: UTF8.self))) },
+                        entries.map { (numeric ? String(code($0)) : $0.name, JSONValue.string(String(decoding: $0.value, as: UTF8.self))) },
                         uniquingKeysWith: { first, _ in first })))
                 }
-                return OrthancJSON.response(.array(entries.map { .string($0.name) }))
+                return OrthancJSON.response(.array(entries.map { numeric ? .number(Double(code($0))) : .string($0.name) }))
             }
             router.get(RouterPath(base + "/{name}")) { request, context in
                 let name = try parse(context)

@@ -92,6 +92,12 @@ struct ResourceRoutes {
     /// `GET /changes?since=&limit=` (default limit 100, at most 10,000) and `GET /changes?last`.
     private func changeLog(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
+        // Orthanc 1.12.5's filters (ApiVersion 26): refused rather than ignored, so a client never reads an unfiltered
+        // page as a filtered one.
+        for name in ["type", "to"] where query[name[...]] != nil {
+            throw TesseraError(.parameterOutOfRange, details: "/changes?\(name) is Orthanc 1.12.5's (ApiVersion 26); "
+                               + "Tessera implements ApiVersion \(SystemJSON.apiVersion): filter the entries on the client")
+        }
         if query["last"] != nil {
             let last = try await changes.last()
             let lastSeq = if let last { last.seq } else { try await changes.lastAllocated() }

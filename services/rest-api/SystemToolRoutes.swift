@@ -6,7 +6,8 @@ import Model
 import ServiceKit
 
 /// Orthanc's small system tools: `/tools/generate-uid`, `/tools/now`, `/tools/now-local`, `/tools/default-encoding`,
-/// `/tools/log-level` (and per category), `/tools/metrics` and `/tools/metrics-prometheus`, answered in plain text as
+/// `/tools/log-level` (and per category), `/tools/metrics`, `/tools/metrics-prometheus` and `/tools/dicom-conformance`,
+/// answered in plain text as
 /// Orthanc answers them.
 struct SystemToolRoutes {
     let configuration: TesseraConfiguration
@@ -52,6 +53,10 @@ struct SystemToolRoutes {
             router.put(RouterPath("/tools/log-level-\(category)")) { request, _ in try await setLogLevel(request, category: category) }
         }
         router.get("/tools/metrics") { _, _ in Self.text("1") }
+        // Tessera's DICOM conformance statement (plain text, Orthanc's layout).
+        let conformance = ConformanceStatement.text()
+        router.get("/tools/dicom-conformance") { _, _ in Self.text(conformance) }
+        MethodNotAllowed.register(["/tools/dicom-conformance"], on: router, allowed: [.get])
         // Orthanc's metrics in Orthanc's format (each line `name value timestamp-ms`, no TYPE lines), so that Orthanc
         // dashboards and Orthanc Explorer 2 read them unchanged. Cluster-wide gauges plus this replica's own figures.
         router.get("/tools/metrics-prometheus") { _, _ in

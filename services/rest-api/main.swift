@@ -119,13 +119,17 @@ do {
                      instances: instances, resources: resources, blobs: blobs,
                      userTypes: configuration.userContentTypes,
                      revisions: RevisionHeaders(checkRevisions: configuration.checkRevisions)).add(to: router)
+    ProtectionRoutes(protection: PatientProtection(database: database)).add(to: router)
+    ReconstructRoutes(instances: instances, resources: resources, blobs: blobs, rebuild: MainTagsRebuild(database: database),
+                      transcodesAtIngest: configuration.transcoding.ingestSyntax != nil).add(to: router)
     MetadataRoutes(resources: resources, instances: instances, store: MetadataStore(database: database), blobs: blobs,
                    userNames: configuration.userMetadata,
                    revisions: RevisionHeaders(checkRevisions: configuration.checkRevisions)).add(to: router)
     ArchiveRoutes(instances: instances, resources: resources, blobs: blobs, submitter: submitter,
                   transcodingQuality: configuration.transcoding.lossyQuality).add(to: router)
-    let ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
+    var ingest = InstanceIngest(blobs: blobs, producer: producer, overwrite: configuration.overwriteInstances,
                                 workers: ingestThreads, transcoding: configuration.transcoding, logger: logger)
+    ingest.admission = StorageAdmission.check(database, configuration.storageLimits)
     let upload = UploadRoutes(ingest: ingest, blobs: blobs, resources: resources, instances: instances, notifications: notifications,
                               overwrite: configuration.overwriteInstances, maximumBodySize: configuration.maximumUploadSize)
     upload.add(to: router)

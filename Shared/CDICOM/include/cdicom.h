@@ -28,6 +28,14 @@ int cdicom_dictionary_lookup(const char *name, uint16_t *group, uint16_t *elemen
 /// Writes the dictionary keyword of a tag into `name` (NUL-terminated). Returns 0 when the tag is unknown.
 int cdicom_dictionary_name(uint16_t group, uint16_t element, char *name, size_t length);
 
+/// The storage SOP classes DCMTK knows (dcmAllStorageSOPClassUIDs, retired ones included): their count, and the UID
+/// at `index` (NULL past the end). These are the classes the C-STORE SCP accepts.
+int cdicom_storage_sop_class_count(void);
+const char *cdicom_storage_sop_class(int index);
+
+/// Writes DCMTK's symbolic name of a UID ("CTImageStorage") into `name`. Returns 0 when DCMTK does not know it.
+int cdicom_uid_name(const char *uid, char *name, size_t length);
+
 // MARK: - Files and datasets
 
 /// A parsed DICOM file (owns a DcmFileFormat).
