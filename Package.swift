@@ -1,12 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// DCMTK 3.6.7 libraries (Debian `libdcmtk-dev`). Listed explicitly: `pkg-config dcmtk` is broken on Debian (see TOOLCHAIN.md).
+/// DCMTK 3.6.7 libraries (Debian `libdcmtk-dev`; dcmtls is its OpenSSL transport, for DICOM TLS). Listed explicitly: `pkg-config dcmtk` is broken on Debian (see TOOLCHAIN.md).
 /// libjpeg (Debian `libjpeg-dev`, libjpeg-turbo) writes the JPEG answers of the image routes; DCMTK's own IJG copies
 /// have prefixed names (jpeg8_...) and do not clash with it. OpenJPEG (Debian `libopenjp2-7-dev`) decodes JPEG 2000;
 /// libpng (Debian `libpng-dev`) reads the PNG images of /tools/create-dicom, as Orthanc's PngReader.
 let dcmtkLibraries: [LinkerSetting] = [
-    "dcmnet", "dcmdata", "dcmimage", "dcmimgle", "dcmjpeg", "ijg8", "ijg12", "ijg16",
+    "dcmtls", "dcmnet", "dcmdata", "dcmimage", "dcmimgle", "dcmjpeg", "ijg8", "ijg12", "ijg16",
     "dcmjpls", "dcmtkcharls", "oflog", "ofstd", "z", "jpeg", "png16", "openjp2",
 ].map { .linkedLibrary($0) }
 

@@ -4,6 +4,7 @@
 #include "scan.hpp"
 #include "budget.hpp"
 #include "file.hpp"
+#include "tls.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -98,6 +99,7 @@ void cdicom_global_init(int verbose) {
         DJEncoderRegistration::registerCodecs();
         DJLSEncoderRegistration::registerCodecs();
         DcmRLEEncoderRegistration::registerCodecs();
+        tessera::initializeTLS();
         return 0;
     });
 }

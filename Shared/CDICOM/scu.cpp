@@ -13,6 +13,7 @@
 #include "incoming.hpp"
 #include "internal.hpp"
 #include "storefile.hpp"
+#include "tls.hpp"
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcostrmb.h"
@@ -32,6 +33,12 @@ using tessera::copyError;
 using tessera::guarded;
 
 namespace {
+
+/// DcmSCU with its TLS switch reachable (DCMTK keeps it for DcmTLSSCU, which would read the settings itself).
+class SecurableSCU : public DcmSCU {
+public:
+    using DcmSCU::useSecureConnection;
+};
 
 /// DCMTK refuses to propose more than 128 presentation contexts.
 constexpr size_t maximumContexts = 128;
@@ -72,6 +79,8 @@ std::string describe(const OFCondition &condition) {
 }  // namespace
 
 struct cdicom_scu {
+    /// DICOM TLS, when asked for: declared first, so it outlives the network and the association.
+    tessera::OutboundTLS tls;
     T_ASC_Network *network = nullptr;
     T_ASC_Association *association = nullptr;
     T_DIMSE_BlockingMode mode = DIMSE_BLOCKING;
@@ -139,12 +148,16 @@ std::string requestAssociation(cdicom_scu &handle, const cdicom_scu_options *opt
     handle.mode = options->timeout_seconds > 0 ? DIMSE_NONBLOCKING : DIMSE_BLOCKING;
     // DCMTK 3.6.7 has one process-wide connect timeout; every outbound association sets its own before connecting.
     dcmConnectionTimeout.set(options->timeout_seconds > 0 ? static_cast<Sint32>(options->timeout_seconds) : -1);
+    const std::string tlsFailure = handle.tls.prepare(options->tls);
+    if (!tlsFailure.empty()) return tlsFailure;
     OFCondition status = ASC_initializeNetwork(NET_REQUESTOR, 0, handle.timeout, &handle.network);
+    if (status.good() && handle.tls.layer) status = ASC_setTransportLayer(handle.network, handle.tls.layer.get(), 0);
     T_ASC_Parameters *parameters = nullptr;
     const long maximumPDU = options->max_pdu >= ASC_MINIMUMPDUSIZE && options->max_pdu <= ASC_MAXIMUMPDUSIZE
                                 ? static_cast<long>(options->max_pdu) : ASC_DEFAULTMAXPDU;
     if (status.good()) status = ASC_createAssociationParameters(&parameters, maximumPDU);
     if (status.good()) status = ASC_setAPTitles(parameters, options->calling_aet, options->called_aet, nullptr);
+    if (status.good() && handle.tls.layer) status = ASC_setTransportLayerType(parameters, OFTrue);
     const std::string address = std::string(options->host) + ":" + std::to_string(options->port);
     if (status.good()) status = ASC_setPresentationAddresses(parameters, OFStandard::getHostName().c_str(), address.c_str());
     T_ASC_PresentationContextID id = 1;
@@ -182,16 +195,21 @@ std::string requestAssociation(cdicom_scu &handle, const cdicom_scu_options *opt
 
 extern "C" {
 
-int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
-                uint32_t timeout_seconds, char *error, size_t error_length) {
+int cdicom_echo(const cdicom_scu_options *options, char *error, size_t error_length) {
     return guarded(1, error, error_length, [&] {
-        DcmSCU scu;
-        cdicom_scu_options options = {host, port, calling_aet, called_aet, timeout_seconds, 0};
-        configure(scu, &options);
+        tessera::OutboundTLS tls;  // before the SCU: it outlives the association
+        SecurableSCU scu;
+        configure(scu, options);
         OFList<OFString> syntaxes;
         syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
         scu.addPresentationContext(UID_VerificationSOPClass, syntaxes);
+        const std::string tlsFailure = tls.prepare(options->tls);
+        if (!tlsFailure.empty()) {
+            copyError(error, error_length, tlsFailure);
+            return 1;
+        }
         OFCondition status = scu.initNetwork();
+        if (status.good() && tls.layer) status = scu.useSecureConnection(tls.layer.get());
         if (status.good()) status = scu.negotiateAssociation();
         if (status.good()) status = scu.sendECHORequest(0);
         if (status.bad()) {
@@ -312,14 +330,17 @@ OFCondition buildQuery(DcmDataset &query, const uint32_t *tags, const char *cons
 }
 
 /// Opens an association proposing only `model`.
-OFCondition openQueryAssociation(DcmSCU &scu, const cdicom_scu_options *options, const char *model,
-                                 T_ASC_PresentationContextID &context) {
+OFCondition openQueryAssociation(SecurableSCU &scu, tessera::OutboundTLS &tls, const cdicom_scu_options *options,
+                                 const char *model, T_ASC_PresentationContextID &context) {
     configure(scu, options);
     OFList<OFString> syntaxes;
     syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
     syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
     scu.addPresentationContext(model, syntaxes);
+    const std::string tlsFailure = tls.prepare(options->tls);
+    if (!tlsFailure.empty()) return makeOFCondition(OFM_dcmnet, 2, OF_error, tlsFailure.c_str());
     OFCondition status = scu.initNetwork();
+    if (status.good() && tls.layer) status = scu.useSecureConnection(tls.layer.get());
     if (status.good()) status = scu.negotiateAssociation();
     if (status.good()) {
         context = scu.findAnyPresentationContextID(model, UID_LittleEndianExplicitTransferSyntax);
@@ -339,11 +360,12 @@ template <typename Request>
 int runQuery(const cdicom_scu_options *options, const char *model, const uint32_t *tags, const char *const *values,
              size_t count, char *error, size_t error_length, Request &&request) {
     return guarded(1, error, error_length, [&] {
-        DcmSCU scu;
+        tessera::OutboundTLS tls;  // before the SCU: it outlives the association
+        SecurableSCU scu;
         T_ASC_PresentationContextID presentation = 0;
         DcmDataset query;
         OFCondition result = buildQuery(query, tags, values, count);
-        if (result.good()) result = openQueryAssociation(scu, options, model, presentation);
+        if (result.good()) result = openQueryAssociation(scu, tls, options, model, presentation);
         std::string failure = result.good() ? request(scu, presentation, query) : describe(result);
         if (scu.isConnected()) {
             if (failure.empty()) scu.releaseAssociation(); else scu.abortAssociation();

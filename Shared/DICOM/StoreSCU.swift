@@ -18,6 +18,8 @@ public final class StoreSCU: @unchecked Sendable {
         /// The modality's `AllowTranscoding`: false, a file the peer does not accept in its own syntax is not
         /// decompressed for it.
         public var allowsTranscoding = true
+        /// DICOM TLS (the modality's `UseDicomTls` with the `DicomTls*` settings); nil: plain TCP.
+        public var tls: DicomTlsSettings?
 
         public init(host: String, port: Int, calledAET: String, callingAET: String, timeoutSeconds: Int, maximumPDU: Int) {
             self.host = host
@@ -33,11 +35,27 @@ public final class StoreSCU: @unchecked Sendable {
             host.withCString { host in
                 callingAET.withCString { calling in
                     calledAET.withCString { called in
-                        var options = cdicom_scu_options(host: host, port: UInt16(clamping: port), calling_aet: calling,
-                                                         called_aet: called, timeout_seconds: UInt32(clamping: timeoutSeconds),
-                                                         max_pdu: UInt32(clamping: maximumPDU),
-                                                         forbid_transcoding: allowsTranscoding ? 0 : 1)
-                        return withUnsafePointer(to: &options) { body($0) }
+                        withTLS { tls in
+                            var options = cdicom_scu_options(host: host, port: UInt16(clamping: port), calling_aet: calling,
+                                                             called_aet: called, timeout_seconds: UInt32(clamping: timeoutSeconds),
+                                                             max_pdu: UInt32(clamping: maximumPDU),
+                                                             forbid_transcoding: allowsTranscoding ? 0 : 1, tls: tls)
+                            return withUnsafePointer(to: &options) { body($0) }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// The shim's TLS settings (nil without TLS), valid during `body`.
+        private func withTLS<Result>(_ body: (UnsafePointer<cdicom_tls>?) -> Result) -> Result {
+            guard let tls else { return body(nil) }
+            return tls.certificate.withCString { certificate in
+                tls.privateKey.withCString { key in
+                    (tls.trustedCertificates ?? "").withCString { trusted in
+                        var settings = cdicom_tls(certificate: certificate, private_key: key, trusted_certificates: trusted,
+                                                  remote_certificate_required: tls.remoteCertificateRequired ? 1 : 0)
+                        return withUnsafePointer(to: &settings) { body($0) }
                     }
                 }
             }

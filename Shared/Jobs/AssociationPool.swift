@@ -12,12 +12,31 @@ public final class AssociationPool: Service, Sendable {
     let threads: NIOThreadPool
     let closeDelay: Duration
     let logger: Logger
+    /// DICOM TLS settings for modalities declared with `UseDicomTls`.
+    let tls: DicomTlsSettings?
     private let idle = IdleAssociations()
 
-    public init(threads: NIOThreadPool, closeDelay: Duration, logger: Logger) {
+    public init(threads: NIOThreadPool, closeDelay: Duration, tls: DicomTlsSettings? = nil, logger: Logger) {
         self.threads = threads
         self.closeDelay = closeDelay
+        self.tls = tls
         self.logger = logger
+    }
+
+    /// Where and how to reach a modality: its address, our AE title, the timeout, and DICOM TLS when the modality is
+    /// declared with `UseDicomTls` (refused when no certificate is configured).
+    func peer(_ remote: ModalityConfiguration, callingAET: String, timeoutSeconds: Int,
+              maximumPDU: Int = 0) throws(TesseraError) -> StoreSCU.Peer {
+        var peer = StoreSCU.Peer(host: remote.host, port: remote.port, calledAET: remote.aet, callingAET: callingAET,
+                                 timeoutSeconds: timeoutSeconds, maximumPDU: maximumPDU)
+        if remote.useDicomTls {
+            guard let tls else {
+                throw TesseraError(.badConfiguration, details: "Modality \"\(remote.aet)\" uses DICOM TLS, but DicomTlsCertificate "
+                                   + "and DicomTlsPrivateKey are not configured")
+            }
+            peer.tls = tls
+        }
+        return peer
     }
 
     /// Closes idle associations past the delay, until shutdown; then closes them all.

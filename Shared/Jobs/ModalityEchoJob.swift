@@ -35,13 +35,11 @@ public struct ModalityEchoJob: JobHandler {
             throw TesseraError(.internalError, details: "A DicomEcho job's request is incomplete")
         }
         let remote = try ModalityConfiguration(json: remoteJSON)
+        let peer = try associations.peer(remote, callingAET: localAet, timeoutSeconds: timeout)
         try await associations.blocking { () throws(TesseraError) in
-            try EchoSCU.echoBlocking(host: remote.host, port: remote.port, callingAET: localAet, calledAET: remote.aet,
-                                     timeoutSeconds: timeout)
+            try EchoSCU.echoBlocking(peer: peer)
         }
         if job.request["CheckFind"]?.boolValue == true {
-            let peer = StoreSCU.Peer(host: remote.host, port: remote.port, calledAET: remote.aet, callingAET: localAet,
-                                     timeoutSeconds: timeout, maximumPDU: 0)
             let query: [(DicomTag, String)] = [(DicomTag(0x0008, 0x0052), "STUDY"), (DicomTag(0x0020, 0x000D), Self.randomUID())]
             let result = try await associations.blocking { () throws(TesseraError) -> QuerySCU.FindResult in
                 try QuerySCU.find(peer: peer, model: QuerySCU.studyRootFind, query: query, limit: 1)

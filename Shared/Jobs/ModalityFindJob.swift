@@ -37,7 +37,7 @@ public struct ModalityFindJob: JobHandler {
         guard let queryID = job.request["QueryID"]?.stringValue, let query = request.queries.first else {
             throw TesseraError(.internalError, details: "A DicomFind job's request is incomplete")
         }
-        let peer = request.peer(maximumPDU: maximumPDU)
+        let peer = try request.peer(maximumPDU: maximumPDU, through: associations)
         let model = request.level == .patient ? QuerySCU.patientRootFind : QuerySCU.studyRootFind
         let attributes = QueryRequest.attributes(query)
         let result = try await associations.blocking { () throws(TesseraError) -> QuerySCU.FindResult in

@@ -41,7 +41,7 @@ public struct ModalityGetJob: JobHandler {
 
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try QueryRequest(json: job.request)
-        let peer = request.peer(maximumPDU: maximumPDU)
+        let peer = try request.peer(maximumPDU: maximumPDU, through: associations)
         let model = request.level == .patient ? QuerySCU.patientRootGet : QuerySCU.studyRootGet
         let ingest = self.ingest
         let handler: @Sendable (ReceivedInstance) -> StoreHandling = { ingest.handle($0) }

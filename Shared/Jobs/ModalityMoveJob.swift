@@ -28,7 +28,7 @@ public struct ModalityMoveJob: JobHandler {
 
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try QueryRequest(json: job.request)
-        let peer = request.peer(maximumPDU: maximumPDU)
+        let peer = try request.peer(maximumPDU: maximumPDU, through: associations)
         let model = request.level == .patient ? QuerySCU.patientRootMove : QuerySCU.studyRootMove
         let destination = request.targetAet ?? request.localAet
         return try await RetrieveLoop.run(job, context: context, request: request, operation: "C-MOVE") { attributes, _ in

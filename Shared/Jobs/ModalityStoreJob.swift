@@ -34,8 +34,8 @@ public struct ModalityStoreJob: JobHandler {
 
     public func run(_ job: JobRecord, context: JobContext) async throws -> JobResult {
         let request = try ModalityStoreRequest(json: job.request)
-        var peer = StoreSCU.Peer(host: request.remote.host, port: request.remote.port, calledAET: request.remote.aet,
-                                 callingAET: request.localAet, timeoutSeconds: request.timeoutSeconds, maximumPDU: maximumPDU)
+        var peer = try associations.peer(request.remote, callingAET: request.localAet, timeoutSeconds: request.timeoutSeconds,
+                                         maximumPDU: maximumPDU)
         peer.allowsTranscoding = transcodeDicomProtocol && request.remote.allowTranscoding
         let current = CurrentAssociation()
         defer {

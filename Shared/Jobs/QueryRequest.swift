@@ -49,10 +49,9 @@ public struct QueryRequest: Sendable, Equatable {
                   targetAet: json["TargetAet"]?.stringValue)
     }
 
-    /// The peer to associate with.
-    public func peer(maximumPDU: Int) -> StoreSCU.Peer {
-        StoreSCU.Peer(host: remote.host, port: remote.port, calledAET: remote.aet, callingAET: localAet,
-                      timeoutSeconds: timeoutSeconds, maximumPDU: maximumPDU)
+    /// The peer to associate with (DICOM TLS from `associations` when the modality uses it).
+    func peer(maximumPDU: Int, through associations: AssociationPool) throws(TesseraError) -> StoreSCU.Peer {
+        try associations.peer(remote, callingAET: localAet, timeoutSeconds: timeoutSeconds, maximumPDU: maximumPDU)
     }
 
     /// A query as the shim takes it: tags parsed from `gggg,eeee`.

@@ -44,8 +44,7 @@ public struct StorageCommitmentJob: JobHandler {
                   let sopInstance = pair[1].stringValue else { return nil }
             return StorageCommitmentReport.Reference(sopClassUID: sopClass, sopInstanceUID: sopInstance)
         }
-        let peer = StoreSCU.Peer(host: remote.host, port: remote.port, calledAET: remote.aet, callingAET: localAet,
-                                 timeoutSeconds: timeout, maximumPDU: maximumPDU)
+        let peer = try associations.peer(remote, callingAET: localAet, timeoutSeconds: timeout, maximumPDU: maximumPDU)
         try await Self.request(transaction, peer: peer, instances: instances, commitments: commitments, associations: associations)
         return .success(.object([:]))
     }

@@ -47,8 +47,7 @@ public struct StraightStoreJob: JobHandler {
             throw TesseraError(.internalError, details: "A store-straight job's request is incomplete")
         }
         let remote = try ModalityConfiguration(json: remoteJSON)
-        let peer = StoreSCU.Peer(host: remote.host, port: remote.port, calledAET: remote.aet, callingAET: localAet,
-                                 timeoutSeconds: timeout, maximumPDU: maximumPDU)
+        let peer = try associations.peer(remote, callingAET: localAet, timeoutSeconds: timeout, maximumPDU: maximumPDU)
         let lease = try await associations.lease(to: peer, contexts: [StoreSCU.Context(sopClass: sopClass, transferSyntax: syntax)])
         let outcome: StoreSCU.Outcome
         do {

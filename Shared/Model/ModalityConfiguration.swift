@@ -100,9 +100,6 @@ public struct ModalityConfiguration: RemoteEndpoint, Hashable {
         guard !aet.isEmpty, aet.utf8.count <= 16 else { throw Self.bad("An AE title must have 1 to 16 characters: \(aet)") }
         guard localAet.utf8.count <= 16 else { throw Self.bad("An AE title must have at most 16 characters: \(localAet)") }
         guard !host.isEmpty else { throw Self.bad("The host of a modality cannot be empty") }
-        if useDicomTls {
-            throw TesseraError(.notImplemented, details: "UseDicomTls: DICOM TLS towards modalities is not supported by Tessera yet")
-        }
     }
 
     /// Orthanc's long form, as `GET /modalities?expand` and `/modalities/{id}/configuration` print it.

@@ -33,6 +33,8 @@ public struct TesseraConfiguration: Sendable {
     public var stableAge = 60
     /// `OverwriteInstances`.
     public var overwriteInstances = false
+    /// DICOM TLS towards modalities declared with `UseDicomTls` (nil: no certificate configured).
+    public var dicomTls: DicomTlsSettings?
     /// `MaximumPatientCount`, `MaximumStorageSize`, `MaximumStorageMode`.
     public var storageLimits = StorageLimits()
     /// `CheckRevisions`: writing over or deleting a metadata entry or an attachment needs the `If-Match` of what is
@@ -172,6 +174,26 @@ public struct TesseraConfiguration: Sendable {
         httpRequestTimeout = try int("HttpRequestTimeout") ?? httpRequestTimeout
         overwriteInstances = try bool("OverwriteInstances") ?? overwriteInstances
         checkRevisions = try bool("CheckRevisions") ?? checkRevisions
+        let tlsCertificate = try string("DicomTlsCertificate"), tlsKey = try string("DicomTlsPrivateKey")
+        let tlsTrusted = try string("DicomTlsTrustedCertificates")
+        let tlsRemoteRequired = try bool("DicomTlsRemoteCertificateRequired") ?? true
+        switch (tlsCertificate, tlsKey) {
+        case let (certificate?, key?):
+            guard tlsTrusted != nil || !tlsRemoteRequired else {
+                throw TesseraError(.badConfiguration, details: "DicomTlsTrustedCertificates is needed while DicomTlsRemoteCertificateRequired is true")
+            }
+            dicomTls = DicomTlsSettings(certificate: certificate, privateKey: key, trustedCertificates: tlsTrusted,
+                                        remoteCertificateRequired: tlsRemoteRequired)
+        case (nil, nil): break
+        default:
+            throw TesseraError(.badConfiguration, details: "DicomTlsCertificate and DicomTlsPrivateKey go together")
+        }
+        // Orthanc's DicomTlsEnabled makes its own DICOM port TLS-only; Tessera's gateway serves plain TCP (put a TLS
+        // terminator in front of it), so the option is refused rather than ignored.
+        if try bool("DicomTlsEnabled") == true {
+            throw TesseraError(.badConfiguration, details: "DicomTlsEnabled is not supported: Tessera's gateway accepts plain DICOM; "
+                               + "terminate TLS in front of it (stunnel, HAProxy). UseDicomTls towards modalities is supported")
+        }
         if let count = try int("MaximumPatientCount") {
             guard count >= 0 else { throw Self.badType("MaximumPatientCount", "a positive integer or 0") }
             storageLimits.maximumPatientCount = count

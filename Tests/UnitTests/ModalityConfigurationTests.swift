@@ -41,8 +41,23 @@ struct ModalityConfigurationTests {
             #expect(throws: TesseraError.self, "\(text)") { try parse(text) }
         }
         #expect { try parse(#"["A", "h", 1, "Acme"]"#) } throws: { ($0 as? TesseraError)?.code == .parameterOutOfRange }
-        #expect { try parse(#"{"AET": "A", "Host": "h", "Port": 1, "UseDicomTls": true}"#) } throws: {
-            ($0 as? TesseraError)?.code == .notImplemented
+        #expect(try parse(#"{"AET": "A", "Host": "h", "Port": 1, "UseDicomTls": true}"#).useDicomTls)
+    }
+
+    @Test("DICOM TLS settings: certificate and key together, trusted certificates when the peer's is required; DicomTlsEnabled refused")
+    func tlsSettings() throws {
+        let full = try ConfigurationLoader(environment: ["ORTHANC_JSON": #"""
+            {"DicomTlsCertificate": "/c.crt", "DicomTlsPrivateKey": "/c.key", "DicomTlsTrustedCertificates": "/t.crt"}
+            """#]).load()
+        #expect(full.dicomTls == DicomTlsSettings(certificate: "/c.crt", privateKey: "/c.key", trustedCertificates: "/t.crt"))
+        let lax = try ConfigurationLoader(environment: ["ORTHANC_JSON": #"""
+            {"DicomTlsCertificate": "/c.crt", "DicomTlsPrivateKey": "/c.key", "DicomTlsRemoteCertificateRequired": false}
+            """#]).load()
+        #expect(lax.dicomTls?.remoteCertificateRequired == false)
+        #expect(try ConfigurationLoader(environment: [:]).load().dicomTls == nil)
+        for bad in [#"{"DicomTlsCertificate": "/c.crt"}"#, #"{"DicomTlsCertificate": "/c.crt", "DicomTlsPrivateKey": "/c.key"}"#,
+                    #"{"DicomTlsEnabled": true}"#] {
+            #expect(throws: TesseraError.self, "\(bad)") { try ConfigurationLoader(environment: ["ORTHANC_JSON": bad]).load() }
         }
     }
 

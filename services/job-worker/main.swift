@@ -42,7 +42,7 @@ do {
     let threads = NIOThreadPool(numberOfThreads: concurrency + 1)
     threads.start()
     let associations = AssociationPool(threads: threads, closeDelay: .seconds(configuration.dicomAssociationCloseDelay),
-                                       logger: logger)
+                                       tls: configuration.dicomTls, logger: logger)
     // Requests to Orthanc peers; each also carries its own deadline (the peer's Timeout, else HttpTimeout).
     let connectTimeout = configuration.httpTimeout > 0 ? min(configuration.httpTimeout, 30) : 30
     var httpConfiguration = HTTPClient.Configuration(timeout: .init(connect: .seconds(Int64(connectTimeout))))

@@ -349,9 +349,17 @@ int cdicom_qr_finish(cdicom_qr *qr, uint16_t status, uint16_t remaining, uint16_
 
 // MARK: - Network: SCU
 
-/// Sends a C-ECHO. Returns 0 on success, or non-zero with `error` filled. Blocking; `timeout_seconds` 0: none.
-int cdicom_echo(const char *host, uint16_t port, const char *calling_aet, const char *called_aet,
-                uint32_t timeout_seconds, char *error, size_t error_length);
+/// DICOM TLS of an outbound association (Orthanc's `DicomTls*` settings, a modality's `UseDicomTls`): PEM files.
+typedef struct {
+    /// Our certificate, presented to the peer.
+    const char *certificate;
+    /// Its private key (unencrypted).
+    const char *private_key;
+    /// The certificates (or authorities) the peer's certificate is checked against.
+    const char *trusted_certificates;
+    /// Non-zero: the peer must present a certificate that `trusted_certificates` vouches for.
+    int remote_certificate_required;
+} cdicom_tls;
 
 /// Where and how to open an SCU association.
 typedef struct {
@@ -366,7 +374,12 @@ typedef struct {
     /// Non-zero: a file whose syntax the peer did not accept is not decompressed for it (the modality's
     /// `AllowTranscoding: false`); the store fails instead.
     int forbid_transcoding;
+    /// DICOM TLS; NULL: plain TCP.
+    const cdicom_tls *tls;
 } cdicom_scu_options;
+
+/// Sends a C-ECHO. Returns 0 on success, or non-zero with `error` filled. Blocking.
+int cdicom_echo(const cdicom_scu_options *options, char *error, size_t error_length);
 
 /// An open C-STORE association (not thread-safe: one caller at a time).
 typedef struct cdicom_scu cdicom_scu;
