@@ -1,7 +1,8 @@
 import CDICOM
+import Model
 
 /// The conversion of one dataset's text values to UTF-8, as Orthanc does it: from SpecificCharacterSet,
-/// Latin-1 when the dataset has none. Not thread-safe; create one per dataset read.
+/// `DefaultEncoding` (Latin-1 unless configured otherwise) when the dataset has none. Not thread-safe; create one per dataset read.
 public final class DicomCharset {
     let pointer: OpaquePointer?
 
@@ -14,7 +15,8 @@ public final class DicomCharset {
 
     /// The converter for the dataset of `file`.
     public convenience init(datasetOf file: DicomFile) {
-        self.init(specificCharacterSet: file.dataset.string(.specificCharacterSet) ?? "")
+        let declared = file.dataset.string(.specificCharacterSet) ?? ""
+        self.init(specificCharacterSet: declared.isEmpty ? DefaultEncoding.shared.specificCharacterSet : declared)
     }
 
     deinit {

@@ -5,13 +5,17 @@ import Model
 ///
 /// Values are converted to UTF-8 from the dataset's SpecificCharacterSet (Latin-1 when absent, Orthanc's
 /// default); binary values are null; a value longer than `maxStringLength` bytes in UTF-8 is `TooLong`;
-/// numbers are formatted as Orthanc formats them; elements after the pixel data are not shown.
+/// numbers are formatted as Orthanc formats them; elements after the pixel data are not shown unless `whole`.
 public struct DicomJSONRenderer: Sendable {
     /// Orthanc's ORTHANC_MAXIMUM_TAG_LENGTH.
     public static let defaultMaxStringLength = 256
 
     public var format: DicomJSONFormat
     public var maxStringLength: Int
+    /// Tags shown whatever their length (Orthanc's `?ignore-length=`), at any depth.
+    public var ignoringLength: Set<DicomTag> = []
+    /// Whether elements after the pixel data are shown too (Orthanc 1.12.4's `/tags?whole`).
+    public var whole = false
 
     public init(format: DicomJSONFormat, maxStringLength: Int = DicomJSONRenderer.defaultMaxStringLength) {
         self.format = format
@@ -66,7 +70,7 @@ public struct DicomJSONRenderer: Sendable {
                     members[tag.description] = ["Name": .string(name(item: item, index: index, tag: tag).name), "Type": "Sequence", "Value": value]
                 }
             } else {
-                let leaf = leafValue(item: item, index: index, charset: charset)
+                let leaf = leafValue(item: item, index: index, charset: charset, tag: tag)
                 var plain = JSONValue.null
                 if case .text(let text) = leaf { plain = .string(text) }
                 switch format {
@@ -84,17 +88,17 @@ public struct DicomJSONRenderer: Sendable {
                     members[tag.description] = .object(node)
                 }
             }
-            if topLevel && tag == .pixelData { break }
+            if topLevel && tag == .pixelData && !whole { break }
         }
         return .object(members)
     }
 
-    private func leafValue(item: OpaquePointer?, index: UInt, charset: OpaquePointer?) -> Leaf {
+    private func leafValue(item: OpaquePointer?, index: UInt, charset: OpaquePointer?, tag: DicomTag) -> Leaf {
         var text: UnsafeMutablePointer<CChar>?
         var length = 0
         guard cdicom_item_element_text(item, index, charset, &text, &length) != 0, let text else { return .null }
         defer { cdicom_free(text) }
-        if maxStringLength > 0 && length > maxStringLength { return .tooLong }
+        if maxStringLength > 0 && length > maxStringLength && !ignoringLength.contains(tag) { return .tooLong }
         return .text(String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self))
     }
 

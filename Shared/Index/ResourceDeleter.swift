@@ -2,7 +2,8 @@ import Logging
 import Model
 import PostgresNIO
 
-/// Deletes a resource with everything below it, then every ancestor left without children, in one transaction.
+/// Deletes a resource with everything below it, then every ancestor left without children, in one transaction; the
+/// ancestors that remain get a new `LastUpdate` (as Orthanc 1.12.1+).
 /// The change rows of deleted resources go with them (as Orthanc's cascade does); the instances' blobs are queued
 /// in `pending_blob_deletions` and removed by ``BlobReaper`` after the commit; each deleted instance leaves a tombstone
 /// (see ``InstanceWriter``) so that a replayed event cannot bring it back.
@@ -79,6 +80,11 @@ public struct ResourceDeleter: Sendable {
                     removed = publicID
                 }
                 guard let removed else {
+                    // As Orthanc 1.12.1+, the ancestors that remain were updated by the deletion.
+                    for (level, remainingKey) in chain where level.depth <= ancestorLevel.depth {
+                        try await connection.query(PostgresQuery(unsafeSQL:
+                            "UPDATE \(LevelTable.of(level).table) SET last_update = now() WHERE pk = \(remainingKey)"), logger: logger)
+                    }
                     let remaining = try await Self.publicID(of: key, at: ancestorLevel, on: connection, logger: logger)
                     return Outcome(remainingAncestor: remaining.map { (ancestorLevel, $0) })
                 }

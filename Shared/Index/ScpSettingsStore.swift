@@ -2,8 +2,8 @@ import Logging
 import Model
 import PostgresNIO
 
-/// The DICOM server's settings changed at run time through the REST API (Orthanc's `PUT
-/// /tools/accepted-transfer-syntaxes` and `/tools/unknown-sop-class-accepted`). Orthanc keeps them in the memory
+/// The DICOM settings changed at run time through the REST API (Orthanc's `PUT /tools/accepted-transfer-syntaxes`,
+/// `/tools/unknown-sop-class-accepted` and `/tools/default-encoding`). Orthanc keeps them in the memory
 /// of its one process; Tessera keeps them in PostgreSQL, so that every gateway replica applies them.
 public struct ScpSettingsStore: Sendable {
     let database: IndexDatabase
@@ -18,14 +18,20 @@ public struct ScpSettingsStore: Sendable {
     public struct Settings: Sendable, Equatable {
         public var acceptedTransferSyntaxes: [String]?
         public var unknownSopClassAccepted: Bool?
+        /// `DefaultEncoding` (every service applies it).
+        public var defaultEncoding: String?
+        /// Orthanc's metrics switch (`PUT /tools/metrics`): false, `/tools/metrics-prometheus` answers nothing.
+        public var metricsEnabled: Bool?
 
-        public init(acceptedTransferSyntaxes: [String]? = nil, unknownSopClassAccepted: Bool? = nil) {
+        public init(acceptedTransferSyntaxes: [String]? = nil, unknownSopClassAccepted: Bool? = nil, defaultEncoding: String? = nil) {
             self.acceptedTransferSyntaxes = acceptedTransferSyntaxes
             self.unknownSopClassAccepted = unknownSopClassAccepted
+            self.defaultEncoding = defaultEncoding
         }
     }
 
-    static let syntaxesName = "AcceptedTransferSyntaxes", unknownName = "UnknownSopClassAccepted"
+    static let syntaxesName = "AcceptedTransferSyntaxes", unknownName = "UnknownSopClassAccepted", encodingName = "DefaultEncoding",
+                      metricsName = "MetricsEnabled"
 
     public func current() async throws -> Settings {
         var settings = Settings()
@@ -37,6 +43,10 @@ public struct ScpSettingsStore: Sendable {
                 if case .array(let items) = value { settings.acceptedTransferSyntaxes = items.compactMap(\.stringValue) }
             case Self.unknownName:
                 settings.unknownSopClassAccepted = value.boolValue
+            case Self.encodingName:
+                settings.defaultEncoding = value.stringValue
+            case Self.metricsName:
+                settings.metricsEnabled = value.boolValue
             default:
                 continue
             }
@@ -50,6 +60,14 @@ public struct ScpSettingsStore: Sendable {
 
     public func setUnknownSopClassAccepted(_ accepted: Bool) async throws {
         try await put(Self.unknownName, .bool(accepted))
+    }
+
+    public func setDefaultEncoding(_ encoding: String) async throws {
+        try await put(Self.encodingName, .string(encoding))
+    }
+
+    public func setMetricsEnabled(_ enabled: Bool) async throws {
+        try await put(Self.metricsName, .bool(enabled))
     }
 
     private func put(_ name: String, _ value: JSONValue) async throws {

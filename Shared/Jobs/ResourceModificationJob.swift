@@ -21,17 +21,17 @@ public struct ResourceModificationJob: JobHandler {
     let labels: LabelCopier
 
     /// - Parameters:
-    ///   - defaultCharset: DefaultEncoding's character set, for text written into files that declare none.
     ///   - transcodingQuality: DicomLossyTranscodingQuality, for lossy `Transcode` targets.
     public init(instances: InstanceQueries, resources: ResourceQueries, labels: LabelStore, deleter: ResourceDeleter, blobs: BlobStore,
-                ingest: InstanceIngest, defaultCharset: String, transcodingQuality: Int = 90, logger: Logger) {
+                ingest: InstanceIngest, transcodingQuality: Int = 90, logger: Logger) {
         self.labels = LabelCopier(labels: labels, resources: resources, instances: instances)
         self.loop = InstanceSendLoop(instances: instances, logger: logger)
         self.instances = instances
         self.deleter = deleter
         self.blobs = blobs
         self.ingest = ingest
-        self.modifier = InstanceModifier(defaultCharset: defaultCharset, transcodingQuality: transcodingQuality)
+        // Text goes into files without a character set in the DefaultEncoding of the moment.
+        self.modifier = InstanceModifier(transcodingQuality: transcodingQuality)
     }
 
     public var type: String { ResourceModificationRequest.type }

@@ -20,16 +20,15 @@ public struct StudyRestructuringJob: JobHandler {
     let ingest: InstanceIngest
     let modifier: InstanceModifier
 
-    /// - Parameter defaultCharset: DefaultEncoding's character set, for text written into files that declare none.
     public init(kind: StudyRestructuringRequest.Kind, instances: InstanceQueries, deleter: ResourceDeleter, blobs: BlobStore,
-                ingest: InstanceIngest, defaultCharset: String, logger: Logger) {
+                ingest: InstanceIngest, logger: Logger) {
         self.kind = kind
         self.loop = InstanceSendLoop(instances: instances, logger: logger)
         self.instances = instances
         self.deleter = deleter
         self.blobs = blobs
         self.ingest = ingest
-        self.modifier = InstanceModifier(defaultCharset: defaultCharset)
+        self.modifier = InstanceModifier()  // text in the DefaultEncoding of the moment
     }
 
     public var type: String { kind.rawValue }

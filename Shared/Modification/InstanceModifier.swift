@@ -6,15 +6,20 @@ import Model
 /// replacements, identifiers regenerated for the request's level (unless replaced or kept), then the paths inside
 /// sequences; then the file is re-encoded in the `Transcode` syntax when one is asked (else it keeps its own).
 public struct InstanceModifier: Sendable {
-    /// The character set text is written in when the file declares none (Orthanc's DefaultEncoding, as a defined term).
-    public let defaultCharset: String
+    /// The character set given at creation, if any.
+    let fixedCharset: String?
     /// `DicomLossyTranscodingQuality`: the IJG quality of lossy JPEG `Transcode` targets.
     public let transcodingQuality: Int
 
-    public init(defaultCharset: String, transcodingQuality: Int = 90) {
-        self.defaultCharset = defaultCharset
+    /// - Parameter defaultCharset: the character set text is written in when a file declares none, as a defined term;
+    ///   nil: the process's ``DefaultEncoding`` when the file is modified.
+    public init(defaultCharset: String? = nil, transcodingQuality: Int = 90) {
+        self.fixedCharset = defaultCharset
         self.transcodingQuality = transcodingQuality
     }
+
+    /// The character set text is written in when the file declares none (Orthanc's DefaultEncoding, as a defined term).
+    public var defaultCharset: String { fixedCharset ?? DefaultEncoding.shared.specificCharacterSet }
 
     /// The modified file. Throws `badFileFormat` when `bytes` are not DICOM, `badRequest` or `badParameterType` when
     /// a value cannot be written, `internalError` when the `Transcode` syntax cannot be written (as Orthanc: 500).

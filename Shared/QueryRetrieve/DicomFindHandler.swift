@@ -67,7 +67,7 @@ public struct DicomFindHandler: Sendable {
                 let page = Array(matches[start..<min(matches.count, start + Self.pageSize)])
                 start += page.count
                 let rendered = try await render(page.map(\.key), level: level, query: query, levelText: levelText)
-                switch await responder.answer(rendered, characterSet: settings.answerCharacterSet) {
+                switch await responder.answer(rendered, characterSet: DefaultEncoding.shared.specificCharacterSet) {
                 case .sent: continue
                 case .canceled: return QueryRetrieveOutcome(status: .cancel)
                 case .broken: return QueryRetrieveOutcome(status: .unableToProcess)

@@ -9,8 +9,6 @@ public struct QueryRetrieveSettings: Sendable {
     /// `LimitFindResults` and `LimitFindInstances` (0: unlimited).
     public var limitFindResults: Int
     public var limitFindInstances: Int
-    /// SpecificCharacterSet of the answers (`DefaultEncoding`).
-    public var answerCharacterSet: String
     /// `SynchronousCMove`.
     public var synchronousMove: Bool
     /// `DicomScuTimeout`: sub-operation associations to a modality without a `Timeout` of its own.
@@ -19,13 +17,12 @@ public struct QueryRetrieveSettings: Sendable {
     public var access: DicomAccessRules
 
     public init(aeTitle: String, caseSensitivePN: Bool = false, limitFindResults: Int = 0, limitFindInstances: Int = 0,
-                answerCharacterSet: String = "ISO_IR 100", synchronousMove: Bool = true, scuTimeoutSeconds: Int = 10,
+                synchronousMove: Bool = true, scuTimeoutSeconds: Int = 10,
                 access: DicomAccessRules = DicomAccessRules()) {
         self.aeTitle = aeTitle
         self.caseSensitivePN = caseSensitivePN
         self.limitFindResults = limitFindResults
         self.limitFindInstances = limitFindInstances
-        self.answerCharacterSet = answerCharacterSet
         self.synchronousMove = synchronousMove
         self.scuTimeoutSeconds = scuTimeoutSeconds
         self.access = access
@@ -34,7 +31,6 @@ public struct QueryRetrieveSettings: Sendable {
     public init(configuration: TesseraConfiguration) {
         self.init(aeTitle: configuration.dicomAet, caseSensitivePN: configuration.caseSensitivePN,
                   limitFindResults: configuration.limitFindResults, limitFindInstances: configuration.limitFindInstances,
-                  answerCharacterSet: DicomEncoding.specificCharacterSet(of: configuration.defaultEncoding) ?? "ISO_IR 100",
                   synchronousMove: configuration.synchronousCMove, scuTimeoutSeconds: configuration.dicomScuTimeout,
                   access: configuration.dicomAccess)
     }

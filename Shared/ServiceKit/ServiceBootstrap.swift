@@ -52,6 +52,7 @@ public struct ServiceBootstrap: Sendable {
         MetricsSystem.bootstrap(factory)
         do {
             let configuration = try ConfigurationLoader(environment: environment).load()
+            DefaultEncoding.shared.set(configuration.defaultEncoding)
             return ServiceBootstrap(configuration: configuration, logger: logger, metrics: registry, command: command)
         } catch {
             logger.critical("Cannot read the configuration", metadata: ["error": "\(error)"])

@@ -71,6 +71,8 @@ extension ClusterTests {
                                                                             "--pydicom"] + files.sorted())
                 #expect(report["documents"] as? Int ?? 0 >= 3000 && report["queries"] as? Int ?? 0 >= 200, "\(report["documents"] ?? 0) documents")
                 let different = report["different"] as? [[String: String]] ?? []
+                print("rest_compare: \(report["documents"] ?? 0) documents and \(report["queries"] ?? 0) queries compared with "
+                      + "Orthanc \(report["orthanc"] ?? "?"): \(different.count) differ, \(report["allowed"] ?? 0) allowed differences")
                 #expect(different.isEmpty, "\(different.count) answers differ from stock Orthanc's: \(different.prefix(15))")
             }
         }

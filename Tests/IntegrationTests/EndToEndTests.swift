@@ -163,10 +163,13 @@ extension ClusterTests {
             #expect(!all.isEmpty)
             let page = try #require(try await api.get("/instances?since=0&limit=1").json() as? [String])
             #expect(page == [all[0]])
-            let expanded = try #require(try await api.get("/instances?expand&limit=2").json() as? [[String: Any]])
+            let expanded = try #require(try await api.get("/instances?expand&since=0&limit=2").json() as? [[String: Any]])
             #expect(expanded.count == min(2, all.count))
             #expect(expanded.first?["ID"] as? String == all[0])
             #expect(expanded.first?["Type"] as? String == "Instance")
+            // As Orthanc: paging takes both arguments.
+            #expect(try await api.get("/instances?limit=2").status == 400)
+            #expect(try await api.get("/instances?since=1").status == 400)
         }
     }
 }

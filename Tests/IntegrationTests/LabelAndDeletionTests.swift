@@ -125,6 +125,12 @@ extension ClusterTests {
                 let c = try await upload(api, "chrArab.dcm")
                 #expect(try await api.send("DELETE", "/instances/00000000-00000000-00000000-00000000-00000000").status == 404)
                 let first = try #require(a["ID"])
+                let collections = ["Series": "series", "Study": "studies", "Patient": "patients"]
+                var before: [String: String] = [:]
+                for (type, key) in [("Series", "ParentSeries"), ("Study", "ParentStudy"), ("Patient", "ParentPatient")] {
+                    before[type] = try await api.json("/\(collections[type] ?? "")/\(try #require(a[key]))")["LastUpdate"] as? String
+                }
+                try await Task.sleep(for: .milliseconds(1100))  // LastUpdate counts seconds
                 let answer = try await api.send("DELETE", "/instances/\(first)")
                 let remaining = try #require((try answer.json() as? [String: Any])?["RemainingAncestor"] as? [String: String])
                 if a["ParentSeries"] == b["ParentSeries"] {
@@ -132,6 +138,13 @@ extension ClusterTests {
                 } else {
                     #expect(remaining["Type"] != "Instance")
                 }
+                // As Orthanc 1.12.1+: the ancestor that remains was updated by the deletion.
+                let type = try #require(remaining["Type"])
+                let after = try await api.json("/\(collections[type] ?? "")/\(try #require(remaining["ID"]))")["LastUpdate"] as? String
+                #expect((after ?? "") > (before[type] ?? "~"), "\(type) LastUpdate \(before[type] ?? "") then \(after ?? "")")
+                // ?expand=false on a child list: bare IDs (Orthanc 1.12.2+).
+                let children = try await api.json("/studies/\(try #require(b["ParentStudy"]))/instances?expand=false", as: [String].self)
+                #expect(children.contains(try #require(b["ID"])))
                 let targets = [try #require(b["ParentStudy"]), try #require(c["ID"])]
                 let bulk = try await api.post("/tools/bulk-delete", json: ["Resources": targets])
                 #expect(bulk.status == 200)

@@ -82,7 +82,7 @@ extension ClusterTests {
             #expect(try await api.get("/studies/\(unknown)/statistics").status == 404)
             let ids = try await api.json("/patients", as: [String].self)
             #expect(Set(mine.map(\.ParentPatient)).isSubset(of: Set(ids)))
-            let expanded = try await api.json("/studies?expand&limit=1", as: [[String: Any]].self)
+            let expanded = try await api.json("/studies?expand&since=0&limit=1", as: [[String: Any]].self)
             #expect(expanded.count == 1 && expanded[0]["Type"] as? String == "Study")
         }
 

@@ -51,7 +51,7 @@ extension ClusterTests {
             #expect(abs(utc.timeIntervalSinceNow) < 60, "UTC, within a minute of now")
         }
 
-        @Test("default-encoding and metrics: what is configured; what cannot change in one process answers a clear error")
+        @Test("default-encoding and metrics on the shared cluster: what is configured; bad values answer Orthanc's errors")
         func settings() async throws {
             let encoding = try await api.send("GET", "/tools/default-encoding")
             #expect(encoding.status == 200 && text(encoding) == "Latin1", "the test cluster's DefaultEncoding: \(text(encoding))")
@@ -59,13 +59,38 @@ extension ClusterTests {
             #expect(same.status == 200 && text(same) == "Latin1")
             let unknown = try await api.send("PUT", "/tools/default-encoding", body: Array("Bogus".utf8))
             #expect(unknown.status == 400 && text(unknown).contains("Parameter out of range"))
-            let other = try await api.send("PUT", "/tools/default-encoding", body: Array("Utf8".utf8))
-            #expect(other.status == 501 && text(other).contains("DefaultEncoding"))
             #expect(text(try await api.send("GET", "/tools/metrics")) == "1")
             #expect(try await api.send("PUT", "/tools/metrics", body: Array("1".utf8)).status == 200)
             let bad = try await api.send("PUT", "/tools/metrics", body: Array("x".utf8))
             #expect(bad.status == 400 && text(bad).contains("Boolean value expected"))
-            #expect(try await api.send("PUT", "/tools/metrics", body: Array("0".utf8)).status == 501)
+        }
+
+        @Test("PUT /tools/default-encoding and /tools/metrics change the whole cluster, as Orthanc changes its process")
+        func runtimeChanges() async throws {
+            let environment = try TestEnvironment.load()
+            let file = try environment.temporaryFolder("encoding") + "/nocharset.dcm"
+            try FileManager.default.copyItem(atPath: environment.repository + "/Tests/UnitTests/Fixtures/tags/CT_small.dcm", toPath: file)
+            let edit = try await ProcessRunner.run("dcmodify", ["-nb", "-e", "(0008,0005)", "-i", "PatientName=M\u{00FC}ller", file],
+                                                   timeout: .seconds(30))
+            #expect(edit.status == 0, "\(edit.output)")
+            try await IsolatedStack.with(environment, name: "tessera_encoding", apiPort: 18975, indexerMetricsPort: 19975) { stack in
+                let api = stack.api
+                #expect(try await api.send("PUT", "/tools/default-encoding", body: Array("Utf8".utf8)).status == 200)
+                #expect(text(try await api.send("GET", "/tools/default-encoding")) == "Utf8")
+                let upload = try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))))
+                let id = try #require((try upload.json() as? [String: Any])?["ID"] as? String)
+                // No SpecificCharacterSet: the bytes are read in the DefaultEncoding of the moment.
+                #expect(try await api.json("/instances/\(id)/simplified-tags")["PatientName"] as? String == "M\u{00FC}ller")
+                #expect(try await api.send("PUT", "/tools/default-encoding", body: Array("Latin1".utf8)).status == 200)
+                #expect(try await api.json("/instances/\(id)/simplified-tags")["PatientName"] as? String == "M\u{00C3}\u{00BC}ller")
+
+                #expect(try await api.send("PUT", "/tools/metrics", body: Array("0".utf8)).status == 200)
+                #expect(text(try await api.send("GET", "/tools/metrics")) == "0")
+                let off = try await api.send("GET", "/tools/metrics-prometheus")
+                #expect(off.status == 200 && off.body.isEmpty)
+                #expect(try await api.send("PUT", "/tools/metrics", body: Array("true".utf8)).status == 200)
+                #expect(text(try await api.send("GET", "/tools/metrics-prometheus")).contains("orthanc_count_instances"))
+            }
         }
     }
 }

@@ -88,5 +88,30 @@ extension ClusterTests {
             #expect(error["OrthancStatus"] as? Int == 3)
             #expect(error["HttpStatus"] as? Int == 400)
         }
+
+        @Test("?ignore-length lifts TooLong for the tags named; ?whole shows the elements after the pixel data")
+        func ignoreLengthAndWhole() async throws {
+            let file = try environment.temporaryFolder("tags-long") + "/long.dcm"
+            try FileManager.default.copyItem(atPath: "\(folder)/CT_small.dcm", toPath: file)
+            let comment = String(repeating: "x", count: 300)
+            let edit = try await ProcessRunner.run("dcmodify", ["-nb", "-i", "ImageComments=\(comment)", "-i", "SOPInstanceUID=1.2.826.0.1.3680043.8.498.42",
+                                                                // A patient, study and series of its own: the shared cluster's others stay as they are.
+                                                                "-i", "PatientID=TAGS-LONG", "-i", "StudyInstanceUID=1.2.826.0.1.3680043.8.498.43",
+                                                                "-i", "SeriesInstanceUID=1.2.826.0.1.3680043.8.498.44",
+                                                                "-i", "(7fe1,0010)=TAILCREATOR", file], timeout: .seconds(30))
+            #expect(edit.status == 0, "\(edit.output)")
+            let upload = try await api.post("/instances", body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))))
+            let id = try #require((try upload.json() as? [String: Any])?["ID"] as? String)
+            let plain = try await api.json("/instances/\(id)/tags")
+            #expect((plain["0020,4000"] as? [String: Any])?["Type"] as? String == "TooLong")
+            #expect(plain["7fe1,0010"] == nil, "after the pixel data: not shown by default")
+            let lifted = try await api.json("/instances/\(id)/tags?ignore-length=ImageComments,0010-0010")
+            #expect((lifted["0020,4000"] as? [String: Any])?["Value"] as? String == comment)
+            #expect(try await api.json("/instances/\(id)/simplified-tags?ignore-length=0020-4000")["ImageComments"] as? String == comment)
+            #expect(try await api.get("/instances/\(id)/tags?ignore-length=NoSuchTag").status == 400)
+            let whole = try await api.json("/instances/\(id)/tags?whole")
+            #expect((whole["7fe1,0010"] as? [String: Any])?["Value"] as? String == "TAILCREATOR")
+            #expect(whole["7fe0,0010"] != nil)
+        }
     }
 }

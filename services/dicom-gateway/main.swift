@@ -82,6 +82,10 @@ do {
         .init(service: database.client), .init(service: directory),
         .init(service: ScpSettingsWatcher(store: ScpSettingsStore(database: database), scp: scp, logger: logger)),
         .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
+        // DefaultEncoding, as the cluster keeps it (PUT /tools/default-encoding).
+        .init(service: SettingWatcher("DefaultEncoding", logger: logger, fetch: {
+            try await ScpSettingsStore(database: database).current().defaultEncoding ?? configuration.defaultEncoding
+        }, apply: { DefaultEncoding.shared.set($0) })),
     ]
     if datashares != nil { services.append(.init(service: datashareDirectory)) }
     let group = ServiceGroup(configuration: .init(

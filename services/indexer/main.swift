@@ -48,6 +48,10 @@ do {
         services: [
             .init(service: database.client),
             .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
+            // DefaultEncoding, as the cluster keeps it (PUT /tools/default-encoding).
+            .init(service: SettingWatcher("DefaultEncoding", logger: logger, fetch: {
+                try await ScpSettingsStore(database: database).current().defaultEncoding ?? configuration.defaultEncoding
+            }, apply: { DefaultEncoding.shared.set($0) })),
             .init(service: indexer),
             .init(service: StabilityService(database: database, stableAgeSeconds: configuration.stableAge, logger: logger)),
             .init(service: BlobReconciler(database: database, blobs: blobs, settings: ReconcilerSettings(configuration),

@@ -79,12 +79,11 @@ do {
             ResourceModificationJob(instances: InstanceQueries(database: database), resources: ResourceQueries(database: database),
                                     labels: LabelStore(database: database), deleter: ResourceDeleter(database: database),
                                     blobs: blobs, ingest: ingest,
-                                    defaultCharset: configuration.defaultCharset,
                                     transcodingQuality: configuration.transcoding.lossyQuality, logger: logger),
             StudyRestructuringJob(kind: .merge, instances: InstanceQueries(database: database), deleter: ResourceDeleter(database: database),
-                                  blobs: blobs, ingest: ingest, defaultCharset: configuration.defaultCharset, logger: logger),
+                                  blobs: blobs, ingest: ingest, logger: logger),
             StudyRestructuringJob(kind: .split, instances: InstanceQueries(database: database), deleter: ResourceDeleter(database: database),
-                                  blobs: blobs, ingest: ingest, defaultCharset: configuration.defaultCharset, logger: logger),
+                                  blobs: blobs, ingest: ingest, logger: logger),
         ],
         settings: .init(concurrency: concurrency, lease: .seconds(configuration.jobLeaseSeconds),
                         historySize: configuration.jobsHistorySize, resumeLostJobs: configuration.saveJobs),
@@ -96,6 +95,10 @@ do {
         services: [
             .init(service: database.client),
             .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
+            // DefaultEncoding, as the cluster keeps it (PUT /tools/default-encoding).
+            .init(service: SettingWatcher("DefaultEncoding", logger: logger, fetch: {
+                try await ScpSettingsStore(database: database).current().defaultEncoding ?? configuration.defaultEncoding
+            }, apply: { DefaultEncoding.shared.set($0) })),
             .init(service: producer),
             .init(service: runner),
             .init(service: associations),

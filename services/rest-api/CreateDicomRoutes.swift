@@ -18,8 +18,6 @@ struct CreateDicomRoutes {
     let instances: InstanceQueries
     let blobs: BlobStore
     let deleter: ResourceDeleter
-    /// DefaultEncoding's SpecificCharacterSet.
-    let defaultCharset: String
     var maximumBodySize = 64 << 20
 
     func add(to router: Router<APIRequestContext>) {
@@ -51,7 +49,7 @@ struct CreateDicomRoutes {
 
     /// The new files; with a `Parent`, made beside one instance of it (its module tags and character set).
     private func files(_ creation: DicomCreation) async throws -> [[UInt8]] {
-        let charset = defaultCharset
+        let charset = DefaultEncoding.shared.specificCharacterSet
         guard let name = creation.parent else {
             return try await blobs.performBlocking { () throws(TesseraError) in try creation.files(parent: nil, defaultCharset: charset) }
         }

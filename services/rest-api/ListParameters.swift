@@ -6,15 +6,29 @@ import Model
 /// Orthanc's list and resource routes.
 struct ListParameters {
     var expand: Bool
+    /// `?expand=false` (or `0`) given explicitly: child lists then answer bare IDs (Orthanc 1.12.2+).
+    var expandRefused = false
     var since: Int
     var limit: Int?
     var format: DicomJSONFormat
     var requestedTags: [FindRequest.RequestedTag]
 
+    /// As Orthanc's resource lists (`/patients`, ...): paging takes both `since` and `limit`, or neither.
+    static func requirePaging(_ request: Request) throws(TesseraError) {
+        let query = request.uri.queryParameters
+        if query["since"] != nil && query["limit"] == nil {
+            throw TesseraError(.badRequest, details: "Missing \"limit\" argument for GET request against: \(request.uri.path)")
+        }
+        if query["limit"] != nil && query["since"] == nil {
+            throw TesseraError(.badRequest, details: "Missing \"since\" argument for GET request against: \(request.uri.path)")
+        }
+    }
+
     init(_ request: Request) throws(TesseraError) {
         let query = request.uri.queryParameters
         if let flag = query["expand"] {
             expand = !(flag == "false" || flag == "0")
+            expandRefused = !expand
         } else {
             expand = false
         }

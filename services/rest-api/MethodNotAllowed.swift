@@ -1,5 +1,7 @@
 import HTTPTypes
 import Hummingbird
+import Model
+import ServiceKit
 
 /// Orthanc answers a known route called with another method by 405 with an `Allow` header and no body; the router
 /// alone would say 404. ``register(_:on:allowed:)`` adds those answers for the methods a route does not serve.
@@ -30,6 +32,10 @@ enum MethodNotAllowed {
                  + ["/instances/{id}/frames/{frame}/raw", "/instances/{id}/frames/{frame}/raw.gz", "/instances/{id}/pdf",
                     "/series/{id}/numpy"], on: router, allowed: [.get])
         register(["/changes", "/exports"], on: router, allowed: [.get, .delete])
+        register(["/tools/now", "/tools/now-local", "/tools/generate-uid", "/instances/{id}/file", "/series/{id}/ordered-slices"],
+                 on: router, allowed: [.get])
+        register(["/tools/log-level", "/tools/default-encoding", "/tools/metrics"] + LogVerbosity.categories.map { "/tools/log-level-\($0)" },
+                 on: router, allowed: [.get, .put])
         register(["/jobs", "/modalities", "/modalities/{id}/configuration", "/peers", "/peers/{id}/configuration",
                   "/peers/{id}/system", "/queries", "/queries/{id}", "/queries/{id}/level", "/queries/{id}/modality",
                   "/queries/{id}/query", "/queries/{id}/answers", "/queries/{id}/answers/{n}",
@@ -52,6 +58,14 @@ enum MethodNotAllowed {
             register(["/\(level)/{id}/metadata/{name}", "/\(level)/{id}/attachments/{name}"], on: router, allowed: [.get, .put, .delete])
             register(["/\(level)/{id}/attachments/{name}/verify-md5", "/\(level)/{id}/attachments/{name}/compress",
                       "/\(level)/{id}/attachments/{name}/uncompress"], on: router, allowed: [.post])
+            let operations = ["data", "compressed-data", "info", "size", "compressed-size", "md5", "compressed-md5", "is-compressed"]
+            register(operations.map { "/\(level)/{id}/attachments/{name}/\($0)" }, on: router, allowed: [.get])
+            // Parents and children of the resource, as ResourceRoutes names them.
+            if let own = ResourceLevel.allCases.first(where: { $0.collection == level }) {
+                register(ResourceLevel.allCases.filter { $0 != own }.map { other in
+                    "/\(level)/{id}/" + (other.depth > own.depth ? other.collection : other.rawValue.lowercased())
+                }, on: router, allowed: [.get])
+            }
             if level != "instances" {
                 register(["/\(level)/{id}/shared-tags", "/\(level)/{id}/instances-tags"], on: router, allowed: [.get])
                 register(["/\(level)/{id}/archive", "/\(level)/{id}/media"], on: router, allowed: [.get, .post])

@@ -19,7 +19,8 @@ struct ResourceRoutes {
         for level in ResourceLevel.allCases {
             let collection = "/\(level.collection)"
             router.get(RouterPath(collection)) { request, _ in
-                try await list(level, ListParameters(request))
+                try ListParameters.requirePaging(request)
+                return try await list(level, ListParameters(request))
             }
             router.get(RouterPath("\(collection)/{id}")) { request, context in
                 let parameters = try ListParameters(request)
@@ -27,7 +28,7 @@ struct ResourceRoutes {
                     level, id: id, format: parameters.format, requestedTags: parameters.requestedTags) else { return Response(status: .notFound) }
                 return OrthancJSON.response(json)
             }
-            // Descendants (always expanded, as Orthanc answers them) and ancestors.
+            // Descendants (expanded unless `?expand=false`, as Orthanc 1.12.2+ answers them) and ancestors.
             for other in ResourceLevel.allCases where other != level {
                 let isDescendant = other.depth > level.depth
                 let name = isDescendant ? other.collection : other.rawValue.lowercased()
@@ -38,6 +39,9 @@ struct ResourceRoutes {
                     }
                     let keys = try await resources.relatedKeys(of: id, at: level, target: other)
                     let rendered = try await render(other, keys: keys, parameters)
+                    if isDescendant && parameters.expandRefused {
+                        return OrthancJSON.response(.array(rendered.compactMap { $0["ID"] }))
+                    }
                     if isDescendant { return OrthancJSON.response(.array(rendered)) }
                     guard let parent = rendered.first else { return Response(status: .notFound) }
                     return OrthancJSON.response(parent)

@@ -15,6 +15,8 @@ struct SystemToolRoutes {
     let logLevels: LogLevelStore
     /// The index, for the cluster-wide gauges of `/tools/metrics-prometheus`.
     let database: IndexDatabase
+    /// DefaultEncoding and the metrics switch as the cluster keeps them.
+    var settings: ScpSettingsStore { ScpSettingsStore(database: database) }
 
     func add(to router: Router<APIRequestContext>) {
         // A missing or unknown level answers 404 with no body, as Orthanc.
@@ -27,17 +29,20 @@ struct SystemToolRoutes {
         }
         router.get("/tools/now") { _, _ in Self.text(Self.now(in: TimeZone(identifier: "UTC") ?? .current)) }
         router.get("/tools/now-local") { _, _ in Self.text(Self.now(in: .current)) }
-        router.get("/tools/default-encoding") { _, _ in Self.text(configuration.defaultEncoding) }
-        router.put("/tools/default-encoding") { request, _ in
+        // DefaultEncoding for the whole cluster: kept in the index, applied by every service within a few seconds (this
+        // one at once). It reads text of files that declare no character set, and writes text into them.
+        router.get("/tools/default-encoding") { _, _ in
+            Self.text(try await settings.current().defaultEncoding ?? configuration.defaultEncoding)
+        }
+        router.put("/tools/default-encoding") { request, context in
             var request = request
             let wanted = String(buffer: try await request.collectBody(upTo: 1024)).trimmingCharacters(in: .whitespacesAndNewlines)
             guard DicomEncoding.specificCharacterSet(of: wanted) != nil else {
                 throw TesseraError(.parameterOutOfRange, details: "Unknown encoding: \(wanted)")
             }
-            // Every service of the cluster decodes with the configured encoding: it cannot change in one process only.
-            guard wanted == configuration.defaultEncoding else {
-                throw TesseraError(.notImplemented, details: "DefaultEncoding cannot change at run time in Tessera: set it in the configuration of every service")
-            }
+            try await settings.setDefaultEncoding(wanted)
+            DefaultEncoding.shared.set(wanted)
+            context.logger.info("DefaultEncoding changed", metadata: ["encoding": "\(wanted)"])
             return Self.text(wanted)
         }
         // Orthanc's verbosity, for the whole cluster: every process applies what is stored within a few seconds (this
@@ -52,7 +57,7 @@ struct SystemToolRoutes {
             router.get(RouterPath("/tools/log-level-\(category)")) { _, _ in Self.text(try await logLevels.current()[category] ?? "default") }
             router.put(RouterPath("/tools/log-level-\(category)")) { request, _ in try await setLogLevel(request, category: category) }
         }
-        router.get("/tools/metrics") { _, _ in Self.text("1") }
+        router.get("/tools/metrics") { _, _ in Self.text(try await settings.current().metricsEnabled ?? true ? "1" : "0") }
         // Tessera's DICOM conformance statement (plain text, Orthanc's layout).
         let conformance = ConformanceStatement.text()
         router.get("/tools/dicom-conformance") { _, _ in Self.text(conformance) }
@@ -60,6 +65,10 @@ struct SystemToolRoutes {
         // Orthanc's metrics in Orthanc's format (each line `name value timestamp-ms`, no TYPE lines), so that Orthanc
         // dashboards and Orthanc Explorer 2 read them unchanged. Cluster-wide gauges plus this replica's own figures.
         router.get("/tools/metrics-prometheus") { _, _ in
+            // Switched off (PUT /tools/metrics 0): an empty page, as Orthanc. The operations ports' /metrics stay.
+            guard try await settings.current().metricsEnabled ?? true else {
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"])
+            }
             let statistics = try await ClusterStatistics.read(from: database)
             let text = OrthancMetricsExposition.orthancText(
                 OrthancMetricsExposition.cluster(statistics) + OrthancMetricsExposition.process(includeREST: true))
@@ -69,14 +78,15 @@ struct SystemToolRoutes {
         router.put("/tools/metrics") { request, _ in
             var request = request
             let value = String(buffer: try await request.collectBody(upTo: 1024)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let enabled: Bool
             switch value.lowercased() {
-            case "1", "true":
-                return Response(status: .ok, headers: [.contentType: "text/plain"])
-            case "0", "false":
-                throw TesseraError(.notImplemented, details: "Tessera's metrics are always collected (each service serves them on its operations port)")
-            default:
-                throw TesseraError(.badFileFormat, details: "Boolean value expected")
+            case "1", "true": enabled = true
+            case "0", "false": enabled = false
+            default: throw TesseraError(.badFileFormat, details: "Boolean value expected")
             }
+            // For the whole cluster, as the index keeps it.
+            try await settings.setMetricsEnabled(enabled)
+            return Response(status: .ok, headers: [.contentType: "text/plain"])
         }
     }
 

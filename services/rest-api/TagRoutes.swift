@@ -15,14 +15,31 @@ struct TagRoutes {
 
     func add(to router: Router<APIRequestContext>) {
         router.get("/instances/{id}/tags") { request, context in
-            try await answer(context, metaHeader: false, format: Self.format(request, default: .full))
+            var renderer = DicomJSONRenderer(format: try Self.format(request, default: .full))
+            renderer.ignoringLength = try Self.ignoredLengths(request)
+            renderer.whole = request.uri.queryParameters["whole"] != nil
+            return try await answer(context, metaHeader: false, renderer: renderer)
         }
-        router.get("/instances/{id}/simplified-tags") { _, context in
-            try await answer(context, metaHeader: false, format: .human)
+        router.get("/instances/{id}/simplified-tags") { request, context in
+            var renderer = DicomJSONRenderer(format: .human)
+            renderer.ignoringLength = try Self.ignoredLengths(request)
+            return try await answer(context, metaHeader: false, renderer: renderer)
         }
         router.get("/instances/{id}/header") { request, context in
-            try await answer(context, metaHeader: true, format: Self.format(request, default: .full))
+            try await answer(context, metaHeader: true, renderer: DicomJSONRenderer(format: Self.format(request, default: .full)))
         }
+        MethodNotAllowed.register(["/instances/{id}/tags", "/instances/{id}/simplified-tags", "/instances/{id}/header"],
+                                  on: router, allowed: [.get])
+    }
+
+    /// Orthanc's `?ignore-length=`: tags (comma-separated, `gggg-eeee` or names) shown whatever their length.
+    static func ignoredLengths(_ request: Request) throws(TesseraError) -> Set<DicomTag> {
+        guard let list = request.uri.queryParameters["ignore-length"] else { return [] }
+        var tags: Set<DicomTag> = []
+        for text in list.split(separator: ",") where !text.isEmpty {
+            tags.insert(try DicomContent.parseTag(String(text)))
+        }
+        return tags
     }
 
     /// Orthanc's choice of output: `?simplify`, `?short`, or `?format=Full|Short|Simplify`.
@@ -40,10 +57,9 @@ struct TagRoutes {
         }
     }
 
-    private func answer(_ context: APIRequestContext, metaHeader: Bool, format: DicomJSONFormat) async throws -> Response {
+    private func answer(_ context: APIRequestContext, metaHeader: Bool, renderer: DicomJSONRenderer) async throws -> Response {
         guard let id = context.parameters.get("id").flatMap(PublicID.init(validating:)),
               let record = try await instances.instance(id) else { return Response(status: .notFound) }
-        let renderer = DicomJSONRenderer(format: format)
         let json = try await blobs.withBlob(record.fileUUID) { path throws(TesseraError) in
             let file = try DicomFile(path: path, maxReadLength: Self.maxReadLength)
             return metaHeader ? renderer.render(metaHeaderOf: file) : renderer.render(datasetOf: file)

@@ -88,8 +88,7 @@ do {
                                               logExportedResources: configuration.logExportedResources)
     let selection = ExportSelection(selection: resourceSelection)
     ModifyRoutes(instances: instances, resources: resources, selection: resourceSelection, submitter: submitter, blobs: blobs,
-                 modifier: InstanceModifier(defaultCharset: configuration.defaultCharset,
-                                           transcodingQuality: configuration.transcoding.lossyQuality),
+                 modifier: InstanceModifier(transcodingQuality: configuration.transcoding.lossyQuality),
                  sequence: AnonymizationSequence(database: database)).add(to: router)
     StudyRestructuringRoutes(instances: instances, resources: resources, selection: resourceSelection, submitter: submitter,
                              blobs: blobs).add(to: router)
@@ -134,7 +133,7 @@ do {
                               overwrite: configuration.overwriteInstances, maximumBodySize: configuration.maximumUploadSize)
     upload.add(to: router)
     CreateDicomRoutes(upload: upload, resources: resources, instances: instances, blobs: blobs,
-                      deleter: deleter, defaultCharset: configuration.defaultCharset).add(to: router)
+                      deleter: deleter).add(to: router)
     // A connection silent for HttpRequestTimeout (a request head never completed, a stalled body, an idle keep-alive)
     // is closed: half-sent requests cannot pile up.
     // SslEnabled: HTTPS only, with SslCertificate (Orthanc's single PEM file: certificate chain and private key).
@@ -159,6 +158,10 @@ do {
             .init(service: database.client),
             .init(service: SchemaService(database: database)),
             .init(service: LogVerbosityWatcher(logger: logger) { try await LogLevelStore(database: database).current() }),
+            // DefaultEncoding, as the cluster keeps it (PUT /tools/default-encoding).
+            .init(service: SettingWatcher("DefaultEncoding", logger: logger, fetch: {
+                try await ScpSettingsStore(database: database).current().defaultEncoding ?? configuration.defaultEncoding
+            }, apply: { DefaultEncoding.shared.set($0) })),
             .init(service: producer),
             .init(service: notifications),
             .init(service: reaper),
