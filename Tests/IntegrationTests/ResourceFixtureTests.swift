@@ -115,7 +115,13 @@ extension ClusterTests {
                         #expect(ours.split(separator: ";").first == type.split(separator: ";").first, "\(name): content-type \(ours)")
                     }
                     if let etag = headers["etag"], !etag.contains("<revision>") {
-                        #expect(answer.header("etag") == etag, "\(name): etag \(answer.header("etag") ?? "none")")
+                        // "<revision>-<md5>": the MD5 as recorded; the revision is not, because 1.10.1 with SQLite
+                        // stores none (every read says 0). Tessera counts them as Orthanc's PostgreSQL plugin does
+                        // (RevisionTests).
+                        let ours = answer.header("etag") ?? "none"
+                        let md5 = { (tag: String) in tag.split(separator: "-", maxSplits: 1).last.map(String.init) }
+                        #expect(md5(ours) == md5(etag) && Int(ours.dropFirst().prefix { $0 != "-" }) != nil,
+                                "\(name): etag \(ours), recorded \(etag)")
                     }
                     if let expected = recorded["answer"], !(expected is NSNull) {
                         let mine = try? answer.json()
