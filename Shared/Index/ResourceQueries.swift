@@ -176,12 +176,18 @@ public struct ResourceQueries: Sendable {
 
     /// Totals over the whole index.
     public func statistics() async throws -> ResourceStatistics {
-        for try await (patients, studies, series, instances, size) in try await database.query("""
+        let attachments = { (column: String) in
+            ResourceLevel.allCases.map { "(SELECT COALESCE(SUM(\(column)), 0) FROM \(LevelTable.of($0).table)_attachments)" }
+                .joined(separator: " + ")
+        }
+        for try await (patients, studies, series, instances, size, stored, uncompressed) in try await database.query(PostgresQuery(unsafeSQL: """
             SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM studies), (SELECT COUNT(*) FROM series),
-                   (SELECT COUNT(*) FROM instances), (SELECT COALESCE(SUM(file_size), 0)::BIGINT FROM instances)
-            """, logger: logger).decode((Int64, Int64, Int64, Int64, Int64).self) {
+                   (SELECT COUNT(*) FROM instances), (SELECT COALESCE(SUM(file_size), 0)::BIGINT FROM instances),
+                   (\(attachments("compressed_size")))::BIGINT, (\(attachments("uncompressed_size")))::BIGINT
+            """), logger: logger).decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64).self) {
             return ResourceStatistics(patients: Int(patients), studies: Int(studies), series: Int(series),
-                                      instances: Int(instances), diskSize: size)
+                                      instances: Int(instances), diskSize: size, attachmentsSize: stored,
+                                      attachmentsUncompressedSize: uncompressed)
         }
         return ResourceStatistics(patients: 0, studies: 0, series: 0, instances: 0, diskSize: 0)
     }

@@ -45,7 +45,8 @@ extension ClusterTests {
                     environment.repository + "/Tests/UnitTests/Fixtures/tags/CT_small.dcm"))))
                 let id = try #require((try upload.json() as? [String: Any])?["ID"] as? String)
                 _ = try await api.waitForInstances([id])
-                try await Task.sleep(for: .milliseconds(500))  // storescp listening
+                try await SilentListener.waitUntilListening(port: 14971)
+                try await SilentListener.waitUntilListening(port: 14972)
 
                 let echo = try await api.post("/modalities/secure/echo", json: [String: Any]())
                 #expect(echo.status == 200, "\(echo.text)")

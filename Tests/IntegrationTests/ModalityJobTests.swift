@@ -30,14 +30,7 @@ extension ClusterTests {
         }
 
         func waitForPort(_ port: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                let connected = SilentListener.withLoopback(port: port) { connect(fd, $0, $1) }
-                close(fd)
-                if connected == 0 { return }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            try await SilentListener.waitUntilListening(port: port)
         }
 
         /// The SOP Instance UID → public ID of every instance of the stack.

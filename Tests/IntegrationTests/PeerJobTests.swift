@@ -143,6 +143,18 @@ struct SilentListener {
         Glibc.close(descriptor)
     }
 
+    /// Waits until something accepts connections on 127.0.0.1:`port` (at most `seconds`).
+    static func waitUntilListening(port: Int, seconds: Int = 10) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let connected = withLoopback(port: port) { connect(fd, $0, $1) }
+            Glibc.close(fd)
+            if connected == 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Calls `body` with the address 127.0.0.1:`port` (for bind or connect).
     static func withLoopback(port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
         var address = sockaddr_in()

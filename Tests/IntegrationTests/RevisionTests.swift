@@ -80,6 +80,12 @@ extension ClusterTests {
                 #expect(try await api.get(attachment + "/data").header("ETag") == "\"2-\(Self.md5("hello2"))\"",
                         "compression writes a new revision of the same content")
                 #expect(try await api.get(attachment + "/data").body == Array("hello2".utf8))
+                // /statistics counts every attachment, as stored and uncompressed (as Orthanc's totals).
+                let fileSize = try #require(try await api.json(instance)["FileSize"] as? Int)
+                let compressedSize = try #require(Int(try await api.get(attachment + "/compressed-size").text))
+                let statistics = try await api.json("/statistics")
+                #expect(statistics["TotalUncompressedSize"] as? String == String(fileSize + 6))
+                #expect(statistics["TotalDiskSize"] as? String == String(fileSize + compressedSize))
                 let conflict = try await api.send("PUT", attachment, body: Array("x".utf8), headers: [("If-Match", "\"1-\(Self.md5("hello2"))\"")])
                 #expect(conflict.status == 409)
                 #expect(try await api.send("DELETE", attachment, headers: [("If-Match", "\"2-\(Self.md5("hello2"))\"")]).status == 200)

@@ -65,11 +65,15 @@ enum ResourceJSON {
         let size = String(statistics.diskSize)
         let megabytes = JSONValue.number(Double(statistics.diskSize / (1024 * 1024)))
         guard let level else {
+            // Every attachment counts, as Orthanc's totals (DICOM files and user attachments of every level).
+            let stored = statistics.diskSize + statistics.attachmentsSize
+            let uncompressed = statistics.diskSize + statistics.attachmentsUncompressedSize
             return .object([
                 "CountPatients": .number(Double(statistics.patients)), "CountStudies": .number(Double(statistics.studies)),
                 "CountSeries": .number(Double(statistics.series)), "CountInstances": .number(Double(statistics.instances)),
-                "TotalDiskSize": .string(size), "TotalDiskSizeMB": megabytes,
-                "TotalUncompressedSize": .string(size), "TotalUncompressedSizeMB": megabytes,
+                "TotalDiskSize": .string(String(stored)), "TotalDiskSizeMB": .number(Double(stored / (1024 * 1024))),
+                "TotalUncompressedSize": .string(String(uncompressed)),
+                "TotalUncompressedSizeMB": .number(Double(uncompressed / (1024 * 1024))),
             ])
         }
         var members: [String: JSONValue] = [
