@@ -4,10 +4,11 @@ import PackageDescription
 /// DCMTK 3.6.7 libraries (Debian `libdcmtk-dev`; dcmtls is its OpenSSL transport, for DICOM TLS). Listed explicitly: `pkg-config dcmtk` is broken on Debian (see TOOLCHAIN.md).
 /// libjpeg (Debian `libjpeg-dev`, libjpeg-turbo) writes the JPEG answers of the image routes; DCMTK's own IJG copies
 /// have prefixed names (jpeg8_...) and do not clash with it. OpenJPEG (Debian `libopenjp2-7-dev`) decodes JPEG 2000;
-/// libpng (Debian `libpng-dev`) reads the PNG images of /tools/create-dicom, as Orthanc's PngReader.
+/// libpng (Debian `libpng-dev`) reads the PNG images of /tools/create-dicom, as Orthanc's PngReader. OpenSSL's libcrypto
+/// (Debian `libssl-dev`, which DCMTK's TLS needs anyway) computes the MD5 of a C-STORE's dataset as it is received.
 let dcmtkLibraries: [LinkerSetting] = [
     "dcmtls", "dcmnet", "dcmdata", "dcmimage", "dcmimgle", "dcmjpeg", "ijg8", "ijg12", "ijg16",
-    "dcmjpls", "dcmtkcharls", "oflog", "ofstd", "z", "jpeg", "png16", "openjp2",
+    "dcmjpls", "dcmtkcharls", "oflog", "ofstd", "z", "jpeg", "png16", "openjp2", "crypto",
 ].map { .linkedLibrary($0) }
 
 /// librdkafka 2.16, installed by scripts/bootstrap (Debian's 2.0.2 cannot talk to the tansu broker). The file is given

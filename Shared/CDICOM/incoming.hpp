@@ -33,6 +33,8 @@ struct ReceivedDataset {
     OFCondition network = EC_Normal;
     /// Whether the file holds the meta header and the whole dataset.
     bool written = false;
+    /// The MD5 of the file's bytes in lower-case hexadecimal (computed as they were written); empty when unknown.
+    std::string md5;
 };
 
 /// Writes the meta header DCMTK's own file receive writes (`DIMSE_createFilestream`), then the dataset of `request`

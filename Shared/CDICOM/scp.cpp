@@ -455,6 +455,7 @@ private:
             instance.sop_class_uid = request.AffectedSOPClassUID;
             instance.sop_instance_uid = request.AffectedSOPInstanceUID;
             instance.association_id = associationID_;
+            instance.md5 = dataset.md5.empty() ? nullptr : dataset.md5.c_str();
             // The callback owns the file from here: it adopts it as a blob or removes it.
             file.handedOn = true;
             status = server_.callback(server_.context, &instance);

@@ -520,6 +520,7 @@ int cdicom_get(const cdicom_scu_options *options, const char *model, const uint3
                         instance.sop_class_uid = store.AffectedSOPClassUID;
                         instance.sop_instance_uid = store.AffectedSOPInstanceUID;
                         instance.association_id = 0;
+                        instance.md5 = dataset.md5.empty() ? nullptr : dataset.md5.c_str();
                         file.handedOn = true;  // the callback adopts or removes it
                         answer = callback(context, &instance);
                     }

@@ -14,6 +14,8 @@ public struct ReceivedInstance: Sendable {
     public var sopInstanceUID: String
     /// The association's number in this process (log lines carry it); 0 on an association we opened (C-GET).
     public var associationID: UInt64 = 0
+    /// The MD5 of the incoming file (lower-case hexadecimal), computed as it was written; nil when unknown.
+    public var md5: String?
 }
 
 extension ReceivedInstance {
@@ -24,6 +26,6 @@ extension ReceivedInstance {
         self.init(path: String(cString: path), callingAET: string(raw.pointee.calling_aet),
                   calledAET: string(raw.pointee.called_aet), peerIP: string(raw.pointee.peer_ip),
                   sopClassUID: string(raw.pointee.sop_class_uid), sopInstanceUID: string(raw.pointee.sop_instance_uid),
-                  associationID: raw.pointee.association_id)
+                  associationID: raw.pointee.association_id, md5: raw.pointee.md5.map { String(cString: $0) })
     }
 }

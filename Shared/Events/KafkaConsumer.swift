@@ -133,9 +133,11 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Waits up to `timeoutMilliseconds` for a first message, then gathers more for up to `gatherMilliseconds` after
-    /// it (0: only what is ready already), up to `maximumCount`. Returns an empty batch on timeout. Broker errors are
-    /// logged; librdkafka reconnects by itself.
-    public func poll(maximumCount: Int, timeoutMilliseconds: Int, gatherMilliseconds: Int = 0) async -> [KafkaMessage] {
+    /// it (0: only what is ready already), up to `maximumCount`; with `idleMilliseconds`, gathering also ends when no
+    /// message came for that long (a lone event is not held for the whole gathering time). Returns an empty batch on
+    /// timeout. Broker errors are logged; librdkafka reconnects by itself.
+    public func poll(maximumCount: Int, timeoutMilliseconds: Int, gatherMilliseconds: Int = 0,
+                     idleMilliseconds: Int? = nil) async -> [KafkaMessage] {
         let handle = self.handle
         let logger = self.logger
         let signals = self.signals
@@ -145,8 +147,10 @@ public final class KafkaConsumer: Sendable {
             var gatherUntil: ContinuousClock.Instant?
             let generation = signals.generation.load(ordering: .relaxed)
             while batch.count < maximumCount {
-                if let gatherUntil {
-                    let left = gatherUntil - ContinuousClock.now
+                if var until = gatherUntil {
+                    let now = ContinuousClock.now
+                    if let idleMilliseconds { until = min(until, now + .milliseconds(idleMilliseconds)) }
+                    let left = until - now
                     wait = left > .zero ? Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) : 0
                 }
                 guard let message = rd_kafka_consumer_poll(handle.pointer, wait) else { break }

@@ -109,6 +109,7 @@ public final class KafkaProducer: Service, Sendable {
         let remaining: Int32 = await thread.run {
             guard let native = producer.current.withLock({ $0 }) else { return 0 }
             _ = rd_kafka_flush(native.pointer, timeout)
+            native.abandonPending()
             return rd_kafka_outq_len(native.pointer)
         }
         // Nobody serves delivery reports from here on: later sends fail at once, as not persisted.
@@ -126,6 +127,7 @@ public final class KafkaProducer: Service, Sendable {
         while !stopping.load(ordering: .relaxed) {
             guard let native = current.withLock({ $0 }) else { return }
             rd_kafka_poll(native.pointer, 100)
+            native.expireOverdue()
             if ContinuousClock.now - lastCheck >= .seconds(1) || native.needsAttention {
                 lastCheck = ContinuousClock.now
                 check(native)

@@ -18,7 +18,7 @@ final class NativeProducer: @unchecked Sendable {
         var producing = 0
         var retired = false
         var destroyed = false
-        var pending: [ObjectIdentifier: (box: DeliveryBox, started: ContinuousClock.Instant)] = [:]
+        var pending: [ObjectIdentifier: (box: DeliveryBox, started: ContinuousClock.Instant, deadline: ContinuousClock.Instant)] = [:]
         var staleReason: String?
         var replacementWaiters: [Once] = []
     }
@@ -55,34 +55,18 @@ final class NativeProducer: @unchecked Sendable {
     }
 
     /// Queues a message and waits for its delivery report (or its failure when the handle is retired), at most
-    /// `timeout`: a report that never comes (nobody polls any more) ends as a failure the broker may have persisted.
+    /// `timeout`: a report that never comes ends as a failure the broker may have persisted. The wait is one
+    /// continuation; the producer's service thread ends overdue ones (``expireOverdue()``, every poll round), so a send
+    /// costs no timer task of its own.
     func produce(topic: String, key: String, payload: [UInt8], timeout: Duration) async -> Report {
         let box = DeliveryBox()
-        return await withTaskGroup(of: Report?.self) { group in
-            group.addTask { await self.produce(topic: topic, key: key, payload: payload, box: box) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled {
-                    box.resume(Report(outcome: .failed(RD_KAFKA_RESP_ERR__TIMED_OUT, possiblyPersisted: true)))
-                }
-                return nil
-            }
-            var report: Report?
-            while report == nil, let next = await group.next() {
-                report = next
-            }
-            group.cancelAll()
-            return report ?? Report(outcome: .failed(RD_KAFKA_RESP_ERR__TIMED_OUT, possiblyPersisted: true))
-        }
-    }
-
-    private func produce(topic: String, key: String, payload: [UInt8], box: DeliveryBox) async -> Report {
         let report = await withCheckedContinuation { (continuation: CheckedContinuation<Report, Never>) in
             box.attach(continuation)
             let admitted: Bool = state.withLock { state in
                 guard !state.retired else { return false }
                 state.producing += 1
-                state.pending[ObjectIdentifier(box)] = (box, .now)
+                let now = ContinuousClock.now
+                state.pending[ObjectIdentifier(box)] = (box, now, now + timeout)
                 return true
             }
             guard admitted else {
@@ -121,6 +105,29 @@ final class NativeProducer: @unchecked Sendable {
         }
         _ = state.withLock { $0.pending.removeValue(forKey: ObjectIdentifier(box)) }
         return report
+    }
+
+    /// Ends the sends whose report is overdue as failures the broker may have persisted (a late report then changes
+    /// nothing). Called by the producer's service thread after each poll round.
+    func expireOverdue() {
+        let now = ContinuousClock.now
+        let overdue: [DeliveryBox] = state.withLock { state in
+            let expired = state.pending.filter { $0.value.deadline <= now }
+            expired.keys.forEach { state.pending.removeValue(forKey: $0) }
+            return expired.values.map(\.box)
+        }
+        overdue.forEach { $0.resume(Report(outcome: .failed(RD_KAFKA_RESP_ERR__TIMED_OUT, possiblyPersisted: true))) }
+    }
+
+    /// Ends every send still waiting (nobody will serve its report any more) as a failure the broker may have
+    /// persisted, and refuses later ones (the producer is stopping).
+    func abandonPending() {
+        let waiting: [DeliveryBox] = state.withLock { state in
+            state.retired = true
+            defer { state.pending = [:] }
+            return state.pending.values.map(\.box)
+        }
+        waiting.forEach { $0.resume(Report(outcome: .failed(RD_KAFKA_RESP_ERR__TIMED_OUT, possiblyPersisted: true))) }
     }
 
     /// Marks the handle for replacement.

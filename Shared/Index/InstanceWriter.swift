@@ -38,15 +38,16 @@ public struct InstanceWriter: Sendable {
     }
 
     /// Indexes a batch in one transaction and returns what happened to each instance, in the batch's order. Rows are
-    /// locked in a fixed order (by public ID), so concurrent writers do not deadlock. `blobExists` is asked before a
+    /// locked in a fixed order (by public ID), so concurrent writers do not deadlock. Instances not indexed yet are
+    /// written a table at a time (``writeNew(_:of:on:state:blobExists:logger:)``); the others one by one. `blobExists` is asked before a
     /// row is made to point at a blob; a missing blob gives ``IndexedInstance/Outcome/missingBlob`` and no row.
     public func write(_ batch: [StoredInstance], blobExists: @escaping @Sendable (BlobID) -> Bool) async throws -> [IndexedInstance] {
         guard !batch.isEmpty else { return [] }
-        let order = batch.indices.sorted { lhs, rhs in
-            let l = batch[lhs].summary.identifiers, r = batch[rhs].summary.identifiers
-            return (l.patientPublicID, l.studyPublicID, l.seriesPublicID, l.instancePublicID, batch[lhs].fileUUID)
-                < (r.patientPublicID, r.studyPublicID, r.seriesPublicID, r.instancePublicID, batch[rhs].fileUUID)
+        let sortKeys = batch.map { instance in
+            let ids = instance.summary.identifiers
+            return (ids.patientPublicID, ids.studyPublicID, ids.seriesPublicID, ids.instancePublicID, instance.fileUUID)
         }
+        let order = batch.indices.sorted { sortKeys[$0] < sortKeys[$1] }
         let logger = database.logger
         var attempt = 0
         while true {
@@ -56,19 +57,22 @@ public struct InstanceWriter: Sendable {
                     let tombstoned = try await Self.tombstoned(batch, orQueued: true, on: connection, logger: logger)
                     var state = BatchState()
                     var results = [IndexedInstance?](repeating: nil, count: batch.count)
-                    for index in order {
-                        let instance = batch[index]
-                        let result: IndexedInstance
-                        if tombstoned.contains(index) {
-                            state.orphans.insert(instance.fileUUID.value)
-                            result = IndexedInstance(publicID: instance.summary.identifiers.instancePublicID, outcome: .deleted)
-                        } else {
-                            result = try await Self.write(instance, on: connection, state: &state, blobExists: blobExists,
+                    for index in order where tombstoned.contains(index) {
+                        state.orphans.insert(batch[index].fileUUID.value)
+                        results[index] = IndexedInstance(publicID: batch[index].summary.identifiers.instancePublicID, outcome: .deleted)
+                    }
+                    let new = try await Self.writeNew(order.filter { !tombstoned.contains($0) }, of: batch, on: connection,
+                                                      state: &state, blobExists: blobExists, logger: logger)
+                    for (index, result) in new.results { results[index] = result }
+                    for index in new.rest {
+                        let result = try await Self.write(batch[index], on: connection, state: &state, blobExists: blobExists,
                                                           logger: logger)
-                            if result.outcome == .indexed || result.outcome == .replaced { state.written.append(index) }
-                        }
+                        if result.outcome == .indexed || result.outcome == .replaced { state.written.append(index) }
                         results[index] = result
-                        state.notifications.append(Self.announcement(blob: instance.fileUUID, outcome: result.outcome))
+                    }
+                    for index in order {
+                        guard let result = results[index] else { continue }
+                        state.notifications.append(Self.announcement(blob: batch[index].fileUUID, outcome: result.outcome))
                     }
                     try await Self.finish(&state, on: connection, logger: logger)
                     // A deletion that committed while this transaction waited for its locks is seen now (each statement
@@ -223,7 +227,7 @@ public struct InstanceWriter: Sendable {
     }
 
     /// The datashare an instance came through and the resources a modification made it from.
-    private static func recordProvenance(_ instance: StoredInstance, on connection: PostgresConnection, logger: Logger) async throws {
+    static func recordProvenance(_ instance: StoredInstance, on connection: PostgresConnection, logger: Logger) async throws {
         try await recordDatashare(instance, on: connection, logger: logger)
         try await recordModifiedFrom(instance, on: connection, logger: logger)
     }

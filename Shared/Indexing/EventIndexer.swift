@@ -67,8 +67,12 @@ public struct EventIndexer: Service {
     private var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
 
     /// How long a batch gathers events after its first one: bigger batches under load (fewer transactions, each a
-    /// WAL flush; parents updated once per batch) for at most this much more indexing lag.
-    static let gatherMilliseconds = 25
+    /// WAL flush; parents updated once per batch) for at most this much more indexing lag. Gathering ends sooner when
+    /// no event came for ``idleMilliseconds`` (longer than the 20 ms the broker holds a fetch: events arrive in bursts).
+    static let gatherMilliseconds = 100
+
+    /// A pause in the events that ends a batch's gathering (a lone event waits this much, not the whole gathering).
+    static let idleMilliseconds = 30
 
     /// How often the backlog per partition (`tessera_indexer_backlog_messages`) is measured.
     static let backlogInterval = Duration.seconds(5)
@@ -111,7 +115,7 @@ public struct EventIndexer: Service {
                 return
             }
             let batch = await consumer.poll(maximumCount: batchSize, timeoutMilliseconds: 500,
-                                            gatherMilliseconds: Self.gatherMilliseconds)
+                                            gatherMilliseconds: Self.gatherMilliseconds, idleMilliseconds: Self.idleMilliseconds)
             guard !batch.isEmpty else { continue }
             guard try await index(batch) else { break }
             do {

@@ -13,7 +13,7 @@ extension InstanceIngest {
         let start = ContinuousClock.now
         let instance: StoredInstance
         do throws(TesseraError) {
-            instance = try prepare(incoming: received.path, source: source)
+            instance = try prepare(incoming: received.path, md5: received.md5, source: source)
         } catch {
             return .answer(DimseStatus.failure(for: error))
         }

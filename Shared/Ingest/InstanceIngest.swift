@@ -51,8 +51,9 @@ public struct InstanceIngest: Sendable {
 
     /// The blocking half of a store, for callers on a thread of their own (the C-STORE SCP's): reads the incoming file
     /// (unless its `summary` is known already) and makes it a durable blob. The incoming file is gone afterwards
-    /// (adopted, or removed when refused).
-    public func prepare(incoming path: String, summary known: InstanceSummary? = nil, source: IngestSource,
+    /// (adopted, or removed when refused). `md5`: the file's MD5 when it was computed as the file was written (it is
+    /// read back otherwise).
+    public func prepare(incoming path: String, summary known: InstanceSummary? = nil, md5: String? = nil, source: IngestSource,
                         as id: BlobID = .generate()) throws(TesseraError) -> StoredInstance {
         var summary: InstanceSummary
         if let known {
@@ -73,13 +74,15 @@ public struct InstanceIngest: Sendable {
                 throw error
             }
         }
-        var path = path
+        var path = path, md5 = md5
         if !source.skipsIngestTranscoding, let target = transcoding.ingestTarget(for: summary.transferSyntaxUID ?? "") {
+            let received = path
             (path, summary) = try transcode(incoming: path, summary: summary, to: target, source: source)
+            if path != received { md5 = nil }
         }
         let blob: BlobReference
         do {
-            blob = try blobs.adoptBlocking(path, md5: nil, as: id)
+            blob = try blobs.adoptBlocking(path, md5: md5, as: id)
         } catch {
             failed.increment()
             logger.error("Could not store an instance durably", metadata: source.logMetadata.merging(["error": "\(error)"]) { $1 })
@@ -158,7 +161,7 @@ public struct InstanceIngest: Sendable {
         }
     }
 
-    /// Stores the incoming file at `path` as the blob `id`: ``prepare(incoming:summary:source:as:)`` on the ingest threads, then
+    /// Stores the incoming file at `path` as the blob `id`: ``prepare(incoming:summary:md5:source:as:)`` on the ingest threads, then
     /// ``publish(_:since:)``.
     public func store(incoming path: String, summary: InstanceSummary? = nil, source: IngestSource,
                       as id: BlobID = .generate()) async throws(TesseraError) -> StoredInstance {

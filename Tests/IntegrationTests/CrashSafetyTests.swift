@@ -51,10 +51,13 @@ extension ClusterTests {
 
         @Test("kill -9 of the gateway mid-association")
         func killGateway() async throws {
-            let set = try await TestDicomSet.make(environment, count: 400, seed: TestDicomSet.freshSeed(), size: 128)
+            let set = try await TestDicomSet.make(environment, count: 400, seed: TestDicomSet.freshSeed(), size: 256)
             let pid = try environment.pid(of: "gateway")
+            let operations = RESTClient(baseURL: "http://127.0.0.1:19101")
+            let before = await Self.storedCount(operations: operations)
             async let sending = StoreSCU(environment: environment).send(set.entries.map(\.File))
-            try await Task.sleep(for: .milliseconds(500))
+            // Killed once it has stored a few of them, whatever its speed: mid-association.
+            try await Self.waitUntilStored(before + 20, operations: operations)
             #expect(kill(pid, SIGKILL) == 0)
             let outcome = try await sending
             let acknowledged = StoreSCU.successes(outcome)
@@ -83,6 +86,22 @@ extension ClusterTests {
             #expect(Set(set.entries.map(\.ID)).isDisjoint(with: before), "nothing can be indexed while the indexer is down")
             try await restartCluster()
             try await expectIndexedOnce(set.entries.map(\.ID))
+        }
+
+        /// How many instances the gateway whose operations port `operations` answers has stored since it started
+        /// (`tessera_ingest_instances_total{result="stored"}`); 0 when it does not answer.
+        static func storedCount(operations: RESTClient) async -> Int {
+            let text = (try? await operations.get("/metrics"))?.text ?? ""
+            let stored = text.split(separator: "\n").first { $0.hasPrefix("tessera_ingest_instances_total{result=\"stored\"}") }
+            return stored.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+        }
+
+        /// Waits (at most a minute) until that gateway has stored `count` instances since it started.
+        static func waitUntilStored(_ count: Int, operations: RESTClient) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while await storedCount(operations: operations) < count, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
 
         /// The files storescu reported Success for, from its verbose output (each "Sending file" and the next response).

@@ -329,6 +329,48 @@ extension ClusterTests {
             }
         }
 
+        @Test("One batch mixing new instances, a replay, two copies of one instance and a missing blob: outcomes, rows, parents marked updated, Orthanc's change order")
+        func mixedBatch() async throws {
+            try await withWriter { database, writer in
+                let indexed = BlobID.generate()
+                _ = try await writer.write([try stored("1.2.3.9", blob: indexed)], blobExists: { _ in true })
+                try await database.query("UPDATE series SET is_stable = true")
+                let (copyA, copyB, missing) = (BlobID.generate(), BlobID.generate(), BlobID.generate())
+                let other = try stored("7.7.1", blob: .generate(), patient: "OTHER", study: "7.7")
+                let batch = [
+                    try stored("1.2.3.1", blob: .generate()), try stored("1.2.3.2", blob: .generate()),
+                    try stored("1.2.3.9", blob: indexed), try stored("1.2.3.4", blob: copyA), try stored("1.2.3.4", blob: copyB),
+                    try stored("1.2.3.5", blob: missing), other,
+                ]
+                let outcomes = try await writer.write(batch, blobExists: { $0 != missing }).map(\.outcome)
+                #expect(outcomes[0] == .indexed && outcomes[1] == .indexed && outcomes[6] == .indexed)
+                #expect(outcomes[2] == .unchanged)
+                #expect(outcomes[5] == .missingBlob)
+                // Two copies of one instance: the first in ingest order is indexed, the other queued for removal.
+                let (winner, loser) = copyA < copyB ? (3, 4) : (4, 3)
+                #expect(outcomes[winner] == .indexed && outcomes[loser] == .alreadyStored)
+                #expect(try await queued(database) == [batch[loser].fileUUID.value])
+                #expect(try await count(database, "SELECT COUNT(*) FROM instances") == 5)
+                #expect(try await count(database, "SELECT COUNT(*) FROM patients") == 2)
+                #expect(try await count(database, "SELECT COUNT(*) FROM series") == 2)
+                #expect(try await count(database, "SELECT COUNT(*) FROM series WHERE is_stable") == 0, "the series that got instances is updated")
+                let row = try #require(try await InstanceQueries(database: database).instance(other.summary.identifiers.instancePublicID))
+                #expect(row.fileUUID == other.fileUUID && row.fileMD5 == other.fileMD5)
+                // Changes after the first batch's four: each new instance, the resources it created right after it.
+                var changes: [(Int16, String)] = []
+                for try await change in try await database.query("SELECT change_type, public_id FROM changes WHERE seq > 4 ORDER BY seq")
+                    .decode((Int16, String).self) {
+                    changes.append(change)
+                }
+                #expect(changes.filter { $0.0 == Int16(ChangeType.newInstance.rawValue) }.count == 4)
+                let ids = other.summary.identifiers
+                let position = try #require(changes.firstIndex { $0.1 == ids.instancePublicID.value })
+                #expect(changes.count == position + 4 || changes[position + 4].0 == Int16(ChangeType.newInstance.rawValue))
+                #expect(changes[(position + 1)...].prefix(3).map(\.1)
+                        == [ids.seriesPublicID.value, ids.studyPublicID.value, ids.patientPublicID.value])
+            }
+        }
+
         @Test("A deadlock between two transactions is retried: both complete")
         func deadlockRetried() async throws {
             try await withWriter { database, _ in

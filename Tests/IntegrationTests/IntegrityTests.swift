@@ -12,6 +12,29 @@ extension ClusterTests {
             environment = try TestEnvironment.load()
         }
 
+        @Test("C-STORE: the MD5 computed while the dataset is received and the stored file match the sent file, below, across and beyond the gateway's write blocks")
+        func receivedDigests() async throws {
+            // 64x64 (one block), 181x181 (just past the 64 KB first block), 512x512 and 700x700 (direct blocks and an
+            // unaligned tail).
+            let api = RESTClient(baseURL: environment.apiURL)
+            for size in [64, 181, 512, 700] {
+                let set = try await TestDicomSet.make(environment, count: 1, seed: TestDicomSet.freshSeed(), size: size)
+                let sent = try #require(set.entries.first)
+                let outcome = try await StoreSCU(environment: environment).send([sent.File])
+                #expect(StoreSCU.successes(outcome) == 1, "\(outcome.output.suffix(500))")
+                _ = try await api.waitForInstances([sent.ID], seconds: 60)
+                let content = [UInt8](try Data(contentsOf: URL(fileURLWithPath: sent.File)))
+                let stored = try await api.get("/instances/\(sent.ID)/file").body
+                // The gateway writes its own meta header, then the dataset as it arrived.
+                #expect(stored.count > content.count / 2 && Array(stored.suffix(content.count - 1024)) == Array(content.suffix(content.count - 1024)),
+                        "size \(size): dataset bytes as sent")
+                let expected = Insecure.MD5.hash(data: stored).map { String(format: "%02x", $0) }.joined()
+                #expect(String(decoding: try await api.get("/instances/\(sent.ID)/attachments/dicom/md5").body, as: UTF8.self) == expected,
+                        "size \(size)")
+                #expect(try await api.send("POST", "/instances/\(sent.ID)/attachments/dicom/verify-md5").status == 200)
+            }
+        }
+
         @Test("The MD5 is stored at ingest; verify-md5 and the scrub command catch a file changed on disk")
         func md5AndScrub() async throws {
             let fixture = environment.repository + "/Tests/UnitTests/Fixtures/tags/CT_small.dcm"

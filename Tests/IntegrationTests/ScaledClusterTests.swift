@@ -70,14 +70,7 @@ extension ClusterTests {
                 // killed once it has stored a few instances: mid-transfer.
                 async let first = storescu(Array(files[..<half]))
                 async let second = storescu(Array(files[half...]))
-                let victimMetrics = RESTClient(baseURL: "http://127.0.0.1:\(Self.gatewayOperations)")
-                let deadline = ContinuousClock.now + .seconds(60)
-                while ContinuousClock.now < deadline {
-                    let text = (try? await victimMetrics.get("/metrics"))?.text ?? ""
-                    let stored = text.split(separator: "\n").first { $0.hasPrefix("tessera_ingest_instances_total{result=\"stored\"}") }
-                    if let stored, let count = Double(stored.split(separator: " ").last ?? ""), count >= 20 { break }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                try await CrashSafetyTests.waitUntilStored(20, operations: RESTClient(baseURL: "http://127.0.0.1:\(Self.gatewayOperations)"))
                 #expect(kill(victim, SIGKILL) == 0)
                 let outcomes = try await [first, second]
                 let acknowledged = Set(outcomes.flatMap { CrashSafetyTests.acknowledged($0) })

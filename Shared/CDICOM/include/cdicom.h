@@ -184,6 +184,8 @@ typedef struct {
     const char *sop_instance_uid;
     /// The association's number in this process (for logs); 0 when the instance came on an association we opened.
     uint64_t association_id;
+    /// The MD5 of the file in lower-case hexadecimal, computed as it was written; NULL when unknown.
+    const char *md5;
 } cdicom_received_instance;
 
 /// Called on the association's thread for every C-STORE request whose dataset was received; returns the DIMSE status
