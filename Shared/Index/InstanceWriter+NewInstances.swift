@@ -67,28 +67,16 @@ extension InstanceWriter {
             return (ids[position].study, ParentRow(public_id: ids[position].study.value, parent_pk: patients[ids[position].patient],
                                                    uid: summary.identifiers.studyInstanceUID, main_tags: summary.studyTags,
                                                    patient_tags: summary.patientTags))
-        }, sql: """
-            INSERT INTO studies (public_id, patient_pk, study_instance_uid, main_tags, patient_tags)
-            SELECT r.public_id, r.parent_pk, r.uid, r.main_tags, r.patient_tags
-            FROM jsonb_to_recordset($1::jsonb) AS r(public_id text, parent_pk bigint, uid text, main_tags jsonb, patient_tags jsonb)
-            ORDER BY r.public_id
-            ON CONFLICT (public_id) DO UPDATE SET last_update = now(), is_stable = false
-            RETURNING public_id, pk, (xmax = 0)
-            """, on: connection, state: &state, created: &created, logger: logger)
+        }, sql: childUpsert("studies", parent: "patient_pk", uid: "study_instance_uid", extra: ("patient_tags", "jsonb")),
+           on: connection, state: &state, created: &created, logger: logger)
         let series = try await upsert(.series, fresh.map { position -> (PublicID, ParentRow) in
             let summary = batch[position].summary
             let expected = ExpectedInstances.compute(seriesTags: summary.seriesTags).flatMap { Int32(exactly: $0) }
             return (ids[position].series, ParentRow(public_id: ids[position].series.value, parent_pk: studies[ids[position].study],
                                                     uid: summary.identifiers.seriesInstanceUID, main_tags: summary.seriesTags,
                                                     expected_instances: expected))
-        }, sql: """
-            INSERT INTO series (public_id, study_pk, series_instance_uid, main_tags, expected_instances)
-            SELECT r.public_id, r.parent_pk, r.uid, r.main_tags, r.expected_instances
-            FROM jsonb_to_recordset($1::jsonb) AS r(public_id text, parent_pk bigint, uid text, main_tags jsonb, expected_instances integer)
-            ORDER BY r.public_id
-            ON CONFLICT (public_id) DO UPDATE SET last_update = now(), is_stable = false
-            RETURNING public_id, pk, (xmax = 0)
-            """, on: connection, state: &state, created: &created, logger: logger)
+        }, sql: childUpsert("series", parent: "study_pk", uid: "series_instance_uid", extra: ("expected_instances", "integer")),
+           on: connection, state: &state, created: &created, logger: logger)
 
         let rows = fresh.map { position -> InstanceRow in
             let instance = batch[position], summary = instance.summary
@@ -159,6 +147,19 @@ extension InstanceWriter {
             throw TesseraError(.database, message: "The index returned no row key", details: "\(level)")
         }
         return keys
+    }
+
+    /// The upsert of studies or series from ``ParentRow``s: `parent` is the column of the parent's key, `uid` that of
+    /// the DICOM UID, `extra` the level's one more column (name and SQL type).
+    private static func childUpsert(_ table: String, parent: String, uid: String, extra: (column: String, type: String)) -> String {
+        """
+        INSERT INTO \(table) (public_id, \(parent), \(uid), main_tags, \(extra.column))
+        SELECT r.public_id, r.parent_pk, r.uid, r.main_tags, r.\(extra.column)
+        FROM jsonb_to_recordset($1::jsonb) AS r(public_id text, parent_pk bigint, uid text, main_tags jsonb, \(extra.column) \(extra.type))
+        ORDER BY r.public_id
+        ON CONFLICT (public_id) DO UPDATE SET last_update = now(), is_stable = false
+        RETURNING public_id, pk, (xmax = 0)
+        """
     }
 
     private static func recordset(_ rows: [some Encodable]) throws -> String {

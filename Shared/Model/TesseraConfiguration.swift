@@ -214,6 +214,12 @@ public struct TesseraConfiguration: Sendable {
             throw TesseraError(.badConfiguration, details: "StorageCompression is not supported: Tessera stores DICOM files uncompressed "
                                + "(use IngestTranscoding to store them in a compressed transfer syntax)")
         }
+        // Orthanc's StoreMD5ForAttachments false stores files without their MD5; Tessera always keeps it (verify-md5,
+        // scrub), so it refuses the option rather than silently storing the MD5s all the same.
+        if try bool("StoreMD5ForAttachments") == false {
+            throw TesseraError(.badConfiguration, details: "StoreMD5ForAttachments false is not supported: Tessera stores the MD5 of "
+                               + "every file (verify-md5, tessera-indexer scrub)")
+        }
         caseSensitivePN = try bool("CaseSensitivePN") ?? caseSensitivePN
         if let declared = document["UserMetadata"] {
             guard case .object(let members) = declared else { throw Self.badType("UserMetadata", "an object") }

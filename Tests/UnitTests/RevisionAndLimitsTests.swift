@@ -35,7 +35,7 @@ struct RevisionAndLimitsTests {
         #expect(OrthancErrorCode.revision.httpStatus == 409 && OrthancErrorCode.revision.code == 43)
     }
 
-    @Test("Storage limits from the configuration: MB, modes, refusals; StorageCompression refused")
+    @Test("Storage limits from the configuration: MB, modes, refusals; StorageCompression and StoreMD5ForAttachments false refused")
     func limits() throws {
         let configuration = try ConfigurationLoader(environment: ["ORTHANC_JSON": #"""
             { "MaximumPatientCount": 3, "MaximumStorageSize": 2, "MaximumStorageMode": "Reject", "CheckRevisions": true }
@@ -43,7 +43,8 @@ struct RevisionAndLimitsTests {
         #expect(configuration.storageLimits == StorageLimits(maximumPatientCount: 3, maximumStorageSize: 2 << 20, mode: .reject))
         #expect(configuration.checkRevisions)
         #expect(try ConfigurationLoader(environment: [:]).load().storageLimits.isLimited == false)
-        for bad in [#"{ "MaximumStorageMode": "recycle" }"#, #"{ "MaximumPatientCount": -1 }"#, #"{ "StorageCompression": true }"#] {
+        for bad in [#"{ "MaximumStorageMode": "recycle" }"#, #"{ "MaximumPatientCount": -1 }"#, #"{ "StorageCompression": true }"#,
+                    #"{ "StoreMD5ForAttachments": false }"#] {
             #expect(throws: TesseraError.self, "\(bad)") { try ConfigurationLoader(environment: ["ORTHANC_JSON": bad]).load() }
         }
         #expect(try ConfigurationLoader(environment: ["ORTHANC_JSON": #"{ "StorageCompression": false }"#]).load().storageLimits.isLimited == false)
