@@ -47,21 +47,21 @@ public struct DatashareReceiver: Sendable {
             return .answer(.outOfResources)
         }
         let directory = self.directory
+        // Stored: counted against the datashare; anything else gives its reservation back.
+        let settle: @Sendable (DimseStatus) -> DimseStatus = { status in
+            if status == .success {
+                Counter(label: "tessera_datashare_instances_total", dimensions: [("datashare", id)]).increment()
+                Counter(label: "tessera_datashare_bytes_total", dimensions: [("datashare", id)]).increment(by: Int64(bytes))
+            } else {
+                directory.release(id, bytes: bytes)
+            }
+            return status
+        }
         switch ingest.handle(received, datashare: id) {
         case .answer(let status):
-            directory.release(id, bytes: bytes)
-            return .answer(status)
+            return .answer(settle(status))
         case .then(let work):
-            return .then {
-                let status = await work()
-                if status == .success {
-                    Counter(label: "tessera_datashare_instances_total", dimensions: [("datashare", id)]).increment()
-                    Counter(label: "tessera_datashare_bytes_total", dimensions: [("datashare", id)]).increment(by: Int64(bytes))
-                } else {
-                    directory.release(id, bytes: bytes)
-                }
-                return status
-            }
+            return .then { settle(await work()) }
         }
     }
 

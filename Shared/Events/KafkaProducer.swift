@@ -58,16 +58,44 @@ public final class KafkaProducer: Service, Sendable {
     /// Sends one message and waits for the broker's acknowledgement (all in-sync replicas), within the delivery
     /// timeout, sending again on a new handle when the old one had to be replaced.
     public func send(key: String, payload: [UInt8]) async -> Delivery {
-        let deadline = ContinuousClock.now + deliveryTimeout
+        var attempt = Attempt(deadline: .now + deliveryTimeout)
+        while true {
+            guard let native = current.withLock({ $0 }) else { return Attempt.stopped }
+            let report = await native.produce(topic: topic, key: key, payload: payload, timeout: attempt.reportTimeout)
+            if let delivery = attempt.settle(report, on: native, stopping: stopping.load(ordering: .relaxed)) { return delivery }
+            // Let the service thread replace the handle (and re-create the topic), then send again.
+            await native.waitUntilReplaced(before: attempt.deadline)
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// ``send(key:payload:)`` blocking the calling thread, for callers on a thread of their own (the C-STORE SCP's):
+    /// the delivery report wakes it directly, without a hop through Swift's concurrency.
+    public func sendBlocking(key: String, payload: [UInt8]) -> Delivery {
+        var attempt = Attempt(deadline: .now + deliveryTimeout)
+        while true {
+            guard let native = current.withLock({ $0 }) else { return Attempt.stopped }
+            let report = native.produceBlocking(topic: topic, key: key, payload: payload, timeout: attempt.reportTimeout)
+            if let delivery = attempt.settle(report, on: native, stopping: stopping.load(ordering: .relaxed)) { return delivery }
+            native.waitUntilReplacedBlocking(before: attempt.deadline)
+            usleep(50_000)
+        }
+    }
+
+    /// The rounds of one send: what a report means, and whether to send again.
+    private struct Attempt {
+        let deadline: ContinuousClock.Instant
         var possiblyPersisted = false
         var lastError = TesseraError(.brokerUnavailable, message: "The broker did not acknowledge an event")
-        while true {
-            guard let native = current.withLock({ $0 }) else {
-                return .failed(TesseraError(.brokerUnavailable, message: "The event producer is stopped"), possiblyPersisted: false)
-            }
-            // A little past the deadline: librdkafka's own message timeout normally reports first.
-            let report = await native.produce(topic: topic, key: key, payload: payload,
-                                              timeout: max(.seconds(1), deadline - ContinuousClock.now + .seconds(2)))
+
+        static let stopped = Delivery.failed(TesseraError(.brokerUnavailable, message: "The event producer is stopped"),
+                                             possiblyPersisted: false)
+
+        /// A little past the deadline: librdkafka's own message timeout normally reports first.
+        var reportTimeout: Duration { max(.seconds(1), deadline - ContinuousClock.now + .seconds(2)) }
+
+        /// The delivery to return after `report`, or nil to send again on a new handle (marking `native` stale).
+        mutating func settle(_ report: NativeProducer.Report, on native: NativeProducer, stopping: Bool) -> Delivery? {
             switch report.outcome {
             case .acknowledged:
                 return .delivered
@@ -82,12 +110,10 @@ public final class KafkaProducer: Service, Sendable {
                 possiblyPersisted = possiblyPersisted || persisted
                 if !native.isReplaced { native.markStale("a failed delivery: \(KafkaConfiguration.errorText(code))") }
             }
-            guard ContinuousClock.now + .milliseconds(200) < deadline, !stopping.load(ordering: .relaxed) else {
+            guard ContinuousClock.now + .milliseconds(200) < deadline, !stopping else {
                 return .failed(lastError, possiblyPersisted: possiblyPersisted)
             }
-            // Let the service thread replace the handle (and re-create the topic), then send again.
-            await native.waitUntilReplaced(before: deadline)
-            try? await Task.sleep(for: .milliseconds(50))
+            return nil
         }
     }
 

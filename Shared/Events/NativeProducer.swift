@@ -1,4 +1,5 @@
 import CRdKafka
+import Dispatch
 import Foundation
 import Model
 import Synchronization
@@ -62,49 +63,64 @@ final class NativeProducer: @unchecked Sendable {
         let box = DeliveryBox()
         let report = await withCheckedContinuation { (continuation: CheckedContinuation<Report, Never>) in
             box.attach(continuation)
-            let admitted: Bool = state.withLock { state in
-                guard !state.retired else { return false }
-                state.producing += 1
-                let now = ContinuousClock.now
-                state.pending[ObjectIdentifier(box)] = (box, now, now + timeout)
-                return true
-            }
-            guard admitted else {
-                box.resume(Report(outcome: .failed(RD_KAFKA_RESP_ERR__PURGE_QUEUE, possiblyPersisted: false)))
-                return
-            }
-            let opaque = Unmanaged.passRetained(box).toOpaque()
-            let code: rd_kafka_resp_err_t = topic.withCString { topicName in
-                key.withCString { keyBytes in
-                    payload.withUnsafeBytes { payloadBytes in
-                        var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 5)
-                        values[0].vtype = RD_KAFKA_VTYPE_TOPIC
-                        values[0].u.cstr = topicName
-                        values[1].vtype = RD_KAFKA_VTYPE_KEY
-                        values[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes)
-                        values[1].u.mem.size = strlen(keyBytes)
-                        values[2].vtype = RD_KAFKA_VTYPE_VALUE
-                        values[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: payloadBytes.baseAddress)
-                        values[2].u.mem.size = payloadBytes.count
-                        values[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                        values[3].u.i = 0x2  // RD_KAFKA_MSG_F_COPY
-                        values[4].vtype = RD_KAFKA_VTYPE_OPAQUE
-                        values[4].u.ptr = opaque
-                        guard let error = rd_kafka_produceva(pointer, values, values.count) else { return RD_KAFKA_RESP_ERR_NO_ERROR }
-                        let code = rd_kafka_error_code(error)
-                        rd_kafka_error_destroy(error)
-                        return code
-                    }
-                }
-            }
-            state.withLock { $0.producing -= 1 }
-            if code != RD_KAFKA_RESP_ERR_NO_ERROR {
-                Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
-                box.resume(Report(outcome: .failed(code, possiblyPersisted: false)))
-            }
+            enqueue(box, topic: topic, key: key, payload: payload, timeout: timeout)
         }
         _ = state.withLock { $0.pending.removeValue(forKey: ObjectIdentifier(box)) }
         return report
+    }
+
+    /// ``produce(topic:key:payload:timeout:)`` blocking the calling thread (one of its own, never Swift's cooperative
+    /// pool): the report wakes it straight from the delivery callback.
+    func produceBlocking(topic: String, key: String, payload: [UInt8], timeout: Duration) -> Report {
+        let box = DeliveryBox()
+        enqueue(box, topic: topic, key: key, payload: payload, timeout: timeout)
+        let report = box.wait()
+        _ = state.withLock { $0.pending.removeValue(forKey: ObjectIdentifier(box)) }
+        return report
+    }
+
+    /// Queues a message whose report goes to `box` (at once when it cannot be queued).
+    private func enqueue(_ box: DeliveryBox, topic: String, key: String, payload: [UInt8], timeout: Duration) {
+        let admitted: Bool = state.withLock { state in
+            guard !state.retired else { return false }
+            state.producing += 1
+            let now = ContinuousClock.now
+            state.pending[ObjectIdentifier(box)] = (box, now, now + timeout)
+            return true
+        }
+        guard admitted else {
+            box.resume(Report(outcome: .failed(RD_KAFKA_RESP_ERR__PURGE_QUEUE, possiblyPersisted: false)))
+            return
+        }
+        let opaque = Unmanaged.passRetained(box).toOpaque()
+        let code: rd_kafka_resp_err_t = topic.withCString { topicName in
+            key.withCString { keyBytes in
+                payload.withUnsafeBytes { payloadBytes in
+                    var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 5)
+                    values[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                    values[0].u.cstr = topicName
+                    values[1].vtype = RD_KAFKA_VTYPE_KEY
+                    values[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes)
+                    values[1].u.mem.size = strlen(keyBytes)
+                    values[2].vtype = RD_KAFKA_VTYPE_VALUE
+                    values[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: payloadBytes.baseAddress)
+                    values[2].u.mem.size = payloadBytes.count
+                    values[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    values[3].u.i = 0x2  // RD_KAFKA_MSG_F_COPY
+                    values[4].vtype = RD_KAFKA_VTYPE_OPAQUE
+                    values[4].u.ptr = opaque
+                    guard let error = rd_kafka_produceva(pointer, values, values.count) else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+                    let code = rd_kafka_error_code(error)
+                    rd_kafka_error_destroy(error)
+                    return code
+                }
+            }
+        }
+        state.withLock { $0.producing -= 1 }
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR {
+            Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
+            box.resume(Report(outcome: .failed(code, possiblyPersisted: false)))
+        }
     }
 
     /// Ends the sends whose report is overdue as failures the broker may have persisted (a late report then changes
@@ -157,6 +173,13 @@ final class NativeProducer: @unchecked Sendable {
     }
 
     var isReplaced: Bool { state.withLock { $0.retired } }
+
+    /// ``waitUntilReplaced(before:)`` blocking the calling thread.
+    func waitUntilReplacedBlocking(before deadline: ContinuousClock.Instant) {
+        while !isReplaced && ContinuousClock.now < deadline {
+            usleep(10_000)
+        }
+    }
 
     /// Waits until the handle is retired (a replacement exists), or until `deadline`.
     func waitUntilReplaced(before deadline: ContinuousClock.Instant) async {
@@ -215,19 +238,35 @@ final class NativeProducer: @unchecked Sendable {
         }
     }
 
-    /// A send waiting for its delivery report; resumed exactly once.
+    /// A send waiting for its delivery report; resumed exactly once (the first report wins), through its
+    /// continuation or, for a blocked thread, its semaphore.
     final class DeliveryBox: Sendable {
         private let continuation = Mutex<CheckedContinuation<Report, Never>?>(nil)
+        private let report = Mutex<Report?>(nil)
+        private let arrived = DispatchSemaphore(value: 0)
 
         func attach(_ continuation: CheckedContinuation<Report, Never>) {
             self.continuation.withLock { $0 = continuation }
         }
 
         func resume(_ report: Report) {
+            let first: Bool = self.report.withLock { stored in
+                guard stored == nil else { return false }
+                stored = report
+                return true
+            }
+            guard first else { return }
             continuation.withLock { stored in
                 defer { stored = nil }
                 return stored
             }?.resume(returning: report)
+            arrived.signal()
+        }
+
+        /// Blocks until ``resume(_:)``; the report.
+        func wait() -> Report {
+            arrived.wait()
+            return report.withLock { $0 } ?? Report(outcome: .failed(RD_KAFKA_RESP_ERR__TIMED_OUT, possiblyPersisted: true))
         }
     }
 

@@ -142,7 +142,28 @@ public struct InstanceIngest: Sendable {
             }
         }
         let event = InstanceStoredEvent(instance)
-        switch await producer.send(key: event.key, payload: try event.encoded()) {
+        if let failure = settle(await producer.send(key: event.key, payload: try event.encoded()), of: instance, since: start) {
+            if failure.removesBlob { try? await blobs.remove(instance.fileUUID) }
+            throw failure.error
+        }
+    }
+
+    /// ``publish(_:since:)`` blocking the calling thread (the C-STORE SCP's), for an ingest without storage limits
+    /// (``admission`` is asynchronous): the broker's acknowledgement wakes this thread directly.
+    public func publishBlocking(_ instance: StoredInstance, since start: ContinuousClock.Instant = .now) throws(TesseraError) {
+        precondition(admission == nil, "storage limits are checked by publish(_:since:)")
+        let event = InstanceStoredEvent(instance)
+        if let failure = settle(producer.sendBlocking(key: event.key, payload: try event.encoded()), of: instance, since: start) {
+            if failure.removesBlob { try? blobs.removeBlocking(instance.fileUUID) }
+            throw failure.error
+        }
+    }
+
+    /// Counts and logs what the broker said of an instance's event; on failure, the error to answer and whether its
+    /// blob must be removed (not when the broker may hold the event).
+    private func settle(_ delivery: KafkaProducer.Delivery, of instance: StoredInstance,
+                        since start: ContinuousClock.Instant) -> (error: TesseraError, removesBlob: Bool)? {
+        switch delivery {
         case .delivered:
             stored.increment()
             let elapsed = ContinuousClock.now - start
@@ -150,14 +171,12 @@ public struct InstanceIngest: Sendable {
             OrthancMetrics.storeDicomDuration.record(OrthancMetrics.milliseconds(elapsed))
             logger.debug("Stored instance", metadata: ["instance": "\(instance.summary.identifiers.instancePublicID)",
                                                        "blob": "\(instance.fileUUID)"])
+            return nil
         case .failed(let error, let possiblyPersisted):
             failed.increment()
-            if !possiblyPersisted {
-                try? await blobs.remove(instance.fileUUID)
-            }
             logger.error("Could not store an instance durably", metadata: [
                 "blob": "\(instance.fileUUID)", "eventMayExist": "\(possiblyPersisted)", "error": "\(error)"])
-            throw error
+            return (error, !possiblyPersisted)
         }
     }
 

@@ -135,11 +135,14 @@ public struct BlobStore: Sendable {
 
     /// Removes a blob; a missing blob is not an error (removal is idempotent).
     public func remove(_ id: BlobID) async throws(TesseraError) {
-        let target = path(of: id)
-        try await run { () throws(TesseraError) in
-            if unlink(target) != 0 && errno != ENOENT {
-                throw TesseraError(.cannotWriteFile, message: "Cannot remove a file", details: "blob \(id): errno \(errno)")
-            }
+        let store = self
+        try await run { () throws(TesseraError) in try store.removeBlocking(id) }
+    }
+
+    /// ``remove(_:)`` on the calling thread, for callers that are on a thread of their own already (DCMTK's).
+    public func removeBlocking(_ id: BlobID) throws(TesseraError) {
+        if unlink(path(of: id)) != 0 && errno != ENOENT {
+            throw TesseraError(.cannotWriteFile, message: "Cannot remove a file", details: "blob \(id): errno \(errno)")
         }
     }
 
