@@ -30,10 +30,11 @@ RUN for product in tessera-gateway tessera-indexer tessera-api tessera-worker; d
 
 FROM debian:bookworm-slim
 # What the binaries load (readelf NEEDED, checked by scripts/check-deployment): libdcmtk17 (DCMTK, with its DICOM
-# dictionary in /usr/share/libdcmtk17), libjpeg62-turbo, libpng16-16, libopenjp2-7, zlib1g, libstdc++6, libgcc-s1,
-# libc6; librdkafka 2.16 is the very file the build stage linked, copied below. curl: the compose health checks.
+# dictionary in /usr/share/libdcmtk17), libjpeg62-turbo, libpng16-16, libopenjp2-7, zlib1g, libssl3 (libcrypto: the
+# MD5 of received datasets), libstdc++6, libgcc-s1, libc6; librdkafka 2.16 is the very file the build stage linked,
+# copied below. curl: the compose health checks.
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libdcmtk17 libjpeg62-turbo libpng16-16 libopenjp2-7 zlib1g libstdc++6 libgcc-s1 libc6 curl ca-certificates \
+      libdcmtk17 libjpeg62-turbo libpng16-16 libopenjp2-7 zlib1g libssl3 libstdc++6 libgcc-s1 libc6 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/lib/x86_64-linux-gnu/librdkafka-*.so.1 /usr/local/lib/x86_64-linux-gnu/
 RUN ldconfig \
