@@ -7,11 +7,11 @@
 # swift-log, swift-metrics, swift-service-lifecycle, ...; 6.3.1 is the version Tessera is built and tested with).
 ARG SWIFT_IMAGE=swift:6.3.1-bookworm
 FROM ${SWIFT_IMAGE} AS build
-# libdcmtk-dev: DCMTK 3.6.7; libjpeg/libpng/OpenJPEG: image codecs; librdkafka-dev: the rdkafka.h header only (the
+# libdcmtk-dev: DCMTK 3.6.7; libssl-dev: libcrypto (MD5 of received datasets); libjpeg/libpng/OpenJPEG: image codecs; librdkafka-dev: the rdkafka.h header only (the
 # library linked is 2.16, installed by scripts/install-librdkafka from the confluent-kafka wheel, as on the build
 # machines: Debian's 2.0.2 is too old); python3-venv: for that installation.
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libdcmtk-dev libjpeg-dev libpng-dev libopenjp2-7-dev librdkafka-dev zlib1g-dev python3-venv ca-certificates \
+      libdcmtk-dev libssl-dev libjpeg-dev libpng-dev libopenjp2-7-dev librdkafka-dev zlib1g-dev python3-venv ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY scripts/install-librdkafka scripts/install-librdkafka

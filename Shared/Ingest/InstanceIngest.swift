@@ -151,7 +151,9 @@ public struct InstanceIngest: Sendable {
     /// ``publish(_:since:)`` blocking the calling thread (the C-STORE SCP's), for an ingest without storage limits
     /// (``admission`` is asynchronous): the broker's acknowledgement wakes this thread directly.
     public func publishBlocking(_ instance: StoredInstance, since start: ContinuousClock.Instant = .now) throws(TesseraError) {
-        precondition(admission == nil, "storage limits are checked by publish(_:since:)")
+        guard admission == nil else {
+            throw TesseraError(.internalError, details: "An ingest with storage limits publishes through publish(_:since:)")
+        }
         let event = InstanceStoredEvent(instance)
         if let failure = settle(producer.sendBlocking(key: event.key, payload: try event.encoded()), of: instance, since: start) {
             if failure.removesBlob { try? blobs.removeBlocking(instance.fileUUID) }
