@@ -41,6 +41,8 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <string>
@@ -91,21 +93,37 @@ public:
         busy_ = false;
     }
 
+    /// Serves what an earlier receive buffered, else receives: whatever the socket holds (up to the read-ahead
+    /// buffer) in one call, so that a PDU header and its body, or several small PDUs, take one system call, and no poll
+    /// precedes a receive that finds data waiting.
     ssize_t read(void *buffer, size_t count) override {
         long long lastActivity = nowMilliseconds();
         for (;;) {
             int wait = 0;
             if (!mayWait(lastActivity, wait)) return fail();
+            if (begin_ < end_) return serve(buffer, count);
+            if (ended_) {
+                broken_ = true;
+                return 0;
+            }
+            // A large read goes straight to the caller's buffer.
+            ssize_t got = count >= kReadAhead / 2 ? receive(buffer, count) : fill();
+            if (got > 0) return count >= kReadAhead / 2 ? got : serve(buffer, count);
+            if (got == 0) {
+                broken_ = true;
+                return 0;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return fail();
+            if (errno == EINTR) continue;
             struct pollfd descriptor = {getSocket(), POLLIN, 0};
             int ready = poll(&descriptor, 1, wait);
             if (ready < 0 && errno != EINTR) return fail();
-            if (ready > 0) {
-                ssize_t got = DcmTCPConnection::read(buffer, count);
-                if (got <= 0) broken_ = true;
-                return got;
-            }
         }
     }
+
+    /// The read-ahead buffer holds data, so neither `select` nor `poll` on the socket tells whether reading would
+    /// block: DCMTK must ask ``networkDataAvailable(_:)`` (as it does for TLS connections).
+    OFBool isTransparentConnection() override { return OFFalse; }
 
     /// Whether a read failed (deadline, silence, stop) or met the end of the stream: DCMTK may still report an
     /// association request "received" when the peer vanished before sending one.
@@ -120,18 +138,48 @@ public:
             long long deadline = deadline_.load();
             if (deadline != 0 && now >= deadline) return OFTrue;
             if (stopping_.load() && !busy_.load()) return OFTrue;
+            // Data already received, or the end of the stream (the read that follows reports it).
+            if (begin_ < end_ || ended_) return OFTrue;
+            ssize_t got = fill();
+            if (got >= 0) return OFTrue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return OFTrue;
             long long left = until - now;
             if (left <= 0) return OFFalse;
             long long wait = std::min(250LL, left);
             if (deadline != 0) wait = std::min(wait, deadline - now);
             struct pollfd descriptor = {getSocket(), POLLIN, 0};
             int ready = poll(&descriptor, 1, static_cast<int>(std::max(1LL, wait)));
-            if (ready > 0) return OFTrue;
             if (ready < 0 && errno != EINTR) return OFTrue;
         }
     }
 
 private:
+    /// The most one receive takes ahead of what DCMTK asked for.
+    static constexpr size_t kReadAhead = 256 * 1024;
+
+    /// Receives without blocking into the empty read-ahead buffer: the count received, 0 at the end of the stream
+    /// (remembered), -1 with `errno` (`EAGAIN` when nothing is waiting).
+    ssize_t fill() {
+        if (!readAhead_) readAhead_.reset(new char[kReadAhead]);
+        begin_ = end_ = 0;
+        ssize_t got = receive(readAhead_.get(), kReadAhead);
+        if (got > 0) end_ = static_cast<size_t>(got);
+        if (got == 0) ended_ = true;
+        return got;
+    }
+
+    ssize_t receive(void *buffer, size_t count) {
+        return ::recv(getSocket(), buffer, count, MSG_DONTWAIT);
+    }
+
+    /// Copies buffered data (some is buffered) to DCMTK's buffer.
+    ssize_t serve(void *buffer, size_t count) {
+        size_t taken = std::min(count, end_ - begin_);
+        std::memcpy(buffer, readAhead_.get() + begin_, taken);
+        begin_ += taken;
+        return static_cast<ssize_t>(taken);
+    }
+
     ssize_t fail() {
         int saved = errno;
         broken_ = true;
@@ -167,6 +215,12 @@ private:
     std::atomic<bool> busy_{false};
     std::atomic<bool> broken_{false};
     const std::atomic<bool> &stopping_;
+    /// Received and not yet read by DCMTK: `[begin_, end_)` of `readAhead_` (only the association's thread reads).
+    std::unique_ptr<char[]> readAhead_;
+    size_t begin_ = 0;
+    size_t end_ = 0;
+    /// The peer closed its side: the reads that follow the buffered data report the end of the stream.
+    bool ended_ = false;
 };
 
 /// Hands DCMTK a DeadlineConnection for every socket, and ends the connection thread's hand-over of its socket (see
