@@ -218,7 +218,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Model", "DICOM", "EdgeReceiver", "Storage", "Archive", "ServiceKit", "Imaging", "Ingest", "Index", "Jobs", "Modification", "QueryRetrieve",
+            dependencies: ["Model", "DICOM", "EdgeReceiver", "Events", "Storage", "Archive", "ServiceKit", "Imaging", "Ingest", "Index", "Jobs", "Modification", "QueryRetrieve",
                            "ResourceArchive",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/UnitTests",

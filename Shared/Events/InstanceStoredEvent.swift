@@ -26,6 +26,12 @@ public struct InstanceStoredEvent: Sendable, Hashable, Codable {
 
     /// The wire form (JSON).
     public func encoded() throws(TesseraError) -> [UInt8] {
+        if let written = EventJSONWriter.encode(self) { return written }
+        return try encodedByFoundation()
+    }
+
+    /// The wire form through `JSONEncoder`: what ``encoded()`` falls back on, and what its writer is compared with.
+    func encodedByFoundation() throws(TesseraError) -> [UInt8] {
         do {
             return Array(try Self.encoder.encode(self))
         } catch {
