@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include <fcntl.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,8 +27,8 @@ namespace {
 /// After a first block, which goes through the page cache (the headers the pre-scanner and DCMTK read next are
 /// there), whole blocks go straight from this buffer to the device with `O_DIRECT`, without the kernel's copy
 /// into the page cache and its later write-back (a third of the CPU a received CT image cost). The tail that is not a
-/// multiple of the alignment, and everything on a file system that refuses direct I/O, is written through the page
-/// cache. The caller's fsync makes both durable.
+/// multiple of the alignment, and everything on a file system that is not a local disk's (ext4, XFS) or refuses
+/// direct I/O, is written through the page cache. The caller's fsync makes both durable.
 class FileConsumer : public DcmConsumer {
 public:
     explicit FileConsumer(int descriptor)
@@ -124,10 +125,19 @@ private:
         return static_cast<unsigned char *>(buffer.bytes);
     }
 
-    /// Writes around the page cache from now on, where the file system allows it.
+    /// Writes around the page cache from now on, on a local disk file system that allows it. Elsewhere (NFS, SMB,
+    /// FUSE, overlay...) direct I/O may turn each block into a synchronous round trip to the server, or not be what
+    /// the device does best: the file keeps going through the page cache there, as everything did before.
     void direct() {
+        struct statfs system;
+        if (::fstatfs(descriptor_, &system) != 0 || !localDisk(system.f_type)) return;
         const int flags = ::fcntl(descriptor_, F_GETFL);
         direct_ = flags != -1 && ::fcntl(descriptor_, F_SETFL, flags | O_DIRECT) == 0;
+    }
+
+    /// ext4 (measured here), XFS.
+    static bool localDisk(decltype(statfs::f_type) type) {
+        return type == 0xEF53 || type == 0x58465342;
     }
 
     /// Writes through the page cache from now on.

@@ -14,13 +14,32 @@ extension ClusterTests {
 
         @Test("C-STORE: the MD5 computed while the dataset is received and the stored file match the sent file, below, across and beyond the gateway's write blocks")
         func receivedDigests() async throws {
-            // 64x64 (one block), 181x181 (just past the 64 KB first block), 512x512 and 700x700 (direct blocks and an
-            // unaligned tail).
-            let api = RESTClient(baseURL: environment.apiURL)
+            try await checkReceived(api: RESTClient(baseURL: environment.apiURL), aeTitle: environment.dicomAET, port: environment.dicomPort)
+        }
+
+        @Test("C-STORE to storage on tmpfs (not ext4 or XFS, so no direct writes): the same bytes and MD5")
+        func receivedDigestsWithoutDirectWrites() async throws {
+            let mounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
+            try #require(mounts.contains { $0.count > 2 && $0[1] == "/dev/shm" && $0[2] == "tmpfs" }, "/dev/shm is a tmpfs")
+            let storage = "/dev/shm/tessera-integrity-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: storage) }
+            try await IsolatedStack.with(environment, name: "tessera_tmpfs", apiPort: 18081, indexerMetricsPort: 19153,
+                                         extra: ["TESSERA_STORAGE_DIR": storage]) { stack in
+                try await stack.startGateway(port: 14252, metricsPort: 19154, aeTitle: "TMPFS")
+                try await checkReceived(api: stack.api, aeTitle: "TMPFS", port: 14252)
+                #expect(FileManager.default.fileExists(atPath: storage + "/.incoming"), "the stack stored on tmpfs")
+            }
+        }
+
+        /// Sends generated instances of 64x64 (one block), 181x181 (just past the 64 KB first block), 512x512 and
+        /// 700x700 (direct blocks and an unaligned tail) to the gateway at `port`; checks the bytes stored and the MD5.
+        private func checkReceived(api: RESTClient, aeTitle: String, port: Int) async throws {
             for size in [64, 181, 512, 700] {
                 let set = try await TestDicomSet.make(environment, count: 1, seed: TestDicomSet.freshSeed(), size: size)
                 let sent = try #require(set.entries.first)
-                let outcome = try await StoreSCU(environment: environment).send([sent.File])
+                let outcome = try await ProcessRunner.run("storescu", ["-v", "-aec", aeTitle, "-aet", "TESTSCU", "127.0.0.1", String(port), sent.File],
+                                                          environment: ["TCP_NODELAY": "1"], timeout: .seconds(120))
                 #expect(StoreSCU.successes(outcome) == 1, "\(outcome.output.suffix(500))")
                 _ = try await api.waitForInstances([sent.ID], seconds: 60)
                 let content = [UInt8](try Data(contentsOf: URL(fileURLWithPath: sent.File)))
