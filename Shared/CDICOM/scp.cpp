@@ -42,9 +42,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -158,9 +159,13 @@ private:
     static constexpr size_t kReadAhead = 256 * 1024;
 
     /// Receives without blocking into the empty read-ahead buffer: the count received, 0 at the end of the stream
-    /// (remembered), -1 with `errno` (`EAGAIN` when nothing is waiting).
+    /// (remembered), -1 with `errno` (`EAGAIN` when nothing is waiting, `ENOMEM` when the buffer cannot be had).
     ssize_t fill() {
-        if (!readAhead_) readAhead_.reset(new char[kReadAhead]);
+        if (!readAhead_) readAhead_.reset(new (std::nothrow) char[kReadAhead]);
+        if (!readAhead_) {
+            errno = ENOMEM;
+            return -1;
+        }
         begin_ = end_ = 0;
         ssize_t got = receive(readAhead_.get(), kReadAhead);
         if (got > 0) end_ = static_cast<size_t>(got);
