@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Model
 
 /// Writes each log event as one JSON object per line on standard error (`TESSERA_LOG_FORMAT=json`), for log shippers:
 /// `timestamp` (UTC, milliseconds), `level`, `logger`, `message`, then the metadata as fields (`service`, `request`,
@@ -74,22 +75,6 @@ public struct JSONLogHandler: LogHandler {
 
     /// A JSON string literal.
     static func quoted(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    output += String(format: "\\u%04x", scalar.value)
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return output + "\""
+        JSONStringLiteral.quoted(text)
     }
 }
